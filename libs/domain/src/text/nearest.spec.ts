@@ -1,0 +1,27 @@
+import { levenshtein, nearest } from './nearest';
+
+describe('levenshtein', () => {
+  it.each([
+    ['', '', 0],
+    ['abc', '', 3],
+    ['kitten', 'sitting', 3],
+    ['cosray', 'cosrya', 2],
+    ['same', 'same', 0],
+  ])('%s / %s → %d', (a, b, d) => expect(levenshtein(a, b)).toBe(d));
+});
+
+describe('nearest', () => {
+  const cols = ['cosray', 'beta', 'Niter', 'rescaleQF', 'tgasc', 'tdustc', 'elfrac12', 'elfrac13'];
+  it('finds a one-letter typo', () => expect(nearest('cosrai', cols)).toBe('cosray'));
+  it('is case-insensitive and returns the candidate spelling', () => {
+    expect(nearest('niter', cols)).toBe('Niter');
+    expect(nearest('RESCALEQF', cols)).toBe('rescaleQF');
+  });
+  it('prefers the closest', () => expect(nearest('tgascc', cols)).toBe('tgasc'));
+  it('returns undefined when nothing is close', () => {
+    expect(nearest('temperature', cols)).toBeUndefined();
+    expect(nearest('xyz', cols)).toBeUndefined();
+    expect(nearest('anything', [])).toBeUndefined();
+  });
+  it('ties keep the first candidate', () => expect(nearest('elfrac1', cols)).toBe('elfrac12'));
+});
