@@ -1,1 +1,6 @@
-export {};
+export * from './common';
+export * from './grid';
+export * from './job';
+export * from './events';
+export * from './subjects';
+export * from './limits';

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** Version of every payload in this library. Bump on an incompatible change; services reject others. */
+export const SCHEMA_VERSION = 1 as const;
+export const schemaVersion = z.literal(SCHEMA_VERSION).default(SCHEMA_VERSION);
+
+/** Job states (DESIGN.md "Job states"). */
+export const JOB_STATUSES = ['pending', 'queued', 'running', 'finished', 'problem', 'failed', 'skipped', 'cancelled'] as const;
+export const jobStatus = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof jobStatus>;
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['finished', 'problem', 'failed', 'skipped', 'cancelled'];
+/** A point counts as done for the user when it finished or was skipped because its outputs exist. */
+export const SUCCESS_STATUSES: readonly JobStatus[] = ['finished', 'skipped'];
+
+export const id = z.number().int().positive();
+/** Names that become path segments (model name, species, file names): never a path of their own. */
+export const safeName = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((s) => !/[/\\\0]/.test(s) && s !== '.' && s !== '..' && !s.startsWith('.'), {
+    message: 'must be a plain name: no "/", "\\", NUL, and not starting with "."',
+  });
+export const isoDate = z.string().datetime({ offset: true });
+export const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** Grid axis strings (SPEC §3.1): 10·log10 encodings such as "30", "-10", "05", "3.5". */
+export const axisValue = z.string().regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, 'must be a decimal number such as "30", "-10" or "3.5"');
+export const point = z.tuple([axisValue, axisValue, axisValue, axisValue]).describe('[metal, dens, mass, chi]');
+export type Point = z.infer<typeof point>;
+
+export const parameterValue = z.union([z.number(), z.string(), z.null()]);
+export const parameterRow = z.record(z.string(), parameterValue);
+export type ParameterRow = z.infer<typeof parameterRow>;
+
+/** The standard error reply of every request subject. */
+export const ERROR_CODES = ['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'UNAVAILABLE', 'TOO_LARGE', 'INTERNAL'] as const;
+export const errorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof errorCode>;
+export const errorReply = z.object({
+  error: z.object({ code: errorCode, message: z.string(), details: z.unknown().optional() }),
+});
+export type ErrorReply = z.infer<typeof errorReply>;
+
+export function isErrorReply(x: unknown): x is ErrorReply {
+  return typeof x === 'object' && x !== null && 'error' in x && errorReply.safeParse(x).success;
+}
+
+/** An error a handler throws to answer with a specific code; anything else is answered as INTERNAL. */
+export class ContractError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ContractError';
+  }
+  toReply(): ErrorReply {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}

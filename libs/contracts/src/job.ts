@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { id, isoDate, jobStatus, parameterRow, safeName, schemaVersion, sha256 } from './common';
+import { runOptions } from './grid';
+
+/** The event a planner publishes to the job stream, one per point; Nats-Msg-Id = jobMsgId(jobId, generation). */
+export const jobEvent = z.object({
+  v: schemaVersion,
+  jobId: id,
+  gridId: id,
+  generation: z.number().int().nonnegative().describe('bumped on every retry, so a retried job gets a new event id'),
+});
+export type JobEvent = z.infer<typeof jobEvent>;
+export function jobMsgId(jobId: number, generation: number): string {
+  return `job-${jobId}-g${generation}`;
+}
+
+const runnerRef = z.object({ runnerId: z.string().min(1).max(200) });
+
+/**
+ * state.job.claim: compare-and-set pending|queued (or running with a dead heartbeat) → running, attempt + 1.
+ * `granted: false` means someone else has it, it was cancelled, it is already done or the event is stale:
+ * the runner acks and does nothing.
+ */
+export const jobClaimRequest = runnerRef.extend({
+  v: schemaVersion,
+  jobId: id,
+  generation: z.number().int().nonnegative(),
+  delivery: z.number().int().positive().describe('JetStream delivery count of the event'),
+});
+export type JobClaimRequest = z.infer<typeof jobClaimRequest>;
+export const claimedJob = z.object({
+  jobId: id,
+  attempt: z.number().int().positive(),
+  gridId: id,
+  modelName: z.string(),
+  modelPath: z.string(),
+  jobName: z.string(),
+  parameters: parameterRow.describe('the kosmatau_parameters row (columns → values)'),
+  onionSpecies: z.array(safeName),
+  run: runOptions,
+});
+export type ClaimedJob = z.infer<typeof claimedJob>;
+export const jobClaimReply = z.discriminatedUnion('granted', [
+  z.object({ granted: z.literal(true), job: claimedJob }),
+  z.object({ granted: z.literal(false), reason: z.string(), status: jobStatus }),
+]);
+export type JobClaimReply = z.infer<typeof jobClaimReply>;
+
+const attemptRef = runnerRef.extend({ v: schemaVersion, jobId: id, attempt: z.number().int().positive() });
+
+/** state.job.heartbeat: the runner is alive; the reply says whether the user asked to kill the job. */
+export const jobHeartbeatRequest = attemptRef;
+export const jobHeartbeatReply = z.object({ alive: z.boolean().describe('false: this attempt no longer owns the job'), cancel: z.boolean() });
+
+/** state.job.step: one step of an attempt (pdr started/finished, onion per species, storing), kept in the history. */
+export const jobStepRequest = attemptRef.extend({
+  step: z.string().min(1).max(100),
+  detail: z.record(z.string(), z.unknown()).default({}),
+});
+export const okReply = z.object({ ok: z.literal(true) });
+
+export const storedFile = z.object({
+  role: z.string().min(1).max(200),
+  fileName: z.string().min(1).max(255),
+  relPath: z.string().min(1).max(1000),
+  fullPath: z.string().min(1).max(2000),
+  size: z.number().int().nonnegative(),
+  mtime: isoDate,
+  sha256,
+});
+export type StoredFileInfo = z.infer<typeof storedFile>;
+
+/** Executables of an attempt with their provenance (recorded once per grid and executable). */
+export const executableInfo = z.object({
+  role: z.enum(['pdr', 'onion']),
+  fileName: z.string().min(1).max(255),
+  fullPath: z.string().min(1).max(2000),
+  sha256: sha256.nullable(),
+  revision: z.string().max(50).nullable(),
+  compilationDate: isoDate.nullable(),
+  reasons: z.array(z.string()).default([]),
+});
+export type ExecutableInfo = z.infer<typeof executableInfo>;
+
+/** state.job.finish: compare-and-set running(attempt) → outcome, with the stored files. */
+export const FINISH_STATUSES = ['finished', 'problem', 'failed', 'skipped', 'cancelled'] as const;
+export const jobFinishRequest = attemptRef.extend({
+  status: z.enum(FINISH_STATUSES),
+  reason: z.string().max(4000).nullable().default(null),
+  startedAt: isoDate,
+  finishedAt: isoDate,
+  executionMs: z.number().int().nonnegative(),
+  exitCodes: z.object({ pdr: z.number().int().nullable(), onion: z.record(z.string(), z.number().int().nullable()) }),
+  files: z.array(storedFile).max(500),
+  executables: z.array(executableInfo).max(10).default([]),
+});
+export type JobFinishRequest = z.infer<typeof jobFinishRequest>;
+
+/** state.job.release: running(attempt) → queued, e.g. on SIGTERM, so another runner takes the redelivery. */
+export const jobReleaseRequest = attemptRef.extend({ reason: z.string().max(1000) });
+
+/**
+ * state.job.abandon: any non-terminal → failed with the reason, for deliveries past max_deliver or an event
+ * that can never run. Needs no claim.
+ */
+export const jobAbandonRequest = runnerRef.extend({ v: schemaVersion, jobId: id, reason: z.string().min(1).max(4000) });
+export const transitionReply = z.object({ applied: z.boolean(), status: jobStatus });
+
+// ---------------------------------------------------------------- queries
+
+export const jobRow = z.object({
+  jobId: id,
+  gridId: id.nullable(),
+  modelName: z.string(),
+  jobName: z.string(),
+  status: jobStatus,
+  attempt: z.number().int().nonnegative(),
+  generation: z.number().int().nonnegative(),
+  reason: z.string().nullable(),
+  timeOfStart: isoDate.nullable(),
+  timeOfFinish: isoDate.nullable(),
+  executionMs: z.number().int().nullable(),
+  heartbeatAt: isoDate.nullable(),
+  runnerId: z.string().nullable(),
+  outputDirectory: z.string().nullable(),
+  parameters: parameterRow.optional(),
+  files: z.array(storedFile).optional(),
+});
+export type JobRow = z.infer<typeof jobRow>;
+
+/** state.jobs.query: filters and keyset paging (afterId). */
+export const jobsQueryRequest = z.object({
+  v: schemaVersion,
+  gridId: id.optional(),
+  modelName: z.string().optional(),
+  status: z.array(jobStatus).optional(),
+  afterId: z.number().int().nonnegative().default(0),
+  limit: z.number().int().min(1).max(5000).default(100),
+  withParameters: z.boolean().default(false),
+  withFiles: z.boolean().default(false),
+});
+export type JobsQueryRequest = z.infer<typeof jobsQueryRequest>;
+export const jobsQueryReply = z.object({ jobs: z.array(jobRow), nextAfterId: z.number().int().nullable() });
+
+/** state.job.get: one job with its attempt history. */
+export const jobGetRequest = z.object({ v: schemaVersion, jobId: id });
+export const jobAttempt = z.object({
+  attempt: z.number().int().positive(),
+  runnerId: z.string().nullable(),
+  status: jobStatus,
+  reason: z.string().nullable(),
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+  steps: z.array(z.object({ step: z.string(), at: isoDate, detail: z.unknown() })),
+});
+export const jobGetReply = z.object({ job: jobRow, attempts: z.array(jobAttempt) });

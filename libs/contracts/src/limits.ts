@@ -1,0 +1,42 @@
+/**
+ * Timeouts and limits shared by services, each with its reason. Services may override some through
+ * environment variables (named beside them) but the defaults are chosen to hold together:
+ * HEARTBEAT_INTERVAL < JOB_ACK_WAIT / 3 and STALE_HEARTBEAT > 3 × HEARTBEAT_INTERVAL.
+ */
+export const LIMITS = {
+  /** JetStream ack_wait of the job consumer: a runner that dies is noticed after this; runners send
+   * "working" (in-progress) acks every HEARTBEAT_INTERVAL_MS, so long jobs are never redelivered. */
+  JOB_ACK_WAIT_MS: 60_000,
+  /** How often a runner tells JetStream and state that a job is alive: well inside ack_wait. */
+  HEARTBEAT_INTERVAL_MS: 10_000,
+  /** A running job whose last heartbeat is older than this is reclaimable (runner presumed dead). */
+  STALE_HEARTBEAT_MS: 45_000,
+  /** Deliveries of one job event before it is recorded failed (every delivery is a claim attempt). */
+  JOB_MAX_DELIVER: 5,
+  /** Delay before a job event whose handling failed transiently (state/storage down) is redelivered. */
+  TRANSIENT_RETRY_DELAY_MS: 5_000,
+  /** Window in which JetStream deduplicates job events by Nats-Msg-Id (a retried publish). */
+  JOB_DUPLICATE_WINDOW_MS: 10 * 60_000,
+  /** Default wait for a request/reply answer; queries of large grids are answered well within it. */
+  REQUEST_TIMEOUT_MS: 15_000,
+  /** Planning a batch of 10k points (rows + reply) can take a few seconds on a busy machine. */
+  BATCH_REQUEST_TIMEOUT_MS: 120_000,
+  /** Bytes a single request may carry; NATS' default max_payload is 1 MiB. */
+  MAX_PAYLOAD_BYTES: 1024 * 1024,
+  /** Points per state.points.upsert request sent by the planner: ~40 bytes each, far below max_payload. */
+  PLANNER_BATCH_POINTS: 5_000,
+  /** How often the reconciler in state looks for stuck jobs. */
+  RECONCILE_INTERVAL_MS: 30_000,
+  /** A pending job whose event has not been confirmed for this long is published again by the reconciler. */
+  STALE_PENDING_MS: 60_000,
+  /** Health ping replies are collected for this long. */
+  HEALTH_COLLECT_MS: 1_000,
+} as const;
+
+export function limitFromEnv(name: keyof typeof LIMITS, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[`PDR_${name}`];
+  if (raw === undefined || raw === '') return LIMITS[name];
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || !Number.isInteger(n)) throw new Error(`PDR_${name}="${raw}" must be a positive integer`);
+  return n;
+}
