@@ -1,1 +1,11 @@
-export {};
+export type { StorageBackend, StoredFile } from './backend';
+export { StorageError, StoragePathError, describeError } from './errors';
+export { LocalStorage, sha256File } from './local-storage';
+export {
+  MAX_NAME_LENGTH,
+  assertSafeName,
+  splitRelPath,
+  onionOutputFileNames,
+  storagePaths,
+  type JobStoragePaths,
+} from './paths';

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LocalStorage, StorageError, StoragePathError } from './index';
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+describe('LocalStorage', () => {
+  let tmp: string;
+  let base: string;
+  let src: string;
+  let storage: LocalStorage;
+
+  beforeEach(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'pdr-storage-'));
+    base = path.join(tmp, 'store', 'base');
+    src = path.join(tmp, 'src.txt');
+    await fs.writeFile(src, 'hello pdr\n');
+    storage = new LocalStorage(base);
+  });
+  afterEach(async () => {
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('requires an absolute base directory', () => {
+    expect(() => new LocalStorage('relative/base')).toThrow(StoragePathError);
+    expect(() => new LocalStorage('relative/base')).toThrow(/relative\/base.*absolute/);
+    expect(() => new LocalStorage('')).toThrow(StoragePathError);
+  });
+
+  it('stores a file atomically with size, mtime and sha256, creating the base and parents', async () => {
+    const stored = await storage.store(src, 'mymodel/pdrgrid/pdr100_30_-10_10_00.hdf');
+    expect(stored).toEqual({
+      relPath: 'mymodel/pdrgrid/pdr100_30_-10_10_00.hdf',
+      fullPath: path.join(base, 'mymodel/pdrgrid/pdr100_30_-10_10_00.hdf'),
+      size: 10,
+      mtime: expect.any(Date),
+      sha256: sha('hello pdr\n'),
+    });
+    expect(await fs.readFile(stored.fullPath, 'utf8')).toBe('hello pdr\n');
+    // no temp files are left behind
+    expect(await fs.readdir(path.join(base, 'mymodel/pdrgrid'))).toEqual(['pdr100_30_-10_10_00.hdf']);
+  });
+
+  it('overwrites an existing stored file', async () => {
+    await storage.store(src, 'm/pdrgrid/a');
+    await fs.writeFile(src, 'second');
+    const again = await storage.store(src, 'm/pdrgrid/a');
+    expect(again.sha256).toBe(sha('second'));
+    expect(await fs.readFile(path.join(base, 'm/pdrgrid/a'), 'utf8')).toBe('second');
+  });
+
+  it('stat, exists, retrieve and list', async () => {
+    await storage.store(src, 'm/pdrgrid/a.hdf');
+    await fs.mkdir(path.join(base, 'm/pdrgrid/sub'));
+    expect(await storage.exists('m/pdrgrid/a.hdf')).toBe(true);
+    expect(await storage.exists('m/pdrgrid/missing')).toBe(false);
+    expect(await storage.exists('m/pdrgrid/sub')).toBe(false); // directories are not files
+    expect(await storage.exists('nomodel/pdrgrid/x')).toBe(false);
+    const st = await storage.stat('m/pdrgrid/a.hdf');
+    expect(st).toMatchObject({ relPath: 'm/pdrgrid/a.hdf', size: 10, sha256: sha('hello pdr\n') });
+    expect(await storage.stat('m/pdrgrid/missing')).toBeNull();
+    expect(await storage.list('m/pdrgrid')).toEqual(['a.hdf', 'sub/']);
+    expect(await storage.list('')).toEqual(['m/']);
+    expect(await storage.list('m/nothing')).toEqual([]);
+    const out = path.join(tmp, 'out', 'deep', 'a.hdf');
+    await storage.retrieve('m/pdrgrid/a.hdf', out);
+    expect(await fs.readFile(out, 'utf8')).toBe('hello pdr\n');
+  });
+
+  it('reports a missing base as empty, not as an error', async () => {
+    expect(await storage.exists('m/x')).toBe(false);
+    expect(await storage.list('')).toEqual([]);
+    expect(await storage.stat('m/x')).toBeNull();
+  });
+
+  it('throws StorageError naming the file for a missing source or a missing stored file', async () => {
+    await expect(storage.store(path.join(tmp, 'nope.txt'), 'm/a')).rejects.toThrow(StorageError);
+    await expect(storage.store(path.join(tmp, 'nope.txt'), 'm/a')).rejects.toThrow(/nope\.txt.*ENOENT/);
+    await expect(storage.store('relative.txt', 'm/a')).rejects.toThrow(/must be absolute/);
+    await expect(storage.store(tmp, 'm/a')).rejects.toThrow(/not a regular file/);
+    await expect(storage.retrieve('m/none', path.join(tmp, 'x'))).rejects.toThrow(/m\/none.*no such file/);
+  });
+
+  it('fails with StorageError (never a boolean) when a parent is a file or the target a directory', async () => {
+    await storage.store(src, 'm/pdrgrid');
+    await expect(storage.store(src, 'm/pdrgrid/b')).rejects.toThrow(/cannot store m\/pdrgrid\/b: .*m\/pdrgrid exists and is not a directory/);
+    await fs.mkdir(path.join(base, 'm/dir'));
+    await expect(storage.store(src, 'm/dir')).rejects.toThrow(StorageError);
+    await expect(storage.store(src, 'm/dir')).rejects.toThrow(/m\/dir is a directory/);
+  });
+
+  it('fails with StorageError (never a boolean) when the target directory is not writable', async () => {
+    if (process.getuid?.() === 0) {
+      console.warn('running as root: permission test skipped');
+      return;
+    }
+    await storage.store(src, 'm/pdrgrid/a');
+    await fs.chmod(path.join(base, 'm/pdrgrid'), 0o555);
+    try {
+      await expect(storage.store(src, 'm/pdrgrid/b')).rejects.toThrow(/cannot store .*m\/pdrgrid\/b.*EACCES/);
+    } finally {
+      await fs.chmod(path.join(base, 'm/pdrgrid'), 0o755);
+    }
+  });
+
+  describe('path confinement', () => {
+    const bad: Array<[string, RegExp]> = [
+      ['../escape', /"\.\." segment/],
+      ['m/../../escape', /"\.\." segment/],
+      ['/etc/passwd', /absolute/],
+      ['m//a', /empty segment/],
+      ['m/a/', /empty segment/],
+      ['./m/a', /"\." segment/],
+      ['m/a\0b', /NUL/],
+      ['m\\..\\a', /contains "\\"/],
+      ['', /must not be empty/],
+    ];
+    it.each(bad)('rejects %j', async (rel, why) => {
+      await expect(storage.store(src, rel)).rejects.toThrow(StoragePathError);
+      await expect(storage.store(src, rel)).rejects.toThrow(why);
+      await expect(storage.exists(rel)).rejects.toThrow(StoragePathError);
+      await expect(storage.retrieve(rel, path.join(tmp, 'r'))).rejects.toThrow(StoragePathError);
+    });
+
+    it('never writes through a symlinked directory that leaves the base', async () => {
+      const outside = path.join(tmp, 'outside');
+      await fs.mkdir(outside);
+      await fs.mkdir(base, { recursive: true });
+      await fs.symlink(outside, path.join(base, 'evil'));
+      await expect(storage.store(src, 'evil/pdrgrid/a')).rejects.toThrow(/evil\/pdrgrid\/a.*outside the storage base/);
+      expect(await fs.readdir(outside)).toEqual([]);
+      await fs.writeFile(path.join(outside, 'secret'), 'x');
+      await expect(storage.exists('evil/secret')).rejects.toThrow(StoragePathError);
+      await expect(storage.retrieve('evil/secret', path.join(tmp, 'r'))).rejects.toThrow(StoragePathError);
+    });
+
+    it('does not follow a symlinked file out of the base on read', async () => {
+      await fs.mkdir(path.join(base, 'm'), { recursive: true });
+      await fs.symlink(src, path.join(base, 'm', 'link'));
+      await expect(storage.stat('m/link')).rejects.toThrow(/outside the storage base/);
+    });
+
+    it('accepts symlinks that stay inside the base', async () => {
+      await storage.store(src, 'real/pdrgrid/a');
+      await fs.symlink(path.join(base, 'real'), path.join(base, 'alias'));
+      expect(await storage.exists('alias/pdrgrid/a')).toBe(true);
+      const stored = await storage.store(src, 'alias/pdrgrid/b');
+      expect(stored.size).toBe(10);
+      expect(await storage.exists('real/pdrgrid/b')).toBe(true);
+    });
+  });
+});

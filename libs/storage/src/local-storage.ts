@@ -1,0 +1,291 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { StorageBackend, StoredFile } from './backend';
+import { StorageError, StoragePathError, describeError } from './errors';
+import { splitRelPath } from './paths';
+
+const COPY_CHUNK = 1 << 20;
+/** Temp names used by `store`/`retrieve` while copying: `.<name>.tmp-<pid>-<12 hex>`. */
+const TEMP_NAME = /^\..+\.tmp-\d+-[0-9a-f]{12}$/;
+
+function isInside(base: string, p: string): boolean {
+  const rel = path.relative(base, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function tempName(name: string): string {
+  return `.${name}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Copy `src` to the new file `dst` (must not exist), hashing while copying; fsyncs `dst`. */
+async function copyWithHash(src: string, dst: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  const input = await fs.open(src, 'r');
+  try {
+    const output = await fs.open(dst, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
+    try {
+      const buf = Buffer.allocUnsafe(COPY_CHUNK);
+      let size = 0;
+      for (;;) {
+        const { bytesRead } = await input.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        const chunk = buf.subarray(0, bytesRead);
+        hash.update(chunk);
+        let off = 0;
+        while (off < bytesRead) {
+          const { bytesWritten } = await output.write(chunk, off, bytesRead - off);
+          off += bytesWritten;
+        }
+        size += bytesRead;
+      }
+      await output.sync();
+      return { size, sha256: hash.digest('hex') };
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+/** SHA-256 hex of a file's content. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(COPY_CHUNK);
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const h = await fs.open(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    // Directory fsync is not supported everywhere; the rename itself is already atomic.
+  }
+}
+
+/**
+ * Storage on a locally mounted filesystem (SPEC §6.2, with defects 11 and 25 fixed): the base must be
+ * absolute, every path stays inside it even through symlinks, writes are atomic (temp file in the
+ * target directory, fsync, rename) and every failure throws a `StorageError` naming the file.
+ */
+export class LocalStorage implements StorageBackend {
+  readonly baseDir: string;
+  private realBase: string | undefined;
+
+  constructor(baseDir: string) {
+    if (typeof baseDir !== 'string' || baseDir === '' || baseDir.includes('\0')) {
+      throw new StoragePathError(String(baseDir), 'local storage base directory must be a non-empty path');
+    }
+    if (!path.isAbsolute(baseDir)) {
+      throw new StoragePathError(baseDir, 'local storage base directory must be absolute (resolve it once at startup)');
+    }
+    this.baseDir = path.resolve(baseDir);
+  }
+
+  describe(): string {
+    return `local:${this.baseDir}`;
+  }
+
+  /** Real path of the base; created (recursively) only when `create`. Undefined if missing. */
+  private async base(create: boolean): Promise<string | undefined> {
+    if (this.realBase) return this.realBase;
+    if (create) {
+      try {
+        await fs.mkdir(this.baseDir, { recursive: true });
+      } catch (err) {
+        throw new StorageError(`cannot create storage base directory ${this.baseDir}: ${describeError(err)}`, { cause: err });
+      }
+    }
+    try {
+      const real = await fs.realpath(this.baseDir);
+      const st = await fs.stat(real);
+      if (!st.isDirectory()) throw new StorageError(`storage base ${this.baseDir} is not a directory`);
+      this.realBase = real;
+      return real;
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      if (errno(err) === 'ENOENT') return undefined;
+      throw new StorageError(`cannot access storage base directory ${this.baseDir}: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  private confine(realBase: string, real: string, relPath: string): void {
+    if (!isInside(realBase, real)) {
+      throw new StoragePathError(relPath, `resolves outside the storage base ${this.baseDir} (through a symlink)`);
+    }
+  }
+
+  /** Create the directories of `dirSegs` one level at a time, checking each stays inside the base. */
+  private async ensureDir(dirSegs: string[], relPath: string): Promise<string> {
+    const realBase = (await this.base(true)) as string;
+    let cur = realBase;
+    for (const seg of dirSegs) {
+      const next = path.join(cur, seg);
+      try {
+        await fs.mkdir(next);
+      } catch (err) {
+        if (errno(err) !== 'EEXIST') {
+          throw new StorageError(`cannot create directory ${next} for ${relPath}: ${describeError(err)}`, { cause: err });
+        }
+      }
+      let real: string;
+      try {
+        real = await fs.realpath(next);
+      } catch (err) {
+        throw new StorageError(`cannot resolve directory ${next} for ${relPath}: ${describeError(err)}`, { cause: err });
+      }
+      this.confine(realBase, real, relPath);
+      const st = await fs.stat(real);
+      if (!st.isDirectory()) throw new StorageError(`cannot store ${relPath}: ${next} exists and is not a directory`);
+      cur = real;
+    }
+    return cur;
+  }
+
+  /**
+   * Resolve an existing path for reading: real path and stat, or null when any part is missing.
+   * Symlinks are followed but must stay inside the base.
+   */
+  private async resolveExisting(segs: string[], relPath: string): Promise<{ real: string; st: import('node:fs').Stats } | null> {
+    const realBase = await this.base(false);
+    if (!realBase) return null;
+    const full = path.join(realBase, ...segs);
+    let real: string;
+    try {
+      real = await fs.realpath(full);
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
+      throw new StorageError(`cannot access ${relPath} in ${this.describe()}: ${describeError(err)}`, { cause: err });
+    }
+    this.confine(realBase, real, relPath);
+    try {
+      return { real, st: await fs.stat(real) };
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return null;
+      throw new StorageError(`cannot stat ${relPath} in ${this.describe()}: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  async store(localPath: string, relPath: string): Promise<StoredFile> {
+    const segs = splitRelPath(relPath);
+    const rel = segs.join('/');
+    const fail = (reason: string, cause?: unknown): never => {
+      throw new StorageError(`cannot store ${localPath} as ${rel} in ${this.describe()}: ${reason}`, { cause });
+    };
+    if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute');
+    try {
+      const st = await fs.stat(localPath);
+      if (!st.isFile()) fail('the local path is not a regular file');
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      fail(describeError(err), err);
+    }
+    const dir = await this.ensureDir(segs.slice(0, -1), rel);
+    const name = segs[segs.length - 1];
+    const target = path.join(dir, name);
+    try {
+      const existing = await fs.lstat(target);
+      if (existing.isDirectory()) fail(`${target} is a directory`);
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      if (errno(err) !== 'ENOENT') fail(describeError(err), err);
+    }
+    const tmp = path.join(dir, tempName(name));
+    try {
+      const { size, sha256 } = await copyWithHash(localPath, tmp);
+      await fs.rename(tmp, target);
+      await fsyncDir(dir);
+      const st = await fs.stat(target);
+      if (st.size !== size) fail(`size after copy is ${st.size} bytes, expected ${size}`);
+      return { relPath: rel, fullPath: path.join(this.baseDir, ...segs), size, mtime: new Date(st.mtime.getTime()), sha256 };
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      if (err instanceof StorageError) throw err;
+      return fail(describeError(err), err);
+    }
+  }
+
+  async retrieve(relPath: string, localPath: string): Promise<void> {
+    const segs = splitRelPath(relPath);
+    const rel = segs.join('/');
+    const fail = (reason: string, cause?: unknown): never => {
+      throw new StorageError(`cannot retrieve ${rel} from ${this.describe()} to ${localPath}: ${reason}`, { cause });
+    };
+    if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute');
+    const found = await this.resolveExisting(segs, rel);
+    if (!found) return fail('no such file in storage');
+    if (!found.st.isFile()) return fail('not a regular file');
+    const dir = path.dirname(localPath);
+    const tmp = path.join(dir, tempName(path.basename(localPath)));
+    try {
+      await fs.mkdir(dir, { recursive: true });
+      await copyWithHash(found.real, tmp);
+      await fs.rename(tmp, localPath);
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      fail(describeError(err), err);
+    }
+  }
+
+  async exists(relPath: string): Promise<boolean> {
+    const segs = splitRelPath(relPath);
+    const found = await this.resolveExisting(segs, segs.join('/'));
+    return found !== null && found.st.isFile();
+  }
+
+  async stat(relPath: string): Promise<StoredFile | null> {
+    const segs = splitRelPath(relPath);
+    const rel = segs.join('/');
+    const found = await this.resolveExisting(segs, rel);
+    if (!found || !found.st.isFile()) return null;
+    try {
+      const sha256 = await sha256File(found.real);
+      return { relPath: rel, fullPath: path.join(this.baseDir, ...segs), size: found.st.size, mtime: new Date(found.st.mtime.getTime()), sha256 };
+    } catch (err) {
+      throw new StorageError(`cannot read ${rel} in ${this.describe()}: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  async list(relDir: string): Promise<string[]> {
+    const segs = splitRelPath(relDir, true);
+    const rel = segs.join('/');
+    const found = await this.resolveExisting(segs, rel);
+    if (!found) return [];
+    if (!found.st.isDirectory()) throw new StorageError(`cannot list ${rel} in ${this.describe()}: not a directory`);
+    try {
+      const entries = await fs.readdir(found.real, { withFileTypes: true });
+      const names: string[] = [];
+      for (const e of entries) {
+        if (TEMP_NAME.test(e.name)) continue;
+        let isDir = e.isDirectory();
+        if (e.isSymbolicLink()) {
+          isDir = await fs.stat(path.join(found.real, e.name)).then((s) => s.isDirectory(), () => false);
+        }
+        names.push(isDir ? `${e.name}/` : e.name);
+      }
+      return names.sort();
+    } catch (err) {
+      throw new StorageError(`cannot list ${rel} in ${this.describe()}: ${describeError(err)}`, { cause: err });
+    }
+  }
+}
