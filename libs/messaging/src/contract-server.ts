@@ -1,0 +1,125 @@
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
+import { Msg, NatsConnection, Subscription } from 'nats';
+import { lastValueFrom, Observable, throwError } from 'rxjs';
+import { ContractError, ErrorReply, names, RPC, RpcName } from '@pdr/contracts';
+import type { Logger } from 'pino';
+import { decodeJson, encodeJson } from './codec';
+import { badRequest, toErrorReply } from './errors';
+import { answerHealth, HealthInfo } from './health';
+
+export interface ContractServerOptions {
+  nc: NatsConnection;
+  ns: string;
+  service: 'state' | 'planner';
+  logger: Logger;
+  /** Runs around every handler call, e.g. a MikroORM RequestContext per message. */
+  around?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Maps non-contract errors to a reply (e.g. lost database → UNAVAILABLE); default INTERNAL. */
+  classifyError?: (err: unknown) => ErrorReply | undefined;
+  health: Omit<HealthInfo, 'service'>;
+}
+
+/**
+ * A Nest transport that speaks the contract library's plain-JSON protocol on NATS: every @MessagePattern
+ * names a contract subject; requests are validated with the contract's zod schema before the handler
+ * runs; every failure is answered with `{ error: { code, message, details } }` and never crashes the
+ * service. Subscriptions use the service's queue group, so several instances share the load.
+ */
+export class ContractNatsServer extends Server implements CustomTransportStrategy {
+  private subs: Subscription[] = [];
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly opts: ContractServerOptions) {
+    super();
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => void): void {
+    const n = names(this.opts.ns);
+    const bySubject = new Map<string, RpcName>();
+    for (const name of Object.keys(RPC) as RpcName[]) bySubject.set(n.rpc(name), name);
+    for (const pattern of this.messageHandlers.keys()) {
+      const rpcName = bySubject.get(pattern);
+      if (!rpcName) throw new Error(`@MessagePattern("${pattern}") is not a subject of the contract library`);
+      const queue = n.queueGroup(this.opts.service);
+      const sub = this.opts.nc.subscribe(pattern, {
+        queue,
+        callback: (err, msg) => {
+          if (err) {
+            this.opts.logger.error({ err: err.message, subject: pattern }, 'subscription error');
+            return;
+          }
+          const p = this.handle(rpcName, pattern, msg).finally(() => this.inFlight.delete(p));
+          this.inFlight.add(p);
+        },
+      });
+      this.subs.push(sub);
+    }
+    this.subs.push(answerHealth(this.opts.nc, this.opts.ns, { ...this.opts.health, service: this.opts.service }));
+    callback();
+  }
+
+  private async handle(rpcName: RpcName, subject: string, msg: Msg): Promise<void> {
+    const def = RPC[rpcName];
+    let reply: unknown;
+    try {
+      let raw: unknown;
+      try {
+        raw = decodeJson(msg.data);
+      } catch (e) {
+        throw new ContractError('BAD_REQUEST', `malformed JSON on ${subject}: ${(e as Error).message}`);
+      }
+      const parsed = def.request.safeParse(raw);
+      if (!parsed.success) throw badRequest(`${subject} request`, parsed.error);
+      const handler = this.getHandlerByPattern(subject);
+      if (!handler) throw new ContractError('INTERNAL', `no handler for ${subject}`);
+      const run = async () => {
+        const out = this.transformToObservable(await handler(parsed.data)) as Observable<unknown>;
+        return lastValueFrom(out);
+      };
+      reply = this.opts.around ? await this.opts.around(run) : await run();
+    } catch (err) {
+      const classified = err instanceof ContractError ? undefined : this.opts.classifyError?.(err);
+      reply = classified ?? toErrorReply(err);
+      const level = err instanceof ContractError && err.code !== 'INTERNAL' ? 'warn' : 'error';
+      this.opts.logger[level]({ subject, code: (reply as ErrorReply).error.code, err: (err as Error)?.message }, 'request failed');
+    }
+    if (!msg.reply) return;
+    try {
+      msg.respond(encodeJson(reply));
+    } catch (err) {
+      // e.g. a reply larger than max_payload: tell the caller instead of leaving it to time out
+      this.opts.logger.error({ subject, err: (err as Error).message }, 'could not send reply');
+      try {
+        msg.respond(encodeJson({ error: { code: 'TOO_LARGE', message: `reply to ${subject} could not be sent: ${(err as Error).message}` } }));
+      } catch {
+        /* connection gone; the caller times out */
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  on(): void {
+    /* no transport events are exposed */
+  }
+
+  unwrap<T>(): T {
+    return this.opts.nc as unknown as T;
+  }
+}
+
+/**
+ * Nest wraps errors thrown by handlers into `{status:'error'}` objects; this filter passes them through
+ * unchanged so the transport can answer with the contract's error reply. Register it globally.
+ */
+@Catch()
+export class PassThroughRpcFilter implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
+    return throwError(() => exception);
+  }
+}
