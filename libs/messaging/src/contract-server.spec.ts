@@ -14,7 +14,7 @@ const calls: number[] = [];
 
 @Controller()
 class TestController {
-  @MessagePattern(n.rpc('jobGet'))
+  @MessagePattern('jobGet')
   get(req: RpcRequestParsed<'jobGet'>) {
     calls.push(req.jobId);
     if (req.jobId === 404) throw new ContractError('NOT_FOUND', 'job 404 does not exist');

@@ -22,7 +22,7 @@ export interface ContractServerOptions {
 
 /**
  * A Nest transport that speaks the contract library's plain-JSON protocol on NATS: every @MessagePattern
- * names a contract subject; requests are validated with the contract's zod schema before the handler
+ * names a contract RPC (`@MessagePattern('jobClaim')`; the subject comes from the namespace at listen time); requests are validated with the contract's zod schema before the handler
  * runs; every failure is answered with `{ error: { code, message, details } }` and never crashes the
  * service. Subscriptions use the service's queue group, so several instances share the load.
  */
@@ -39,17 +39,20 @@ export class ContractNatsServer extends Server implements CustomTransportStrateg
     const bySubject = new Map<string, RpcName>();
     for (const name of Object.keys(RPC) as RpcName[]) bySubject.set(n.rpc(name), name);
     for (const pattern of this.messageHandlers.keys()) {
-      const rpcName = bySubject.get(pattern);
-      if (!rpcName) throw new Error(`@MessagePattern("${pattern}") is not a subject of the contract library`);
+      // A pattern is an RPC name of the contract ('jobClaim'), resolved to this namespace's subject, or
+      // the full subject itself.
+      const rpcName = pattern in RPC ? (pattern as RpcName) : bySubject.get(pattern);
+      if (!rpcName) throw new Error(`@MessagePattern("${pattern}") is not an RPC of the contract library`);
+      const subject = n.rpc(rpcName);
       const queue = n.queueGroup(this.opts.service);
-      const sub = this.opts.nc.subscribe(pattern, {
+      const sub = this.opts.nc.subscribe(subject, {
         queue,
         callback: (err, msg) => {
           if (err) {
-            this.opts.logger.error({ err: err.message, subject: pattern }, 'subscription error');
+            this.opts.logger.error({ err: err.message, subject }, 'subscription error');
             return;
           }
-          const p = this.handle(rpcName, pattern, msg).finally(() => this.inFlight.delete(p));
+          const p = this.handle(rpcName, pattern, subject, msg).finally(() => this.inFlight.delete(p));
           this.inFlight.add(p);
         },
       });
@@ -59,7 +62,7 @@ export class ContractNatsServer extends Server implements CustomTransportStrateg
     callback();
   }
 
-  private async handle(rpcName: RpcName, subject: string, msg: Msg): Promise<void> {
+  private async handle(rpcName: RpcName, pattern: string, subject: string, msg: Msg): Promise<void> {
     const def = RPC[rpcName];
     let reply: unknown;
     try {
@@ -71,7 +74,7 @@ export class ContractNatsServer extends Server implements CustomTransportStrateg
       }
       const parsed = def.request.safeParse(raw);
       if (!parsed.success) throw badRequest(`${subject} request`, parsed.error);
-      const handler = this.getHandlerByPattern(subject);
+      const handler = this.getHandlerByPattern(pattern);
       if (!handler) throw new ContractError('INTERNAL', `no handler for ${subject}`);
       const run = async () => {
         const out = this.transformToObservable(await handler(parsed.data)) as Observable<unknown>;
