@@ -1,3 +1,12 @@
 /** @pdr/domain — pure KOSMA-tau domain code (parameters, encodings, grid, rendering, provenance). */
 export * from './parameters/columns';
 export * from './text/nearest';
+export * from './encoding/encoding';
+export * from './numeric/pow';
+export * from './numeric/pyformat';
+export * from './grid/grid';
+export * from './grid/random';
+export * from './geometry/geometry';
+export * from './parameters/row';
+export * from './parameters/hash';
+export * from './render/render';
