@@ -5,3 +5,4 @@ export * from './contract-server';
 export * from './contract-client';
 export * from './health';
 export * from './job-stream';
+export * from './bootstrap';

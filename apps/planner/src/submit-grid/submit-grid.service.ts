@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ContractError, GridSubmitReply, JobEvent, LIMITS, RpcRequestParsed } from '@pdr/contracts';
+import { ContractClient, JobPublisher } from '@pdr/messaging';
+import type { Logger } from 'pino';
+import { CLIENT, LOGGER, PUBLISHER } from '../infrastructure/tokens';
+import { chunks, planPoints } from './grid-points';
+import { gridRequestHash } from './request-hash';
+import { validatePhysics } from './validate';
+
+/**
+ * Use case "submit a grid": validate with the domain library, have state persist grid, points and jobs in
+ * batches, publish one job event per point that needs to run, mark them queued, reply with counts.
+ * Idempotent: a resubmission inserts nothing, finished points are not run again, unfinished ones are
+ * re-published (Nats-Msg-Id dedupes events still in the stream), failed ones only with retryFailed.
+ */
+@Injectable()
+export class SubmitGridService {
+  constructor(
+    @Inject(CLIENT) private readonly state: ContractClient,
+    @Inject(PUBLISHER) private readonly publisher: JobPublisher,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  async submit(req: RpcRequestParsed<'gridSubmit'>): Promise<GridSubmitReply> {
+    const r = req.request;
+    let plan: ReturnType<typeof planPoints>;
+    try {
+      plan = planPoints(r);
+      validatePhysics(r);
+    } catch (err) {
+      if (err instanceof ContractError) throw err;
+      throw new ContractError('BAD_REQUEST', (err as Error).message);
+    }
+    if (plan.count > req.maxPoints) {
+      throw new ContractError('TOO_LARGE', `grid has ${plan.count} points, more than the limit of ${req.maxPoints} (raise it with --max-points)`);
+    }
+    const t0 = Date.now();
+    const grid = await this.state.request('gridUpsert', {
+      v: 1,
+      modelName: r.modelName,
+      modelPath: joinPath(r.run.storage.baseDir, r.modelName),
+      description: r.description,
+      requestHash: gridRequestHash(r),
+      user: r.user,
+      chemicalDatabase: { fileName: r.run.chemDatabase, fullPath: joinPath(r.run.baseDir, 'pdrinpdata', r.run.chemDatabase), origin: r.chemOrigin },
+      physics: r.physics,
+      onionSpecies: r.onionSpecies,
+      run: r.run,
+      pointCount: plan.count,
+      seed: r.random?.seed ?? null,
+    });
+    const counts = { created: 0, alreadyDone: 0, queued: 0, inProgress: 0, notRetried: 0 };
+    for (const batch of chunks(plan.points(), LIMITS.PLANNER_BATCH_POINTS)) {
+      const { jobs } = await this.state.request(
+        'pointsUpsert',
+        { v: 1, gridId: grid.gridId, points: batch, retryFailed: req.retryFailed },
+        { timeoutMs: LIMITS.BATCH_REQUEST_TIMEOUT_MS },
+      );
+      const toPublish: JobEvent[] = [];
+      const toMark: number[] = [];
+      for (const [jobId, status, generation, created] of jobs) {
+        if (created) counts.created++;
+        switch (status) {
+          case 'pending':
+            toMark.push(jobId);
+            toPublish.push({ v: 1, jobId, gridId: grid.gridId, generation });
+            break;
+          case 'queued':
+            toPublish.push({ v: 1, jobId, gridId: grid.gridId, generation });
+            break;
+          case 'running':
+            counts.inProgress++;
+            break;
+          case 'finished':
+          case 'skipped':
+            counts.alreadyDone++;
+            break;
+          default:
+            counts.notRetried++;
+        }
+      }
+      if (toPublish.length) await this.publisher.publish(toPublish);
+      counts.queued += toPublish.length;
+      if (toMark.length) await this.state.request('markQueued', { v: 1, jobIds: toMark }, { timeoutMs: LIMITS.BATCH_REQUEST_TIMEOUT_MS });
+    }
+    this.log.info({ gridId: grid.gridId, modelName: r.modelName, total: plan.count, ...counts, ms: Date.now() - t0 }, 'grid planned');
+    return { gridId: grid.gridId, modelName: r.modelName, total: plan.count, ...counts, seed: r.random?.seed ?? null };
+  }
+}
+
+function joinPath(...parts: string[]): string {
+  return parts.map((p, i) => (i === 0 ? p.replace(/\/+$/, '') : p.replace(/^\/+|\/+$/g, ''))).join('/');
+}

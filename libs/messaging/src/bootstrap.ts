@@ -1,0 +1,94 @@
+import { DynamicModule, INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions } from '@nestjs/microservices';
+import { ErrorReply, names, Names, namespaceFromEnv } from '@pdr/contracts';
+import { NestPinoLogger, type Logger } from '@pdr/logging';
+import { NatsConnection } from 'nats';
+import { randomBytes } from 'crypto';
+import { hostname } from 'os';
+import { connectNats, natsUrlFromEnv } from './connection';
+import { ContractNatsServer, PassThroughRpcFilter } from './contract-server';
+
+export interface ServiceInfra {
+  nc: NatsConnection;
+  ns: string;
+  n: Names;
+  logger: Logger;
+  instanceId: string;
+}
+
+export interface ContractServiceOptions {
+  service: 'state' | 'planner';
+  logger: Logger;
+  natsUrl?: string;
+  ns?: string;
+  /** Builds the Nest module with the infrastructure (connection, names, logger) it may inject. */
+  module: (infra: ServiceInfra) => DynamicModule | Promise<DynamicModule>;
+  around?: <T>(fn: () => Promise<T>) => Promise<T>;
+  classifyError?: (err: unknown) => ErrorReply | undefined;
+  detail?: () => Record<string, unknown>;
+  version?: string;
+}
+
+export interface RunningService {
+  infra: ServiceInfra;
+  app: INestMicroservice;
+  close(): Promise<void>;
+}
+
+export function newInstanceId(service: string): string {
+  return `${service}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/** Starts a Nest microservice answering contract subjects over NATS; `close()` drains it. */
+export async function startContractService(o: ContractServiceOptions): Promise<RunningService> {
+  const ns = o.ns ?? namespaceFromEnv();
+  const nc = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: o.service });
+  const infra: ServiceInfra = { nc, ns, n: names(ns), logger: o.logger, instanceId: newInstanceId(o.service) };
+  const strategy = new ContractNatsServer({
+    nc,
+    ns,
+    service: o.service,
+    logger: o.logger,
+    around: o.around,
+    classifyError: o.classifyError,
+    health: { instanceId: infra.instanceId, version: o.version ?? '0.1.0', startedAt: new Date().toISOString(), detail: o.detail },
+  });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(await o.module(infra), {
+    strategy,
+    logger: new NestPinoLogger(o.logger),
+  });
+  app.useGlobalFilters(new PassThroughRpcFilter());
+  await app.listen();
+  o.logger.info({ ns, instanceId: infra.instanceId }, `${o.service} service listening`);
+  let closed = false;
+  return {
+    infra,
+    app,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await nc.drain().catch(() => undefined);
+    },
+  };
+}
+
+/** SIGTERM/SIGINT → close once, then exit; a second signal exits at once. */
+export function closeOnSignals(logger: Logger, close: () => Promise<void>): void {
+  let closing = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (closing) process.exit(1);
+    closing = true;
+    logger.info({ signal: sig }, 'shutting down');
+    close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err: (err as Error).message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
