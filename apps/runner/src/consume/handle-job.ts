@@ -1,0 +1,249 @@
+import { ClaimedJob, ContractError, jobEvent, JobFinishRequest, RpcRequest, StoredFileInfo } from '@pdr/contracts';
+import { ContractClient, decodeJson, ServiceUnavailableError } from '@pdr/messaging';
+import { LocalStorage } from '@pdr/storage';
+import type { Logger } from '@pdr/logging';
+import { JsMsg } from 'nats';
+import { runJob, JobRunResult } from '../execution';
+import { ProvenanceCache } from '../prepare/provenance';
+import { renderInputs } from '../prepare/render-inputs';
+import { RUNNER_LIMITS } from './limits';
+
+export interface HandlerDeps {
+  state: ContractClient;
+  runnerId: string;
+  workRoot: string;
+  maxDeliver: number;
+  logger: Logger;
+  provenance: ProvenanceCache;
+  heartbeatMs?: number;
+  retryDelayMs?: number;
+}
+
+/** Why a running job was stopped from outside. */
+export type AbortReason = 'shutdown' | 'cancel' | 'lost';
+
+export interface RunningJob {
+  jobId: number;
+  gridId: number;
+  abort(reason: AbortReason): void;
+  done: Promise<void>;
+}
+
+const isTransient = (err: unknown) => err instanceof ServiceUnavailableError || (err instanceof ContractError && err.code === 'UNAVAILABLE');
+
+/**
+ * Use case "run a job event": claim through state (compare-and-set; a lost claim → ack and nothing else),
+ * keep the event and the claim alive while the job runs, report the outcome, and ack only once state has
+ * recorded it. Transient trouble → nak with a delay; deliveries past max_deliver → failed with the reason.
+ */
+export class JobHandler {
+  readonly running = new Map<number, RunningJob>();
+
+  constructor(private readonly d: HandlerDeps) {}
+
+  async handle(m: JsMsg): Promise<void> {
+    const log = this.d.logger;
+    let ev;
+    try {
+      ev = jobEvent.parse(decodeJson(m.data));
+    } catch (err) {
+      log.error({ subject: m.subject, seq: m.seq, err: (err as Error).message }, 'malformed job event dropped');
+      m.term('malformed job event');
+      return;
+    }
+    const delivery = m.info.deliveryCount;
+    const lastDelivery = delivery >= this.d.maxDeliver;
+    const retryDelay = this.d.retryDelayMs ?? RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS;
+
+    let claim;
+    try {
+      claim = await this.d.state.request('jobClaim', { v: 1, jobId: ev.jobId, generation: ev.generation, delivery, runnerId: this.d.runnerId });
+    } catch (err) {
+      if (err instanceof ContractError && (err.code === 'NOT_FOUND' || err.code === 'BAD_REQUEST')) {
+        log.error({ jobId: ev.jobId, err: err.message }, 'job event for no known job dropped');
+        m.term(err.message);
+        return;
+      }
+      log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'claim failed, will retry');
+      if (lastDelivery) await this.abandon(ev.jobId, `could not be claimed in ${delivery} deliveries: ${(err as Error).message}`);
+      m.nak(retryDelay);
+      return;
+    }
+    if (!claim.granted) {
+      log.info({ jobId: ev.jobId, status: claim.status, reason: claim.reason }, 'claim not granted, event dropped');
+      m.ack();
+      return;
+    }
+    await this.runClaimed(m, claim.job, lastDelivery, delivery);
+  }
+
+  private async runClaimed(m: JsMsg, job: ClaimedJob, lastDelivery: boolean, delivery: number): Promise<void> {
+    const log = this.d.logger.child({ jobId: job.jobId, job: job.jobName, attempt: job.attempt });
+    const ctrl = new AbortController();
+    let abortReason: AbortReason | null = null;
+    let resolveDone!: () => void;
+    const entry: RunningJob = {
+      jobId: job.jobId,
+      gridId: job.gridId,
+      abort: (reason) => {
+        if (!abortReason) abortReason = reason;
+        ctrl.abort();
+      },
+      done: new Promise<void>((r) => (resolveDone = r)),
+    };
+    this.running.set(job.jobId, entry);
+    const ref = { v: 1 as const, jobId: job.jobId, attempt: job.attempt, runnerId: this.d.runnerId };
+    const beat = setInterval(() => {
+      m.working();
+      this.d.state.request('jobHeartbeat', ref).then(
+        (r) => {
+          if (!r.alive) entry.abort('lost');
+          else if (r.cancel) entry.abort('cancel');
+        },
+        (err) => log.warn({ err: (err as Error).message }, 'heartbeat not recorded'),
+      );
+    }, this.d.heartbeatMs ?? RUNNER_LIMITS.HEARTBEAT_INTERVAL_MS);
+
+    const startedAt = new Date();
+    let result: JobRunResult | null = null;
+    let executables: JobFinishRequest['executables'] = [];
+    let failure: { reason: string; transient: boolean } | null = null;
+    try {
+      executables = await Promise.all([
+        this.d.provenance.get('pdr', job.run.baseDir, job.run.pdrFileName),
+        this.d.provenance.get('onion', job.run.baseDir, job.run.onionFileName),
+      ]);
+      const inputs = await renderInputs(job);
+      for (const w of inputs.warnings) log.warn(w);
+      result = await runJob(
+        {
+          jobKey: String(job.jobId),
+          attempt: job.attempt,
+          modelName: job.modelName,
+          jobName: job.jobName,
+          baseDir: job.run.baseDir,
+          workRoot: this.d.workRoot,
+          executables: { pdr: job.run.pdrFileName, onion: job.run.onionFileName },
+          chemDatabase: job.run.chemDatabase,
+          species: job.onionSpecies,
+          inputs: { pdrnewInp: inputs.pdrnewInp, pdrConfigJson: inputs.pdrConfigJson },
+          timeouts: { pdrMs: job.run.timeouts.pdrMs, onionMs: job.run.timeouts.onionMs },
+          keepTmp: job.run.keepTmp,
+          forceOnion: job.run.forceOnion,
+        },
+        {
+          storage: new LocalStorage(job.run.storage.baseDir),
+          signal: ctrl.signal,
+          report: async (event) => {
+            const { step, ...detail } = event as { step?: string; type?: string } & Record<string, unknown>;
+            await this.d.state
+              .request('jobStep', { ...ref, step: String(step ?? detail.type ?? 'step'), detail })
+              .catch((err) => log.warn({ err: (err as Error).message }, 'step not recorded'));
+          },
+        },
+      );
+    } catch (err) {
+      failure = { reason: (err as Error).message, transient: false };
+    } finally {
+      clearInterval(beat);
+    }
+
+    try {
+      const reasonNow = abortReason as AbortReason | null;
+      if (reasonNow === 'lost') {
+        log.warn('attempt lost its claim (another runner took the job over); outcome not reported');
+        m.ack();
+        return;
+      }
+      if (reasonNow === 'shutdown') {
+        await this.d.state.request('jobRelease', { ...ref, reason: 'runner shut down' }).catch((err) => log.warn({ err: (err as Error).message }, 'release not recorded'));
+        m.nak();
+        log.info('released for another runner (shutdown)');
+        return;
+      }
+      const finishedAt = new Date();
+      const base = {
+        ...ref,
+        startedAt: (result?.startedAt ?? startedAt).toISOString(),
+        finishedAt: (result?.finishedAt ?? finishedAt).toISOString(),
+        executionMs: result?.executionMs ?? finishedAt.getTime() - startedAt.getTime(),
+        exitCodes: { pdr: result?.exitCodes.pdr ?? null, onion: result?.exitCodes.onion ?? {} },
+        files: result ? toStoredFiles(result) : [],
+        executables,
+      };
+      let finish: RpcRequest<'jobFinish'>;
+      if (reasonNow === 'cancel') {
+        finish = { ...base, status: 'cancelled', reason: 'cancelled by the user (--kill)' };
+      } else if (failure) {
+        finish = { ...base, status: 'failed', reason: failure.reason };
+      } else if (result!.status === 'aborted') {
+        finish = { ...base, status: 'failed', reason: result!.reason ?? 'aborted' };
+      } else if (result!.status === 'failed' && (result!.transient || /timeout/i.test(result!.reason ?? '')) && !lastDelivery) {
+        // transient (storage) or a timeout: give the event back for a later delivery
+        log.warn({ reason: result!.reason, delivery }, 'transient failure, job released for a retry');
+        await this.d.state.request('jobRelease', { ...ref, reason: result!.reason ?? 'transient failure' }).catch(() => undefined);
+        m.nak(this.d.retryDelayMs ?? RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS);
+        return;
+      } else if (result!.status === 'failed') {
+        const suffix = lastDelivery && (result!.transient || /timeout/i.test(result!.reason ?? '')) ? ` (gave up after ${delivery} deliveries)` : '';
+        finish = { ...base, status: 'failed', reason: `${result!.reason ?? 'failed'}${suffix}` };
+      } else {
+        finish = { ...base, status: result!.status, reason: result!.reason ?? speciesReason(result!) };
+      }
+      await this.report(finish, m, log);
+    } finally {
+      this.running.delete(job.jobId);
+      resolveDone();
+    }
+  }
+
+  /** Reports the outcome; acks only once state has recorded it. */
+  private async report(finish: RpcRequest<'jobFinish'>, m: JsMsg, log: Logger): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        const r = await this.d.state.request('jobFinish', finish);
+        log.info({ status: finish.status, applied: r.applied, reason: finish.reason }, 'job outcome recorded');
+        m.ack();
+        return;
+      } catch (err) {
+        if (!isTransient(err) || i >= RUNNER_LIMITS.FINISH_REPORT_ATTEMPTS) {
+          log.error({ err: (err as Error).message, status: finish.status }, 'outcome not recorded; event will be redelivered');
+          m.nak(this.d.retryDelayMs ?? RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, RUNNER_LIMITS.FINISH_REPORT_BACKOFF_MS * i));
+      }
+    }
+  }
+
+  private async abandon(jobId: number, reason: string): Promise<void> {
+    await this.d.state
+      .request('jobAbandon', { v: 1, jobId, runnerId: this.d.runnerId, reason })
+      .catch((err) => this.d.logger.error({ jobId, err: (err as Error).message }, 'could not record the abandoned job'));
+  }
+}
+
+function speciesReason(r: JobRunResult): string | null {
+  const entries = Object.entries(r.speciesFailures ?? {});
+  return entries.length ? entries.map(([s, why]) => `onion ${s}: ${why}`).join('; ') : null;
+}
+
+/** The execution result's stored files in the contract's shape. */
+function toStoredFiles(r: JobRunResult): StoredFileInfo[] {
+  const raw = r.files as unknown;
+  const list: Array<{ role: string } & Record<string, unknown>> = Array.isArray(raw)
+    ? (raw as Array<{ role: string } & Record<string, unknown>>)
+    : Object.entries(raw as Record<string, Record<string, unknown>>).map(([role, f]) => ({ ...f, role }));
+  return list.map((f) => {
+    const relPath = String(f.relPath);
+    return {
+      role: f.role,
+      fileName: relPath.split('/').pop()!,
+      relPath,
+      fullPath: String(f.fullPath),
+      size: Number(f.size),
+      mtime: new Date(f.mtime as string | Date).toISOString(),
+      sha256: String(f.sha256),
+    };
+  });
+}

@@ -1,0 +1,18 @@
+import { LIMITS } from '@pdr/contracts';
+
+/** Runner-side limits, each with its reason. */
+export const RUNNER_LIMITS = {
+  /** A pull waits this long for an event before checking for shutdown again. */
+  PULL_EXPIRES_MS: 2_000,
+  /** After SIGTERM, running jobs get this long to finish before they are released to other runners. */
+  SHUTDOWN_GRACE_MS: 30_000,
+  /** Attempts to report an outcome to state before the event is nak'ed (state down): the outcome's
+   * files are stored, so the redelivery ends in the skip path. */
+  FINISH_REPORT_ATTEMPTS: 5,
+  FINISH_REPORT_BACKOFF_MS: 1_000,
+  /** Default timeouts of the executables when a grid does not give any (generous: real models take hours). */
+  DEFAULT_PDR_TIMEOUT_MS: 24 * 3600_000,
+  DEFAULT_ONION_TIMEOUT_MS: 3600_000,
+  HEARTBEAT_INTERVAL_MS: LIMITS.HEARTBEAT_INTERVAL_MS,
+  TRANSIENT_RETRY_DELAY_MS: LIMITS.TRANSIENT_RETRY_DELAY_MS,
+} as const;

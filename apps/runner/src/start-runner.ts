@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import { mkdir } from 'fs/promises';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+import { gridCancelledEvent, LIMITS, names, namespaceFromEnv } from '@pdr/contracts';
+import { createLogger, type Logger } from '@pdr/logging';
+import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, natsUrlFromEnv, newInstanceId } from '@pdr/messaging';
+import { JobConsumer } from './consume/job-consumer';
+import { JobHandler } from './consume/handle-job';
+import { ProvenanceCache } from './prepare/provenance';
+
+export interface RunnerOptions {
+  natsUrl?: string;
+  ns?: string;
+  concurrency: number;
+  workRoot?: string;
+  logger?: Logger;
+  /** Test knobs: faster heartbeats and retries. */
+  heartbeatMs?: number;
+  retryDelayMs?: number;
+  ackWaitMs?: number;
+  maxDeliver?: number;
+}
+
+export interface RunningRunner {
+  runnerId: string;
+  close(graceMs?: number): Promise<void>;
+  busy(): number;
+}
+
+/** Starts a runner: `concurrency` slots pulling from the shared job consumer. */
+export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
+  const logger = o.logger ?? createLogger('runner');
+  const ns = o.ns ?? namespaceFromEnv();
+  const n = names(ns);
+  const runnerId = newInstanceId('runner');
+  const workRoot = resolve(o.workRoot ?? join(tmpdir(), 'pdr-runner'));
+  await mkdir(workRoot, { recursive: true });
+  const nc = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: runnerId });
+  const maxDeliver = o.maxDeliver ?? LIMITS.JOB_MAX_DELIVER;
+  await ensureJobStream(nc, n, { ackWaitMs: o.ackWaitMs, maxDeliver });
+  const handler = new JobHandler({
+    state: new ContractClient(nc, ns),
+    runnerId,
+    workRoot,
+    maxDeliver,
+    logger,
+    provenance: new ProvenanceCache(),
+    heartbeatMs: o.heartbeatMs,
+    retryDelayMs: o.retryDelayMs,
+  });
+  const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger);
+  const startedAt = new Date().toISOString();
+  const health = answerHealth(nc, ns, {
+    service: 'runner',
+    instanceId: runnerId,
+    version: '0.1.0',
+    startedAt,
+    detail: () => ({ slots: o.concurrency, busy: handler.running.size, workRoot }),
+  });
+  // a cancelled grid with --kill: stop its running jobs now (the heartbeat reply would, a little later)
+  const cancelSub = nc.subscribe(n.gridCancelled, {
+    callback: (err, msg) => {
+      if (err) return;
+      try {
+        const ev = gridCancelledEvent.parse(decodeJson(msg.data));
+        if (!ev.kill) return;
+        for (const j of handler.running.values()) if (j.gridId === ev.gridId) j.abort('cancel');
+      } catch {
+        /* malformed events are ignored */
+      }
+    },
+  });
+  await consumer.start();
+  logger.info({ runnerId, ns, slots: o.concurrency, workRoot }, 'runner pulling jobs');
+  let closed = false;
+  return {
+    runnerId,
+    busy: () => handler.running.size,
+    async close(graceMs?: number) {
+      if (closed) return;
+      closed = true;
+      await consumer.stop(graceMs);
+      health.unsubscribe();
+      cancelSub.unsubscribe();
+      await nc.drain().catch(() => undefined);
+      logger.info({ runnerId }, 'runner stopped');
+    },
+  };
+}
