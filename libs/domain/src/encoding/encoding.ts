@@ -17,7 +17,7 @@ export class InvalidParameterValue extends Error {
     readonly value: unknown,
     readonly reason: string,
   ) {
-    super(`invalid value ${describe(value)} for ${axis}: ${reason}`);
+    super(`invalid ${axis} value ${describe(value)}: ${reason}`);
     this.name = 'InvalidParameterValue';
   }
 }
