@@ -4,3 +4,4 @@ export * from './job';
 export * from './events';
 export * from './subjects';
 export * from './limits';
+export * from './docs';

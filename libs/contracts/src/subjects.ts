@@ -68,11 +68,11 @@ export function names(ns: string = DEFAULT_NAMESPACE) {
   return {
     ns,
     rpc: (n: RpcName) => `${ns}.${RPC[n].suffix}`,
-    progress: (gridId: number | '*') => `${ns}.${EVENTS.progress.suffix}.${gridId}`,
+    progress: (gridId: number | string) => `${ns}.${EVENTS.progress.suffix}.${gridId}`,
     gridCancelled: `${ns}.${EVENTS.gridCancelled.suffix}`,
     /** JetStream: one work-queue stream for job events, one durable pull consumer shared by all runners. */
     jobStream: `${upper}_JOBS`,
-    jobSubject: (gridId: number | '*') => `${ns}.jobs.run.${gridId}`,
+    jobSubject: (gridId: number | string) => `${ns}.jobs.run.${gridId}`,
     jobConsumer: `${upper}_RUNNERS`,
     /** Queue groups: several instances of a service share the load. */
     queueGroup: (service: 'state' | 'planner') => `${ns}-${service}`,

@@ -1,0 +1,40 @@
+import { jobMsgId, names, RPC, RpcName, pointsUpsertRequest, MAX_POINTS_PER_BATCH, LIMITS, gridRequest, safeName } from './index';
+
+describe('contract registry', () => {
+  it('gives every RPC a distinct subject within a namespace, and namespaces do not overlap', () => {
+    const a = names('pdr');
+    const b = names('t1');
+    const subjects = (Object.keys(RPC) as RpcName[]).map((k) => a.rpc(k));
+    expect(new Set(subjects).size).toBe(subjects.length);
+    expect(subjects.some((s) => (Object.keys(RPC) as RpcName[]).map((k) => b.rpc(k)).includes(s))).toBe(false);
+    expect(a.jobStream).not.toBe(b.jobStream);
+  });
+
+  it('keeps a full planner batch of points far below the NATS max payload', () => {
+    const points = Array.from({ length: MAX_POINTS_PER_BATCH }, (_, i) => ['100', String(-20 + (i % 70)), '-10.5', String(i)] as [string, string, string, string]);
+    const payload = JSON.stringify(pointsUpsertRequest.parse({ v: 1, gridId: 1, points }));
+    expect(Buffer.byteLength(payload)).toBeLessThan(LIMITS.MAX_PAYLOAD_BYTES);
+  });
+
+  it('event ids change with the generation so a retried job is not deduplicated', () => {
+    expect(jobMsgId(5, 0)).not.toBe(jobMsgId(5, 1));
+  });
+
+  it.each(['../etc', 'a/b', '.hidden', 'nul\0byte', '', '..'])('refuses %j as a name that becomes a path segment', (s) => {
+    expect(safeName.safeParse(s).success).toBe(false);
+  });
+
+  it('rejects axis values pdr_run would eval', () => {
+    const base = {
+      modelName: 'm',
+      axes: { metal: ['100'], dens: ['30'], mass: ['-10'], chi: ['__import__("os")'] },
+      user: { username: 'u', email: 'e' },
+      physics: { alpha: 1.5, rcore: 0.2, chemistry: 'H' },
+      onionSpecies: ['CO'],
+      run: { baseDir: '/b', pdrFileName: 'p', onionFileName: 'o', chemDatabase: 'c', storage: { type: 'local', baseDir: '/s' }, timeouts: { pdrMs: 1, onionMs: 1 } },
+    };
+    const r = gridRequest.safeParse(base);
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toContain('chi');
+  });
+});
