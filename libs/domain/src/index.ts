@@ -10,3 +10,7 @@ export * from './geometry/geometry';
 export * from './parameters/row';
 export * from './parameters/hash';
 export * from './render/render';
+export * from './render/inputs';
+export * from './templates/locate';
+export * from './provenance/version';
+export * from './provenance/probe';
