@@ -8,6 +8,7 @@ export {
   maskText,
   maskJsonLine,
   registerSecret,
+  MIN_REGISTERED_SECRET_LENGTH,
   clearRegisteredSecrets,
   maskKnownSecrets,
 } from './mask';

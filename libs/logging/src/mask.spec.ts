@@ -108,15 +108,26 @@ describe('maskKnownSecrets / maskJsonLine', () => {
   });
   it('keeps a JSON line valid even for secrets made of JSON syntax', () => {
     registerSecret('"level"');
-    registerSecret('\\');
-    const line = JSON.stringify({ level: 'info', msg: 'a "level" b \\ c', n: 1 });
+    registerSecret('\\x\\y');
+    const line = JSON.stringify({ level: 'info', msg: 'a "level" b \\x\\y c', n: 1 });
     const out = maskJsonLine(line);
     expect(JSON.parse(out)).toEqual({ level: 'info', msg: 'a *** b *** c', n: 1 });
   });
-  it('ignores empty and null secrets', () => {
+  it('ignores empty, null, non-string and too short secrets', () => {
     registerSecret('');
     registerSecret(null);
     registerSecret(undefined);
-    expect(maskKnownSecrets('nothing to hide')).toBe('nothing to hide');
+    registerSecret({ toString: () => 'nothing' });
+    registerSecret('pdr');
+    expect(maskKnownSecrets('nothing to hide in pdr')).toBe('nothing to hide in pdr');
+    registerSecret(12345);
+    expect(maskKnownSecrets('pin 12345')).toBe('pin ***');
+  });
+  it('short passwords are still masked by key name and in URLs', () => {
+    registerSecret('pdr');
+    expect(maskSecrets({ password: 'pdr', url: 'mysql://root:pdr@h/pdr' })).toEqual({
+      password: '***',
+      url: 'mysql://root:***@h/pdr',
+    });
   });
 });

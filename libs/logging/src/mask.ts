@@ -64,14 +64,21 @@ function rebuildVariants(): void {
 }
 
 /**
+ * Secrets shorter than this are not searched for in free text: a password like `pdr` or `x` would
+ * otherwise blank out that text in every line (service names, paths) and make logs and error
+ * messages unreadable. Such passwords are still masked by key name and inside URLs.
+ */
+export const MIN_REGISTERED_SECRET_LENGTH = 4;
+
+/**
  * Remember a concrete secret so it is masked wherever it appears in log text.
- * null/undefined/'' are ignored. Any non-empty secret is registered, however short: a
- * one-character password will blank out that character in every log line — better than a leak.
+ * null/undefined/'' and secrets shorter than MIN_REGISTERED_SECRET_LENGTH are ignored.
  */
 export function registerSecret(value: unknown): void {
   if (value === null || value === undefined) return;
-  const s = typeof value === 'string' ? value : String(value);
-  if (s.length === 0 || secrets.has(s)) return;
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') return;
+  const s = String(value);
+  if (s.length < MIN_REGISTERED_SECRET_LENGTH || secrets.has(s)) return;
   secrets.add(s);
   rebuildVariants();
 }
