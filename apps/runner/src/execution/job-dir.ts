@@ -1,0 +1,89 @@
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { describeError } from '@pdr/storage';
+import { JobFailure } from './job-failure';
+import type { JobRunSpec } from './types';
+
+/** Output directories the executables write into (SPEC §5.4 step 1). */
+export const OUTPUT_DIRS = ['pdroutput', 'onionoutput', 'Out'] as const;
+/** Input directories linked entry by entry from the base dir (SPEC §5.4 step 2, defect 14 fixed). */
+export const INPUT_DIRS = ['pdrinpdata', 'onioninpdata', 'In', 'templates'] as const;
+export const CHEM_LINK = 'chem_rates.dat';
+
+const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
+
+async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
+  try {
+    return await fs.stat(p);
+  } catch (err) {
+    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
+    throw err;
+  }
+}
+
+/** Create `<workRoot>/<model>/<job>.<attempt>-XXXXXX`. */
+export async function createJobDir(spec: JobRunSpec): Promise<string> {
+  const parent = path.join(spec.workRoot, spec.modelName);
+  try {
+    await fs.mkdir(parent, { recursive: true });
+    return await fs.mkdtemp(path.join(parent, `${spec.jobName}.${spec.attempt}-`));
+  } catch (err) {
+    throw new JobFailure('internal', `cannot create a job directory under ${parent}: ${describeError(err)}`, true, { cause: err });
+  }
+}
+
+async function requireExecutable(baseDir: string, name: string, what: string): Promise<string> {
+  const p = path.join(baseDir, name);
+  const st = await statOrNull(p);
+  if (!st) throw new JobFailure('setup', `${what} executable ${p} not found`, false);
+  if (!st.isFile()) throw new JobFailure('setup', `${what} executable ${p} is not a regular file`, false);
+  try {
+    await fs.access(p, fsConstants.X_OK);
+  } catch {
+    throw new JobFailure('setup', `${what} executable ${p} is not executable`, false);
+  }
+  return p;
+}
+
+/**
+ * Lay out the job directory (SPEC §5.4 with defects 14 and 15 fixed): output dirs; input dirs as real
+ * directories holding one symlink per base-dir entry (no copies); `pdrinpdata/chem_rates.dat` → the
+ * chosen chemistry file; symlinks to the pdr and onion executables only; the rendered inputs.
+ * Returns warnings (missing optional input directories).
+ */
+export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { needPdr: boolean; needOnion: boolean }): Promise<string[]> {
+  const warnings: string[] = [];
+  const chemPath = path.join(spec.baseDir, 'pdrinpdata', spec.chemDatabase);
+  const chemStat = await statOrNull(chemPath).catch(() => null);
+  if (opts.needPdr && (!chemStat || !chemStat.isFile())) {
+    throw new JobFailure('input', `chemistry database file ${chemPath} not found`, false);
+  }
+  const exes: Array<[string, string]> = [];
+  if (opts.needPdr) exes.push([spec.executables.pdr, await requireExecutable(spec.baseDir, spec.executables.pdr, 'PDR')]);
+  if (opts.needOnion) exes.push([spec.executables.onion, await requireExecutable(spec.baseDir, spec.executables.onion, 'onion')]);
+
+  try {
+    for (const d of OUTPUT_DIRS) await fs.mkdir(path.join(jobDir, d));
+    for (const d of INPUT_DIRS) {
+      const src = path.join(spec.baseDir, d);
+      const st = await statOrNull(src);
+      if (!st || !st.isDirectory()) {
+        warnings.push(`input directory ${src} not found; the job directory has an empty ${d}/`);
+        await fs.mkdir(path.join(jobDir, d));
+        continue;
+      }
+      await fs.mkdir(path.join(jobDir, d));
+      for (const entry of await fs.readdir(src)) {
+        if (d === 'pdrinpdata' && entry === CHEM_LINK) continue;
+        await fs.symlink(path.join(src, entry), path.join(jobDir, d, entry));
+      }
+    }
+    if (chemStat?.isFile()) await fs.symlink(chemPath, path.join(jobDir, 'pdrinpdata', CHEM_LINK));
+    for (const [name, target] of exes) await fs.symlink(target, path.join(jobDir, name));
+    if (spec.inputs.pdrnewInp !== null) await fs.writeFile(path.join(jobDir, 'PDRNEW.INP'), spec.inputs.pdrnewInp);
+    if (spec.inputs.pdrConfigJson !== null) await fs.writeFile(path.join(jobDir, 'pdr_config.json'), spec.inputs.pdrConfigJson);
+  } catch (err) {
+    throw new JobFailure('internal', `cannot set up job directory ${jobDir}: ${describeError(err)}`, true, { cause: err });
+  }
+  return warnings;
+}

@@ -1,0 +1,473 @@
+import { closeSync, openSync, writeSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  StoragePathError,
+  assertSafeName,
+  describeError,
+  onionOutputFileNames,
+  storagePaths,
+  type JobStoragePaths,
+  type StoredFile,
+} from '@pdr/storage';
+import { createJobDir, populateJobDir } from './job-dir';
+import { JobFailure } from './job-failure';
+import { runProcess, type ProcessOutcome } from './process-runner';
+import { tarGz } from './tar';
+import type { JobRunDeps, JobRunResult, JobRunSpec, PdrFileRole, StepEvent } from './types';
+
+const DEFAULT_KILL_GRACE_MS = 10_000;
+
+/** PDR outputs whose presence in storage means "this job is done" (defect 18: not only the HDF5 file). */
+export const REQUIRED_PDR_ROLES = ['hdf4', 'hdf5_struct', 'hdf5_chem', 'ctrl_ind'] as const satisfies readonly PdrFileRole[];
+
+/** Storage name per PDR role. */
+export function pdrRolePaths(sp: JobStoragePaths): Record<PdrFileRole, string> {
+  return {
+    hdf4: sp.hdf4,
+    hdf5_struct: sp.hdf5Struct,
+    hdf5_chem: sp.hdf5Chem,
+    textout: sp.textout,
+    chemchk: sp.chemchk,
+    mcdrt: sp.mcdrt,
+    pdrnew: sp.pdrnew,
+    json: sp.json,
+    ctrl_ind: sp.ctrlInd,
+  };
+}
+
+/**
+ * Local source (relative to the job dir) of each PDR role, in STORE ORDER: the files the skip check
+ * looks for come last, CTRL_IND the very last, so their presence in storage implies the others were
+ * stored too. `mcdrt` is the tarball of `Out/` built just before storing.
+ */
+function pdrLocalSources(jobName: string): Array<[PdrFileRole, string]> {
+  return [
+    ['textout', 'pdroutput/TEXTOUT'],
+    ['chemchk', 'pdroutput/chemchk.out'],
+    ['mcdrt', `MCDRT${jobName}.tar.gz`],
+    ['pdrnew', 'PDRNEW.INP'],
+    ['json', 'pdr_config.json'],
+    ['hdf4', 'pdroutput/pdrout.hdf'],
+    ['hdf5_chem', 'pdroutput/pdrchem_c.hdf5'],
+    ['hdf5_struct', 'pdroutput/pdrstruct_s.hdf5'],
+    ['ctrl_ind', 'pdroutput/CTRL_IND'],
+  ];
+}
+
+/** Role of an onion file in the result: `onion:<species>:<file>` (`TEXTOUT` for its log). */
+export const onionRole = (species: string, file: string): string => `onion:${species}:${file}`;
+
+/** `YYYY-mm-dd HH:MM:SS UTC` */
+function utc(d: Date): string {
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function validateSpec(spec: JobRunSpec): void {
+  const bad = (msg: string): never => {
+    throw new JobFailure('input', msg, false);
+  };
+  if (typeof spec.jobKey !== 'string' || spec.jobKey === '') bad('jobKey must be a non-empty string');
+  if (!Number.isInteger(spec.attempt) || spec.attempt < 0) bad(`attempt must be a non-negative integer, got ${String(spec.attempt)}`);
+  try {
+    storagePaths(spec.modelName, spec.jobName);
+    assertSafeName(spec.executables?.pdr, 'PDR executable name');
+    assertSafeName(spec.executables?.onion, 'onion executable name');
+    assertSafeName(spec.chemDatabase, 'chemical database file name');
+    if (!Array.isArray(spec.species)) bad('species must be an array of names');
+    const seen = new Set<string>();
+    for (const s of spec.species) {
+      assertSafeName(s, 'species');
+      if (/\s/.test(s)) bad(`species ${JSON.stringify(s)} contains whitespace`);
+      if (seen.has(s)) bad(`species ${JSON.stringify(s)} is listed twice`);
+      seen.add(s);
+    }
+  } catch (err) {
+    if (err instanceof StoragePathError) bad(err.message);
+    throw err;
+  }
+  for (const [key, dir] of [
+    ['baseDir', spec.baseDir],
+    ['workRoot', spec.workRoot],
+  ] as const) {
+    if (typeof dir !== 'string' || !path.isAbsolute(dir)) bad(`${key} must be an absolute path, got ${JSON.stringify(dir)}`);
+  }
+  for (const [key, ms] of [
+    ['timeouts.pdrMs', spec.timeouts?.pdrMs],
+    ['timeouts.onionMs', spec.timeouts?.onionMs],
+  ] as const) {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) bad(`${key} must be a positive number of milliseconds, got ${String(ms)}`);
+  }
+  if (spec.killGraceMs !== undefined && (!Number.isFinite(spec.killGraceMs) || spec.killGraceMs < 0)) {
+    bad(`killGraceMs must be a non-negative number, got ${String(spec.killGraceMs)}`);
+  }
+  if (spec.inputs?.pdrnewInp === null && spec.inputs?.pdrConfigJson === null) {
+    bad('no input was rendered: both PDRNEW.INP and pdr_config.json are null');
+  }
+}
+
+/** Mutable state of one run, turned into a JobRunResult at the end. */
+class Run {
+  readonly files: Record<string, StoredFile> = {};
+  readonly warnings: string[] = [];
+  readonly speciesFailures: Record<string, string> = {};
+  readonly onionExit: Record<string, number | null> = {};
+  readonly problems: string[] = [];
+  pdrExit: number | null | undefined = undefined;
+  workDir: string | null = null;
+  bytesStored = 0;
+  storedCount = 0;
+
+  constructor(
+    readonly spec: JobRunSpec,
+    readonly deps: JobRunDeps,
+    readonly sp: JobStoragePaths,
+    readonly now: () => Date,
+  ) {}
+
+  async report(event: DistributiveOmit<StepEvent, 'jobKey' | 'attempt' | 'at'>): Promise<void> {
+    const full = { ...event, jobKey: this.spec.jobKey, attempt: this.spec.attempt, at: this.now() } as StepEvent;
+    try {
+      await this.deps.report(full);
+    } catch (err) {
+      this.warnings.push(`report of ${event.type} failed: ${describeError(err)}`);
+    }
+  }
+
+  get aborted(): boolean {
+    return this.deps.signal?.aborted === true;
+  }
+
+  /** Store a local file under `relPath`; a failure ends the job as failed (transient, storage). */
+  async store(role: string, localPath: string, relPath: string): Promise<void> {
+    let stored: StoredFile;
+    try {
+      stored = await this.deps.storage.store(localPath, relPath);
+    } catch (err) {
+      throw new JobFailure('storage', `storing ${role} failed: ${describeError(err)}`, true, { cause: err });
+    }
+    this.files[role] = stored;
+    this.bytesStored += stored.size;
+    this.storedCount++;
+  }
+
+  /** Fill `files` with stored metadata for roles not produced by this run (skip / force-onion). */
+  async collectStored(roles: Array<[string, string]>): Promise<void> {
+    for (const [role, rel] of roles) {
+      if (this.files[role]) continue;
+      let st: StoredFile | null;
+      try {
+        st = await this.deps.storage.stat(rel);
+      } catch (err) {
+        throw new JobFailure('storage', `reading metadata of stored ${rel} failed: ${describeError(err)}`, true, { cause: err });
+      }
+      if (st) this.files[role] = st;
+    }
+  }
+
+  storedRoles(): Array<[string, string]> {
+    const roles: Array<[string, string]> = Object.entries(pdrRolePaths(this.sp));
+    for (const s of this.spec.species) {
+      for (const f of onionOutputFileNames(s)) roles.push([onionRole(s, f), this.sp.onionFile(f)]);
+      roles.push([onionRole(s, 'TEXTOUT'), this.sp.onionTextout(s)]);
+    }
+    return roles;
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Run ONE job to stored outputs (SPEC §5.4–5.11 with defects 11–21 and 25 fixed), without messaging
+ * or database: skip check → job dir → PDR → onion per species → store → clean up.
+ */
+export async function runJob(spec: JobRunSpec, deps: JobRunDeps): Promise<JobRunResult> {
+  const now = deps.now ?? (() => new Date());
+  const startedAt = now();
+  let sp: JobStoragePaths | undefined;
+  let run: Run | undefined;
+  let outcome: Pick<JobRunResult, 'status' | 'reason' | 'failure' | 'transient'>;
+  try {
+    validateSpec(spec);
+    sp = storagePaths(spec.modelName, spec.jobName);
+    run = new Run(spec, deps, sp, now);
+    outcome = await execute(run);
+  } catch (err) {
+    if (err instanceof JobFailure) outcome = { status: 'failed', reason: err.message, failure: err.kind, transient: err.transient };
+    else outcome = { status: 'failed', reason: `internal error: ${describeError(err)}`, failure: 'internal', transient: true };
+  }
+  let workDirKept = false;
+  if (run?.workDir) {
+    if (spec.keepTmp) workDirKept = true;
+    else {
+      try {
+        await fs.rm(run.workDir, { recursive: true, force: true });
+      } catch (err) {
+        workDirKept = true;
+        run.warnings.push(`cannot remove job directory ${run.workDir}: ${describeError(err)}`);
+      }
+    }
+  }
+  const finishedAt = now();
+  return {
+    ...outcome,
+    exitCodes: { ...(run?.pdrExit !== undefined ? { pdr: run.pdrExit } : {}), onion: { ...(run?.onionExit ?? {}) } },
+    speciesFailures: { ...(run?.speciesFailures ?? {}) },
+    files: { ...(run?.files ?? {}) },
+    startedAt,
+    finishedAt,
+    executionMs: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
+    workDir: run?.workDir ?? null,
+    workDirKept,
+    warnings: [...(run?.warnings ?? [])],
+  };
+}
+
+async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason' | 'failure' | 'transient'>> {
+  const { spec, deps, sp } = run;
+  const abortedResult = () => ({ status: 'aborted' as const, reason: `aborted: ${describeError(deps.signal?.reason ?? 'abort signal')}` });
+  if (run.aborted) return abortedResult();
+
+  // 1. Skip check: all required PDR outputs stored? (storage errors are failures, never "missing")
+  const rolePaths = pdrRolePaths(sp);
+  let present: boolean[];
+  try {
+    present = await Promise.all(REQUIRED_PDR_ROLES.map((r) => deps.storage.exists(rolePaths[r])));
+  } catch (err) {
+    throw new JobFailure('storage', `checking stored outputs in ${deps.storage.describe()} failed: ${describeError(err)}`, true, { cause: err });
+  }
+  const outputsStored = present.every(Boolean);
+  if (outputsStored && !spec.forceOnion) {
+    await run.collectStored(run.storedRoles());
+    await run.report({ type: 'outputs-exist', forceOnion: false, files: Object.keys(run.files).length });
+    return { status: 'skipped', reason: `PDR outputs already stored in ${deps.storage.describe()}` };
+  }
+  const onionOnly = outputsStored && spec.forceOnion;
+  if (onionOnly) await run.report({ type: 'outputs-exist', forceOnion: true, files: REQUIRED_PDR_ROLES.length });
+
+  // 2. Job directory
+  run.workDir = await createJobDir(spec);
+  const jobDir = run.workDir;
+  run.warnings.push(...(await populateJobDir(spec, jobDir, { needPdr: !onionOnly, needOnion: spec.species.length > 0 })));
+  await run.report({ type: 'setup-finished', workDir: jobDir });
+  if (run.aborted) return abortedResult();
+
+  const env = { ...process.env, ...(spec.env ?? {}) };
+  const killGraceMs = spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const structLocal = path.join(jobDir, 'pdroutput', 'pdrstruct_s.hdf5');
+  const ctrlLocal = path.join(jobDir, 'pdroutput', 'CTRL_IND');
+
+  if (onionOnly) {
+    // Force-onion after a skip (defect 17): restore what onion needs from storage.
+    for (const [rel, local] of [
+      [sp.hdf5Struct, structLocal],
+      [sp.ctrlInd, ctrlLocal],
+    ] as const) {
+      try {
+        await deps.storage.retrieve(rel, local);
+      } catch (err) {
+        throw new JobFailure('storage', `restoring ${rel} for force-onion failed: ${describeError(err)}`, true, { cause: err });
+      }
+    }
+  } else {
+    // 3. PDR
+    const pdr = await runLogged(run, {
+      logFile: path.join(jobDir, 'pdroutput', 'TEXTOUT'),
+      header: [`Begin of PDR Job: ${utc(run.now())}`, ' '],
+      command: `./${spec.executables.pdr}`,
+      args: [],
+      timeoutMs: spec.timeouts.pdrMs,
+      env,
+      killGraceMs,
+      what: `PDR executable ${path.join(spec.baseDir, spec.executables.pdr)}`,
+      footer: (o) => [' ', describeExit('PDR', o, spec.timeouts.pdrMs), `End of PDR Job: ${utc(run.now())}`],
+      onSpawn: (pid) => run.report({ type: 'pdr-started', pid, executable: spec.executables.pdr }),
+    });
+    run.pdrExit = pdr.exitCode;
+    await run.report({ type: 'pdr-finished', exitCode: pdr.exitCode, signal: pdr.signal, timedOut: pdr.timedOut, durationMs: pdr.durationMs });
+    if (pdr.aborted) return abortedResult();
+    if (pdr.timedOut) {
+      throw new JobFailure('timeout', `timeout: PDR did not finish within ${spec.timeouts.pdrMs} ms and was killed`, false);
+    }
+    if (pdr.exitCode !== 0) run.problems.push(describeExit('PDR', pdr, spec.timeouts.pdrMs));
+    else {
+      const missing: string[] = [];
+      for (const [role, local] of pdrLocalSources(spec.jobName)) {
+        if ((REQUIRED_PDR_ROLES as readonly string[]).includes(role) && !(await isFile(path.join(jobDir, local)))) missing.push(local);
+      }
+      if (missing.length) run.problems.push(`PDR exited with code 0 but did not write ${missing.join(', ')}`);
+    }
+  }
+
+  // 4. Onion per species (after PDR, before storing: onion modifies the structure file)
+  const onionBlocker =
+    run.pdrExit !== undefined && run.pdrExit !== 0
+      ? `not run: PDR exited with code ${String(run.pdrExit)}`
+      : !(await isFile(structLocal))
+        ? 'not run: pdroutput/pdrstruct_s.hdf5 is missing'
+        : !(await isFile(ctrlLocal))
+          ? 'not run: pdroutput/CTRL_IND is missing'
+          : null;
+  for (const species of spec.species) {
+    if (run.aborted) return abortedResult();
+    run.onionExit[species] = null;
+    if (onionBlocker) {
+      await failSpecies(run, species, onionBlocker);
+      continue;
+    }
+    const outcome = await runOnion(run, species, env, killGraceMs, structLocal, ctrlLocal);
+    if (outcome === 'aborted') return abortedResult();
+  }
+  if (run.aborted) return abortedResult();
+
+  // 5. Store PDR outputs (structure file as modified by onion; required files last)
+  if (onionOnly) {
+    await run.store('hdf5_struct', structLocal, sp.hdf5Struct);
+    await run.collectStored(Object.entries(rolePaths));
+  } else {
+    const mcdrtLocal = path.join(jobDir, `MCDRT${spec.jobName}.tar.gz`);
+    try {
+      await tarGz(jobDir, 'Out', mcdrtLocal);
+    } catch (err) {
+      throw new JobFailure('internal', `building ${path.basename(mcdrtLocal)} from Out/ failed: ${describeError(err)}`, true, { cause: err });
+    }
+    for (const [role, local] of pdrLocalSources(spec.jobName)) {
+      const abs = path.join(jobDir, local);
+      if (await isFile(abs)) await run.store(role, abs, rolePaths[role]);
+    }
+  }
+  await run.report({ type: 'outputs-stored', files: run.storedCount, bytes: run.bytesStored });
+
+  for (const [s, why] of Object.entries(run.speciesFailures)) run.problems.push(`onion ${s}: ${why}`);
+  if (run.problems.length) return { status: 'problem', reason: run.problems.join('; ') };
+  return { status: 'finished' };
+}
+
+function describeExit(what: string, o: ProcessOutcome, timeoutMs: number): string {
+  if (o.timedOut) return `${what} killed after the timeout of ${timeoutMs} ms`;
+  if (o.aborted) return `${what} killed: job aborted`;
+  if (o.exitCode === null) return `${what} killed by ${o.signal ?? 'a signal'}`;
+  return `${what} exited with code ${o.exitCode}`;
+}
+
+async function failSpecies(run: Run, species: string, reason: string): Promise<void> {
+  run.speciesFailures[species] = reason;
+  await run.report({ type: 'species-failed', species, reason });
+}
+
+/** Run an executable with stdout+stderr appended to `logFile` between header and footer lines. */
+async function runLogged(
+  run: Run,
+  o: {
+    logFile: string;
+    header: string[];
+    footer: (outcome: ProcessOutcome) => string[];
+    command: string;
+    args: string[];
+    timeoutMs: number;
+    env: NodeJS.ProcessEnv;
+    killGraceMs: number;
+    what: string;
+    onSpawn: (pid: number) => Promise<void>;
+  },
+): Promise<ProcessOutcome> {
+  const jobDir = run.workDir as string;
+  let fd: number;
+  try {
+    // Header written synchronously BEFORE the child inherits the descriptor (O_APPEND): defect 19.
+    fd = openSync(o.logFile, 'w');
+    writeSync(fd, o.header.map((l) => `${l}\n`).join(''));
+  } catch (err) {
+    throw new JobFailure('internal', `cannot write ${o.logFile}: ${describeError(err)}`, true, { cause: err });
+  }
+  let reportDone: Promise<void> = Promise.resolve();
+  try {
+    closeSync(fd);
+    fd = openSync(o.logFile, 'a');
+    let outcome: ProcessOutcome;
+    try {
+      outcome = await runProcess({
+        command: o.command,
+        args: o.args,
+        cwd: jobDir,
+        env: o.env,
+        outputFd: fd,
+        timeoutMs: o.timeoutMs,
+        killGraceMs: o.killGraceMs,
+        signal: run.deps.signal,
+        onSpawn: (pid) => {
+          reportDone = o.onSpawn(pid);
+        },
+      });
+    } catch (err) {
+      throw new JobFailure('setup', `cannot start ${o.what}: ${describeError(err)}`, false, { cause: err });
+    }
+    await reportDone;
+    writeSync(fd, o.footer(outcome).map((l) => `${l}\n`).join(''));
+    return outcome;
+  } finally {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+async function runOnion(
+  run: Run,
+  species: string,
+  env: NodeJS.ProcessEnv,
+  killGraceMs: number,
+  structLocal: string,
+  ctrlLocal: string,
+): Promise<'done' | 'aborted'> {
+  const { spec, sp } = run;
+  const jobDir = run.workDir as string;
+  const outDir = path.join(jobDir, 'onionoutput');
+  const outputs = onionOutputFileNames(species);
+  // set_oniondir: no stale outputs of an earlier run of this species
+  for (const f of outputs) await fs.rm(path.join(outDir, f), { force: true });
+  const input = path.join(jobDir, 'onioninpdata', `ONION3.INP.${species}`);
+  if (!(await isFile(input))) {
+    await failSpecies(run, species, `onion input ${path.join(spec.baseDir, 'onioninpdata', `ONION3.INP.${species}`)} not found`);
+    return 'done';
+  }
+  try {
+    await fs.copyFile(input, path.join(jobDir, 'ONION3.INP'));
+    await fs.copyFile(ctrlLocal, path.join(jobDir, 'CTRL_IND'));
+  } catch (err) {
+    throw new JobFailure('internal', `preparing onion for ${species} failed: ${describeError(err)}`, true, { cause: err });
+  }
+  const textout = path.join(outDir, 'TEXTOUT');
+  const o = await runLogged(run, {
+    logFile: textout,
+    header: [`Running onion for ${species}`],
+    footer: (x) => [' ', describeExit(`onion for ${species}`, x, spec.timeouts.onionMs)],
+    command: `./${spec.executables.onion}`,
+    args: [structLocal],
+    timeoutMs: spec.timeouts.onionMs,
+    env,
+    killGraceMs,
+    what: `onion executable ${path.join(spec.baseDir, spec.executables.onion)}`,
+    onSpawn: (pid) => run.report({ type: 'onion-started', species, pid }),
+  });
+  run.onionExit[species] = o.exitCode;
+  await run.report({ type: 'onion-finished', species, exitCode: o.exitCode, signal: o.signal, timedOut: o.timedOut, durationMs: o.durationMs });
+  if (o.aborted) return 'aborted';
+  if (o.exitCode !== 0) await failSpecies(run, species, describeExit('onion', o, spec.timeouts.onionMs));
+  // copy_onionoutput: whatever exists, then this species' TEXTOUT (truncated by the next species)
+  for (const f of outputs) {
+    const local = path.join(outDir, f);
+    if (await isFile(local)) await run.store(onionRole(species, f), local, sp.onionFile(f));
+  }
+  await run.store(onionRole(species, 'TEXTOUT'), textout, sp.onionTextout(species));
+  return 'done';
+}
