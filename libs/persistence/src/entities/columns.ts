@@ -1,0 +1,29 @@
+/**
+ * Property builders with an EXPLICIT column type on every property (no reflection): the entity
+ * definitions read like the DDL of the migrations, which a test compares with the live schema.
+ * Property names are the column names (EntityCaseNamingStrategy), so pdr_run's case-sensitive
+ * names (`rescaleQF`, `Xhtry`, `Niter`) survive unchanged.
+ */
+import { BigIntType } from '@mikro-orm/core';
+
+type Opts = { nullable?: boolean; defaultRaw?: string; length?: number; unique?: boolean | string };
+
+export const pk = () => ({ type: 'integer', columnType: 'int', primary: true, autoincrement: true }) as const;
+export const bigPk = () => ({ type: new BigIntType('number'), columnType: 'bigint', primary: true, autoincrement: true }) as const;
+export const int = (o: Opts = {}) => ({ type: 'integer', columnType: 'int', nullable: false, ...o }) as const;
+export const bigint = (o: Opts = {}) => ({ type: new BigIntType('number'), columnType: 'bigint', nullable: false, ...o }) as const;
+export const double = (o: Opts = {}) => ({ type: 'double', runtimeType: 'number', columnType: 'double', nullable: false, ...o }) as const;
+export const varchar = (length: number, o: Opts = {}) => ({ type: 'string', columnType: `varchar(${length})`, length, nullable: false, ...o }) as const;
+export const char = (length: number, o: Opts = {}) => ({ type: 'string', columnType: `char(${length})`, length, nullable: false, ...o }) as const;
+export const text = (o: Opts = {}) => ({ type: 'text', columnType: 'text', nullable: false, ...o }) as const;
+export const bool = (o: Opts = {}) => ({ type: 'boolean', columnType: 'tinyint(1)', nullable: false, ...o }) as const;
+/** DATETIME(3), UTC (the connection's time_zone is +00:00). */
+export const datetime3 = (o: Opts = {}) => ({ type: 'datetime', columnType: 'datetime(3)', length: 3, nullable: false, ...o }) as const;
+/** DATETIME without fractions (pdr_run's kosmatau_executables.compilation_date). */
+export const datetime0 = (o: Opts = {}) => ({ type: 'datetime', columnType: 'datetime', length: 0, nullable: false, ...o }) as const;
+export const json = (o: Opts = {}) => ({ type: 'json', columnType: 'json', nullable: false, ...o }) as const;
+/** A generated (PERSISTENT) column: read, never written. */
+export const generatedChar64 = (expression: string) =>
+  ({ type: 'string', columnType: 'char(64)', length: 64, nullable: true, generated: `(${expression}) stored` }) as const;
+
+export const NULLABLE = { nullable: true } as const;

@@ -1,0 +1,128 @@
+/** Tables of this project: grids, their points, executables, and the attempt history of jobs. */
+import { EntitySchema } from '@mikro-orm/core';
+import { bigint, bigPk, bool, char, datetime3, int, json, NULLABLE, pk, text, varchar } from './columns';
+
+/** One row per submitted grid request; idempotent by (model_name_id, request_hash). */
+export interface GridRow {
+  id: number;
+  model_name_id: number;
+  request_hash: string;
+  description: string | null;
+  user_id: number | null;
+  chemical_database_id: number | null;
+  physics: unknown;
+  run_options: unknown;
+  /** Space-separated onion species, as pdr_model_jobs.onion_species. */
+  onion_species: string;
+  seed: number | null;
+  point_count: number;
+  created_at: Date;
+  submit_count: number;
+  last_submitted_at: Date;
+  cancel_requested: boolean;
+  cancel_kill: boolean;
+}
+export const Grid = new EntitySchema<GridRow>({
+  name: 'Grid',
+  tableName: 'grids',
+  properties: {
+    id: pk(),
+    model_name_id: int(),
+    request_hash: char(64),
+    description: varchar(1000, NULLABLE),
+    user_id: int(NULLABLE),
+    chemical_database_id: int(NULLABLE),
+    physics: json(),
+    run_options: json(),
+    onion_species: text(),
+    seed: bigint(NULLABLE),
+    point_count: int(),
+    created_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+    submit_count: int({ defaultRaw: '1' }),
+    last_submitted_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+    cancel_requested: bool({ defaultRaw: '0' }),
+    cancel_kill: bool({ defaultRaw: '0' }),
+  },
+});
+
+/** Membership of a job in a grid: a point shared by two grids of one model counts in both. */
+export interface GridPointRow {
+  grid_id: number;
+  job_id: number;
+}
+export const GridPoint = new EntitySchema<GridPointRow>({
+  name: 'GridPoint',
+  tableName: 'grid_points',
+  properties: {
+    grid_id: { ...int(), primary: true },
+    job_id: { ...int(), primary: true },
+  },
+});
+
+export interface GridExecutableRow {
+  grid_id: number;
+  executable_id: number;
+  role: string;
+}
+export const GridExecutable = new EntitySchema<GridExecutableRow>({
+  name: 'GridExecutable',
+  tableName: 'grid_executables',
+  properties: {
+    grid_id: { ...int(), primary: true },
+    executable_id: { ...int(), primary: true },
+    role: { ...varchar(20), primary: true },
+  },
+});
+
+/** One row per claim of a job; closed with its outcome, never overwritten. */
+export interface JobAttemptRow {
+  id: number;
+  job_id: number;
+  attempt: number;
+  generation: number;
+  runner_id: string | null;
+  delivery: number | null;
+  status: string;
+  reason: string | null;
+  exit_codes: unknown;
+  started_at: Date;
+  finished_at: Date | null;
+}
+export const JobAttempt = new EntitySchema<JobAttemptRow>({
+  name: 'JobAttempt',
+  tableName: 'job_attempts',
+  properties: {
+    id: pk(),
+    job_id: int(),
+    attempt: int(),
+    generation: int(),
+    runner_id: varchar(200, NULLABLE),
+    delivery: int(NULLABLE),
+    status: varchar(50),
+    reason: text(NULLABLE),
+    exit_codes: json(NULLABLE),
+    started_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+    finished_at: datetime3(NULLABLE),
+  },
+});
+
+export interface JobStepRow {
+  id: number;
+  job_id: number;
+  attempt: number;
+  step: string;
+  detail: unknown;
+  at: Date;
+}
+export const JobStep = new EntitySchema<JobStepRow>({
+  name: 'JobStep',
+  tableName: 'job_steps',
+  properties: {
+    id: bigPk(),
+    job_id: int(),
+    attempt: int(),
+    step: varchar(100),
+    detail: json(NULLABLE),
+    at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+  },
+});

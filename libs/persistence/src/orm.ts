@@ -1,0 +1,134 @@
+import { EntityCaseNamingStrategy, MikroORM, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { MySqlDriver, type EntityManager } from '@mikro-orm/mysql';
+import { ALL_ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+import { checkDatabaseName, checkDatabaseSettings, DatabaseSettings, describeDatabase } from './settings';
+
+export type Orm = MikroORM<MySqlDriver>;
+export type Em = EntityManager;
+
+/** Name of the table MikroORM records applied migrations in. */
+export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
+/** Strict: a value that does not fit its column is an error, never silently truncated. */
+const SQL_MODE = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+
+export interface OrmOptions {
+  /** Connection pool size (default 10). */
+  poolMax?: number;
+  /** Seconds a statement waits for a row lock before failing (default 10; MariaDB's is 50). */
+  lockWaitTimeoutS?: number;
+  /** Connect timeout in ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The MikroORM configuration: MariaDB/MySQL driver, every entity with explicit column types
+ * (no reflection), property names = column names, UTC everywhere (session time_zone '+00:00'),
+ * migrations listed explicitly. Each pooled connection gets `time_zone` and a short lock wait.
+ */
+export function createOrmConfig(settings: DatabaseSettings, opts: OrmOptions = {}): Options<MySqlDriver> {
+  checkDatabaseSettings(settings);
+  const lockWait = opts.lockWaitTimeoutS ?? 10;
+  return {
+    driver: MySqlDriver,
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    dbName: settings.database,
+    entities: ALL_ENTITIES,
+    namingStrategy: EntityCaseNamingStrategy,
+    forceUtcTimezone: true,
+    timezone: '+00:00',
+    debug: false,
+    allowGlobalContext: false,
+    ensureDatabase: false,
+    discovery: { warnWhenNoEntities: false, checkDuplicateTableNames: true },
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: MIGRATIONS,
+      tableName: MIGRATIONS_TABLE,
+      transactional: false,
+      allOrNothing: false,
+      snapshot: false,
+      silent: true,
+    },
+    pool: {
+      min: 0,
+      max: opts.poolMax ?? 10,
+      afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = ${Number(lockWait)}, sql_mode = '${SQL_MODE}'`, (err) => done(err, conn));
+      },
+    },
+    driverOptions: { connection: { connectTimeout: opts.connectTimeoutMs ?? 5000 } },
+  };
+}
+
+/** Opens the ORM (the pool connects lazily; the first query reports an unreachable server). */
+export async function createOrm(settings: DatabaseSettings, opts: OrmOptions = {}): Promise<Orm> {
+  return MikroORM.init<MySqlDriver>(createOrmConfig(settings, opts));
+}
+
+/** A short-lived ORM on the server's `information_schema`, for statements that need no database. */
+async function withServer<T>(settings: DatabaseSettings, fn: (em: Em) => Promise<T>): Promise<T> {
+  const orm = await MikroORM.init<MySqlDriver>({ ...createOrmConfig({ ...settings, database: 'information_schema' }, { poolMax: 1 }) });
+  try {
+    return await fn(orm.em.fork());
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/**
+ * `CREATE DATABASE IF NOT EXISTS` over a connection without a database (race-free when several
+ * services start at once). Returns true when it did not exist before.
+ */
+export async function ensureDatabase(settings: DatabaseSettings): Promise<boolean> {
+  const name = checkDatabaseName(settings.database);
+  try {
+    return await withServer(settings, async (em) => {
+      const res = await em.execute<{ affectedRows: number }>(
+        `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+        [],
+        'run',
+      );
+      return res.affectedRows === 1;
+    });
+  } catch (err) {
+    throw new Error(`cannot create database ${describeDatabase(settings)}: ${(err as Error).message}`);
+  }
+}
+
+/** `DROP DATABASE IF EXISTS` (tests). */
+export async function dropDatabase(settings: DatabaseSettings): Promise<void> {
+  const name = checkDatabaseName(settings.database);
+  await withServer(settings, (em) => em.execute(`DROP DATABASE IF EXISTS \`${name}\``, [], 'run'));
+}
+
+const MIGRATION_LOCK_TIMEOUT_S = 120;
+
+/**
+ * Applies pending migrations. A named lock (GET_LOCK on a connection held for the duration) makes
+ * concurrent starts of several state instances run them once. Returns the names applied now.
+ */
+export async function migrateUp(orm: Orm): Promise<string[]> {
+  const knex = orm.em.getConnection().getKnex();
+  const lockName = `pdr_migrations_${orm.config.get('dbName')}`;
+  return knex.transaction(async (trx) => {
+    const [rows] = (await trx.raw('SELECT GET_LOCK(?, ?) AS got', [lockName, MIGRATION_LOCK_TIMEOUT_S])) as unknown as [{ got: number | null }[]];
+    if (rows[0]?.got !== 1) throw new Error(`could not take the migration lock ${lockName} within ${MIGRATION_LOCK_TIMEOUT_S} s`);
+    try {
+      const applied = await orm.getMigrator().up();
+      return applied.map((m) => m.name);
+    } finally {
+      await trx.raw('SELECT RELEASE_LOCK(?)', [lockName]);
+    }
+  });
+}
+
+/** Names of the migrations not yet applied. */
+export async function pendingMigrations(orm: Orm): Promise<string[]> {
+  return (await orm.getMigrator().getPendingMigrations()).map((m) => m.name);
+}

@@ -1,0 +1,174 @@
+/** Real MariaDB (PDR_DB_*; default 127.0.0.1:3306 root): schema through migrations, get-or-create races. */
+import { KOSMATAU_PARAMETER_DEFAULTS } from '@pdr/domain';
+import {
+  all,
+  createOrm,
+  dropDatabase,
+  ensureDatabase,
+  Em,
+  flagsFor,
+  fromDbTime,
+  intervalToDbTime,
+  isDatabaseUnavailable,
+  migrateUp,
+  MIGRATIONS,
+  one,
+  Orm,
+  pendingMigrations,
+  run,
+  testDatabaseSettings,
+  toDbTime,
+  upsertChemicalDatabase,
+  upsertExecutable,
+  upsertModelName,
+  upsertUser,
+  ValueTooLongError,
+} from './index';
+
+const settings = testDatabaseSettings();
+let orm: Orm;
+let em: Em;
+
+beforeAll(async () => {
+  expect(await ensureDatabase(settings)).toBe(true); // did not exist
+  expect(await ensureDatabase(settings)).toBe(false); // idempotent
+  orm = await createOrm(settings);
+  em = orm.em.fork() as Em;
+});
+
+afterAll(async () => {
+  await orm?.close(true);
+  await dropDatabase(settings);
+});
+
+/** information_schema's COLUMN_TYPE in the entities' spelling: int(11) → int, JSON (MariaDB: longtext) → json. */
+function normalizeDbType(t: string): string {
+  const lower = t.toLowerCase();
+  if (/^(int|bigint)\(\d+\)$/.test(lower)) return lower.replace(/\(\d+\)$/, '');
+  if (lower === 'longtext') return 'json';
+  return lower;
+}
+
+describe('migrations', () => {
+  it('apply on an empty database, once, and concurrently from two instances', async () => {
+    const other = await createOrm(settings);
+    try {
+      const [a, b] = await Promise.all([migrateUp(orm), migrateUp(other)]);
+      expect([...a, ...b]).toEqual(MIGRATIONS.map((m) => m.name));
+      expect(await migrateUp(orm)).toEqual([]);
+      expect(await pendingMigrations(orm)).toEqual([]);
+    } finally {
+      await other.close(true);
+    }
+  });
+
+  it('create every table and column the entities declare, with their nullability', async () => {
+    const columns = await all<{ t: string; c: string; nullable: string; type: string }>(
+      em,
+      'SELECT TABLE_NAME AS t, COLUMN_NAME AS c, IS_NULLABLE AS nullable, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?',
+      [settings.database],
+    );
+    const byKey = new Map(columns.map((r) => [`${r.t}.${r.c}`, r]));
+    const declared = new Set<string>();
+    for (const meta of Object.values(orm.getMetadata().getAll())) {
+      for (const prop of meta.props) {
+        for (const field of prop.fieldNames ?? []) {
+          const key = `${meta.tableName}.${field}`;
+          declared.add(key);
+          const col = byKey.get(key);
+          expect({ key, exists: !!col }).toEqual({ key, exists: true });
+          expect({ key, nullable: col!.nullable === 'YES' }).toEqual({ key, nullable: !!prop.nullable });
+          expect({ key, type: normalizeDbType(col!.type) }).toEqual({ key, type: String(prop.columnTypes[0]).toLowerCase() });
+        }
+      }
+    }
+    const undeclared = columns.map((r) => `${r.t}.${r.c}`).filter((k) => !declared.has(k) && !k.startsWith('mikro_orm_migrations.'));
+    expect(undeclared).toEqual([]);
+  });
+
+  it('gives every kosmatau_parameters physics column its pdr_run default (source: @pdr/domain)', async () => {
+    const rows = await all<{ c: string; d: string | null; type: string }>(
+      em,
+      "SELECT COLUMN_NAME AS c, COLUMN_DEFAULT AS d, DATA_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'kosmatau_parameters'",
+      [settings.database],
+    );
+    const byName = new Map(rows.map((r) => [r.c, r]));
+    for (const col of KOSMATAU_PARAMETER_DEFAULTS) {
+      const r = byName.get(col.name);
+      expect({ col: col.name, exists: !!r }).toEqual({ col: col.name, exists: true });
+      const expectedType = { float: 'double', int: 'int', string: 'varchar', text: 'text' }[col.kind];
+      expect({ col: col.name, type: r!.type }).toEqual({ col: col.name, type: expectedType });
+      const dflt = r!.d === null || r!.d === 'NULL' ? null : r!.d.replace(/^'(.*)'$/s, '$1');
+      const actual = dflt === null ? null : typeof col.default === 'number' ? Number(dflt) : dflt;
+      expect({ col: col.name, default: actual }).toEqual({ col: col.name, default: col.default });
+    }
+  });
+
+  it('inserts a parameter row with only its identity: the DB fills the pdr_run defaults', async () => {
+    const mn = await upsertModelName(em, { modelName: 'defaults', modelPath: '/s/defaults' });
+    await run(em, 'INSERT INTO kosmatau_parameters (model_name_id, parameter_hash) VALUES (?, ?)', [mn, 'a'.repeat(64)]);
+    const row = await one<Record<string, unknown>>(em, 'SELECT * FROM kosmatau_parameters WHERE model_name_id = ?', [mn]);
+    expect(row).toMatchObject({ rcore: 0.2, sigd: 1.9e-21, Xhtry: 1e6, Niter: 60, rescaleQF: 0, fuvstring: 'Lyalpha.fuv', xnsur: null });
+  });
+});
+
+describe('get-or-create (insert first, unique keys decide)', () => {
+  it('50 concurrent creators of one model name end with one row and one id', async () => {
+    const forks = Array.from({ length: 50 }, () => orm.em.fork() as Em);
+    const ids = await Promise.all(forks.map((f) => upsertModelName(f, { modelName: 'race', modelPath: '/storage/race' })));
+    expect(new Set(ids).size).toBe(1);
+    const count = await one<{ n: number }>(em, "SELECT COUNT(*) AS n FROM model_names WHERE model_name = 'race'");
+    expect(Number(count!.n)).toBe(1);
+  });
+
+  it('tells identities apart exactly: case, path, NULL vs empty', async () => {
+    const a = await upsertModelName(em, { modelName: 'Case', modelPath: '/s/Case' });
+    const b = await upsertModelName(em, { modelName: 'case', modelPath: '/s/case' });
+    expect(a).not.toBe(b);
+    expect(await upsertUser(em, { username: 'u', email: 'e' })).toBe(await upsertUser(em, { username: 'u', email: 'e' }));
+    const c1 = await upsertChemicalDatabase(em, { fileName: 'chem.dat', fullPath: '/b/pdrinpdata/chem.dat', origin: null });
+    const c2 = await upsertChemicalDatabase(em, { fileName: 'chem.dat', fullPath: '/b/pdrinpdata/chem.dat', origin: '' });
+    const c3 = await upsertChemicalDatabase(em, { fileName: 'chem.dat', fullPath: '/b/pdrinpdata/chem.dat', origin: null });
+    expect(c1).not.toBe(c2);
+    expect(c3).toBe(c1);
+    const x = { fileName: 'pdr', fullPath: '/b/pdr', sha256: null, revision: '1.2.3', compilationDate: '2025-02-11T11:01:00.250Z' };
+    const e1 = await upsertExecutable(em, x);
+    expect(await upsertExecutable(em, { ...x, compilationDate: '2025-02-11T11:01:00Z' })).toBe(e1);
+    expect(await upsertExecutable(em, { ...x, sha256: 'f'.repeat(64) })).not.toBe(e1);
+  });
+
+  it('rejects values longer than their column with a named error', async () => {
+    await expect(upsertModelName(em, { modelName: 'x', modelPath: '/'.padEnd(600, 'p') })).rejects.toThrow(ValueTooLongError);
+    await expect(upsertModelName(em, { modelName: 'x', modelPath: '/'.padEnd(600, 'p') })).rejects.toThrow(/modelPath/);
+  });
+});
+
+describe('helpers', () => {
+  it('convert times to and from UTC DATETIME(3)', () => {
+    expect(toDbTime('2025-01-02T03:04:05.678+01:00')).toBe('2025-01-02 02:04:05.678');
+    expect(fromDbTime('2025-01-02 02:04:05.678')).toBe('2025-01-02T02:04:05.678Z');
+    expect(fromDbTime(null)).toBeNull();
+    expect(() => toDbTime('yesterday', 'startedAt')).toThrow(/startedAt/);
+    expect(intervalToDbTime(90_061_500)).toBe('1970-01-02 01:01:01.500');
+  });
+
+  it('keep pdr_run flags in step with the status', () => {
+    expect(flagsFor('pending')).toEqual({ pending: 1, active: 0 });
+    expect(flagsFor('queued')).toEqual({ pending: 1, active: 0 });
+    expect(flagsFor('running')).toEqual({ pending: 0, active: 1 });
+    for (const s of ['finished', 'problem', 'failed', 'skipped', 'cancelled'] as const) expect(flagsFor(s)).toEqual({ pending: 0, active: 0 });
+  });
+
+  it('classify lost connections as unavailable, other errors not', () => {
+    expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('Connection was killed'), { errno: 1927 }))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('x', { cause: Object.assign(new Error('y'), { code: 'PROTOCOL_CONNECTION_LOST' }) }))).toBe(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('dup'), { errno: 1062 }))).toBe(false);
+    expect(isDatabaseUnavailable(new Error('boom'))).toBe(false);
+  });
+
+  it('time columns written through the session are UTC', async () => {
+    const r = await one<{ now: string; utc: string }>(em, 'SELECT NOW(3) AS now, UTC_TIMESTAMP(3) AS utc');
+    expect(Math.abs(new Date(fromDbTime(r!.now)!).getTime() - new Date(fromDbTime(r!.utc)!).getTime())).toBeLessThan(5000);
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * Thin helpers over the entity manager's connection, so use cases write plain SQL that runs in the
+ * EM's current transaction (inside `em.transactional(tem => ...)`, pass `tem`).
+ */
+import { DeadlockException, LockWaitTimeoutException } from '@mikro-orm/core';
+import type { Em } from './orm';
+
+export type SqlValue = string | number | boolean | null | readonly (string | number)[];
+
+export interface RunResult {
+  affectedRows: number;
+  insertId: number;
+}
+
+/** INSERT/UPDATE/DELETE: affected (matched) rows and the insert id. */
+export async function run(em: Em, sql: string, params: readonly SqlValue[] = []): Promise<RunResult> {
+  const res = await em.execute<{ affectedRows: number; insertId: number }>(sql, params as unknown[], 'run');
+  return { affectedRows: Number(res.affectedRows ?? 0), insertId: Number(res.insertId ?? 0) };
+}
+
+/** SELECT: all rows. */
+export async function all<T>(em: Em, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+  return (await em.execute(sql, params as unknown[], 'all')) as unknown as T[];
+}
+
+/** SELECT: first row or undefined. */
+export async function one<T>(em: Em, sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+  const rows = await all<T>(em, sql, params);
+  return rows[0];
+}
+
+/** `(?, ?, ?), (?, ?, ?)` for `rows` rows of `width` values. */
+export function placeholders(rows: number, width: number): string {
+  const one = `(${new Array(width).fill('?').join(', ')})`;
+  return new Array(rows).fill(one).join(', ');
+}
+
+/** `?, ?, ?` for an IN list (never empty: callers check). */
+export function inList(n: number): string {
+  if (n < 1) throw new Error('inList: empty list');
+  return new Array(n).fill('?').join(', ');
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Quotes an identifier we generated ourselves (column names from our own lists). */
+export function ident(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain identifier: ${JSON.stringify(name)}`);
+  return `\`${name}\``;
+}
+
+/** Deadlock / lock wait timeout: the transaction was rolled back and may simply be run again. */
+export function isRetryableTxError(err: unknown): boolean {
+  if (err instanceof DeadlockException || err instanceof LockWaitTimeoutException) return true;
+  const e = err as { errno?: number } | null;
+  return e?.errno === 1213 || e?.errno === 1205;
+}
+
+/**
+ * One short transaction, run again (a few times, with a small jittered pause) when InnoDB picked it as
+ * a deadlock victim. `fn` must be safe to repeat: everything it did was rolled back.
+ */
+export async function transaction<T>(em: Em, fn: (tem: Em) => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await em.transactional((tem) => fn(tem as Em));
+    } catch (err) {
+      if (i >= attempts || !isRetryableTxError(err)) throw err;
+      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * i)));
+    }
+  }
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CONNECTION_KILLED',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_QUERY_INTERRUPTED',
+]);
+/** MariaDB/MySQL error numbers meaning "the server or this connection is gone / refuses connections". */
+const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 1203, 1317, 1927, 2002, 2003, 2006, 2013]);
+
+/**
+ * True when an error means the database cannot be reached right now (server down, connection killed
+ * or lost, pool cannot connect): answered as UNAVAILABLE, the caller retries. Looks through `cause`.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as Record<string, unknown> | null | undefined, depth = 0; e && depth < 5; e = e.cause as never, depth++) {
+    if (typeof e !== 'object') return false;
+    if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+    if (typeof e.errno === 'number' && UNAVAILABLE_ERRNOS.has(e.errno)) return true;
+    const name = typeof e.name === 'string' ? e.name : '';
+    if (name === 'KnexTimeoutError' || name === 'ConnectionException') return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (/closed state|Connection lost|connection is closed|Pool is closed|Timeout acquiring a connection|connect ECONNREFUSED/i.test(message)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,46 @@
+/**
+ * pdr_run's `pending`/`active` flags, kept in step with `status` for old queries (SPEC §4.11,
+ * DESIGN "Job states"): pending/queued → pending=1, active=0; running → pending=0, active=1;
+ * every terminal status → both 0 (pdr_run left `active=1` on failures, defect 19).
+ */
+import { JOB_STATUSES, JobStatus, TERMINAL_STATUSES } from '@pdr/contracts';
+
+export interface PdrRunFlags {
+  pending: 0 | 1;
+  active: 0 | 1;
+}
+
+export function flagsFor(status: JobStatus): PdrRunFlags {
+  switch (status) {
+    case 'pending':
+    case 'queued':
+      return { pending: 1, active: 0 };
+    case 'running':
+      return { pending: 0, active: 1 };
+    default:
+      return { pending: 0, active: 0 };
+  }
+}
+
+/** `status = 'x', pending = p, active = a` for an UPDATE of pdr_model_jobs. */
+export function setStatusSql(status: JobStatus): string {
+  if (!(JOB_STATUSES as readonly string[]).includes(status)) throw new Error(`unknown job status ${JSON.stringify(status)}`);
+  const f = flagsFor(status);
+  return `status = '${status}', pending = ${f.pending}, active = ${f.active}`;
+}
+
+export function isTerminal(status: string): boolean {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** A status read from the database, checked against the contract's list. */
+export function asJobStatus(value: unknown): JobStatus {
+  if (typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value)) return value as JobStatus;
+  throw new Error(`unknown job status in the database: ${JSON.stringify(value)}`);
+}
+
+/** SQL list literal of statuses, e.g. `('pending','queued')` (values from the contract's enum only). */
+export function statusList(statuses: readonly JobStatus[]): string {
+  for (const s of statuses) if (!(JOB_STATUSES as readonly string[]).includes(s)) throw new Error(`unknown job status ${JSON.stringify(s)}`);
+  return `(${statuses.map((s) => `'${s}'`).join(', ')})`;
+}
