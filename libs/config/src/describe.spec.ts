@@ -46,4 +46,24 @@ describe('describeConfig (dry-run text)', () => {
     // one line per value, even for multi-line YAML strings
     expect(lines.filter((l) => l.startsWith('chemistry: '))).toHaveLength(1);
   });
+
+  it('masks secret keys nested in mapping values such as connect_args', () => {
+    const file = path.join(dir, 'c.yaml');
+    fs.writeFileSync(file, 'database:\n  connect_args: {ssl: {key_password: abc}, auth_token: xyz, charset: utf8mb4}\n');
+    const { config, sources } = loadConfig({ file, env: {}, cwd: dir });
+    expect(config.database.connect_args).toEqual({ ssl: { key_password: 'abc' }, auth_token: 'xyz', charset: 'utf8mb4' });
+    const text = describeConfig(config, sources, { env: {} });
+    expect(text).toContain('  connect_args: {"ssl":{"key_password":"***"},"auth_token":"***","charset":"utf8mb4"}  [file]');
+  });
+
+  it('YAML anchors and merge keys (PyYAML accepted them) work', () => {
+    const file = path.join(dir, 'm.yaml');
+    fs.writeFileSync(
+      file,
+      'database:\n  <<: {host: merged-host, port: 3307}\n  username: u\nnon_default_params:\n  tgasc: &t 55.0\n  tdustc: *t\n',
+    );
+    const { config } = loadConfig({ file, env: {}, cwd: dir });
+    expect(config.database).toMatchObject({ host: 'merged-host', port: 3307, username: 'u' });
+    expect(config.non_default_parameters).toEqual({ tgasc: 55, tdustc: 55 });
+  });
 });

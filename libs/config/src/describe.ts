@@ -1,4 +1,4 @@
-import { isSecretKey, maskText, maskValue } from '@pdr/logging';
+import { isSecretKey, maskSecrets, maskText, maskValue } from '@pdr/logging';
 import { ENV_VARS } from './load';
 import type { ConfigSource, EffectiveConfig } from './schema';
 
@@ -13,7 +13,7 @@ function show(key: string, value: unknown): string {
   if (isSecretKey(key)) return maskValue(value);
   if (value === undefined || value === null) return '(not set)';
   if (typeof value === 'string') return value === '' || /[\r\n\t]|^\s|\s$/.test(value) ? JSON.stringify(value) : value;
-  return JSON.stringify(value);
+  return JSON.stringify(maskSecrets(value));
 }
 
 function line(key: string, value: unknown, source: ConfigSource | undefined): string {
