@@ -20,7 +20,9 @@ export async function renderInputs(job: ClaimedJob): Promise<RenderedInputs> {
     jsonTemplateOverride: job.run.jsonTemplateOverride ?? undefined,
   });
   const row = job.parameters;
-  const pdrnewInp = found.pdrnew ? renderPdrnew(await readFile(found.pdrnew, 'utf8'), row) : null;
-  const pdrConfigJson = found.json ? renderPdrConfigJson(await readFile(found.json, 'utf8'), row, { chemDatabaseFile: job.run.chemDatabase }) : null;
+  const pdrnewInp = found.pdrnewTemplate ? renderPdrnew(await readFile(found.pdrnewTemplate, 'utf8'), row) : null;
+  const pdrConfigJson = found.jsonTemplate
+    ? renderPdrConfigJson(await readFile(found.jsonTemplate, 'utf8'), row, { chemDatabaseFile: job.run.chemDatabase })
+    : null;
   return { pdrnewInp, pdrConfigJson, warnings: [...found.warnings] };
 }
