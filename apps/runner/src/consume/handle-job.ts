@@ -135,9 +135,9 @@ export class JobHandler {
           storage: new LocalStorage(job.run.storage.baseDir),
           signal: ctrl.signal,
           report: async (event) => {
-            const { step, ...detail } = event as { step?: string; type?: string } & Record<string, unknown>;
+            const { type, jobKey: _k, attempt: _a, ...detail } = event;
             await this.d.state
-              .request('jobStep', { ...ref, step: String(step ?? detail.type ?? 'step'), detail })
+              .request('jobStep', { ...ref, step: type, detail: { ...detail, at: event.at.toISOString() } })
               .catch((err) => log.warn({ err: (err as Error).message }, 'step not recorded'));
           },
         },
@@ -178,14 +178,14 @@ export class JobHandler {
         finish = { ...base, status: 'failed', reason: failure.reason };
       } else if (result!.status === 'aborted') {
         finish = { ...base, status: 'failed', reason: result!.reason ?? 'aborted' };
-      } else if (result!.status === 'failed' && (result!.transient || /timeout/i.test(result!.reason ?? '')) && !lastDelivery) {
+      } else if (result!.status === 'failed' && retryable(result!) && !lastDelivery) {
         // transient (storage) or a timeout: give the event back for a later delivery
         log.warn({ reason: result!.reason, delivery }, 'transient failure, job released for a retry');
         await this.d.state.request('jobRelease', { ...ref, reason: result!.reason ?? 'transient failure' }).catch(() => undefined);
         m.nak(this.d.retryDelayMs ?? RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS);
         return;
       } else if (result!.status === 'failed') {
-        const suffix = lastDelivery && (result!.transient || /timeout/i.test(result!.reason ?? '')) ? ` (gave up after ${delivery} deliveries)` : '';
+        const suffix = lastDelivery && retryable(result!) ? ` (gave up after ${delivery} deliveries)` : '';
         finish = { ...base, status: 'failed', reason: `${result!.reason ?? 'failed'}${suffix}` };
       } else {
         finish = { ...base, status: result!.status, reason: result!.reason ?? speciesReason(result!) };
@@ -221,6 +221,11 @@ export class JobHandler {
       .request('jobAbandon', { v: 1, jobId, runnerId: this.d.runnerId, reason })
       .catch((err) => this.d.logger.error({ jobId, err: (err as Error).message }, 'could not record the abandoned job'));
   }
+}
+
+/** Storage trouble and timeouts may pass (a busy machine, a flaky mount): retried until max_deliver. */
+function retryable(r: JobRunResult): boolean {
+  return r.transient === true || r.failure === 'timeout';
 }
 
 function speciesReason(r: JobRunResult): string | null {
