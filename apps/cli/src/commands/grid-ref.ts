@@ -1,0 +1,20 @@
+import { safeName } from '@pdr/contracts';
+import { UsageError } from '../errors';
+
+export type GridRef = { gridId: number } | { modelName: string };
+
+/** "42" → grid id 42; anything else → a model name (its latest grid). */
+export function parseGridRef(arg: string): GridRef {
+  if (/^\d+$/.test(arg)) {
+    const id = Number(arg);
+    if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`grid id ${arg} must be a positive integer`);
+    return { gridId: id };
+  }
+  const ok = safeName.safeParse(arg);
+  if (!ok.success) throw new UsageError(`"${arg}" is neither a grid id nor a model name (${ok.error.issues[0]?.message ?? 'invalid'})`);
+  return { modelName: arg };
+}
+
+export function describeRef(ref: GridRef): string {
+  return 'gridId' in ref ? `grid ${ref.gridId}` : `model "${ref.modelName}"`;
+}

@@ -1,0 +1,167 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command } from 'commander';
+import { HealthPingReply, SERVICES } from '@pdr/contracts';
+import { loadConfig } from '@pdr/config';
+import { collectHealth, connectNats, natsUrlFromEnv } from '@pdr/messaging';
+import { CliContext, namespaceOf } from '../context';
+import { CliError, EXIT, exitWith, UsageError } from '../errors';
+import { noticeLine, warningLine } from '../output/io';
+import { ManagedChild, Supervisor } from '../up/supervisor';
+import { positiveInt, positiveSeconds } from './options';
+
+export interface UpOptions {
+  config?: string;
+  runners?: number;
+  concurrency?: number;
+  workDir?: string;
+  startupTimeout?: number;
+  grace?: number;
+}
+
+
+/** Path of a service's built entry point; a clear error when it is not built. */
+export function serviceEntry(repoRoot: string, service: (typeof SERVICES)[number]): string {
+  const p = path.join(repoRoot, 'apps', service, 'dist', 'main.js');
+  if (!fs.existsSync(p)) throw new CliError(`${p} is missing: run npm run build (in ${repoRoot})`, EXIT.SERVICE_MISSING);
+  return p;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * `pdr up`: state, planner and N runners as child processes of this one, their log lines prefixed,
+ * "stack is up" once `pdr health` sees all of them; Ctrl-C / SIGTERM stops them (runners first, so they
+ * can hand their jobs back to state), SIGKILL after the grace period. A child that dies stops the rest
+ * and the exit status is 1.
+ */
+export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
+  const runners = o.runners ?? 1;
+  const concurrency = o.concurrency ?? 1;
+  const startupMs = (o.startupTimeout ?? 60) * 1000;
+  const graceMs = (o.grace ?? 30) * 1000;
+  const entries = { state: serviceEntry(ctx.repoRoot, 'state'), planner: serviceEntry(ctx.repoRoot, 'planner'), runner: serviceEntry(ctx.repoRoot, 'runner') };
+
+  let configFile: string | undefined;
+  if (o.config !== undefined) {
+    configFile = path.resolve(ctx.cwd, o.config);
+    // a broken file is reported here, in one line, before anything starts
+    const { warnings } = loadConfig({ file: configFile, env: ctx.env, cwd: ctx.cwd });
+    for (const w of warnings) ctx.io.err(warningLine(w));
+  }
+  let workDir: string | undefined;
+  if (o.workDir !== undefined) {
+    workDir = path.resolve(ctx.cwd, o.workDir);
+    try {
+      fs.mkdirSync(workDir, { recursive: true });
+    } catch (err) {
+      throw new UsageError(`--work-dir ${workDir}: cannot create it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+
+  const ns = namespaceOf(ctx.env);
+  const url = natsUrlFromEnv(ctx.env);
+  const nc = await connectNats({ url, name: 'pdr-up', reconnect: true });
+  const sup = new Supervisor((line) => ctx.io.out(line));
+  let stopping = false;
+  let failure: string | null = null;
+  let wakeMain: (() => void) | null = null;
+  const stopped = new Promise<void>((resolve) => (wakeMain = resolve));
+  sup.onExit((c, code, signal) => {
+    if (stopping) {
+      ctx.io.out(noticeLine(`${c.spec.name} stopped (${signal ?? `exit ${code}`})`));
+      return;
+    }
+    failure = `${c.spec.name} exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); stopping the others`;
+    ctx.io.err(`pdr: error: ${failure}`);
+    wakeMain?.();
+  });
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      ctx.io.out(noticeLine(`${sig}: stopping the stack (again to kill at once)`));
+      wakeMain?.();
+    } else {
+      sup.killAll();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const childEnv: NodeJS.ProcessEnv = { ...ctx.env, PDR_LOG_FORMAT: ctx.env.PDR_LOG_FORMAT || 'text', PDR_NATS_URL: url, PDR_NATS_PREFIX: ns };
+  const before = await collectHealth(nc, ns);
+  if (before.length > 0) {
+    ctx.io.err(warningLine(`already answering in namespace "${ns}": ${before.map((b) => `${b.service} ${b.instanceId}`).join(', ')}; starting more instances`));
+  }
+  const known = new Set(before.map((b) => b.instanceId));
+  const fresh = (hs: HealthPingReply[], service: string) => hs.filter((h) => h.service === service && !known.has(h.instanceId)).length;
+
+  /** Waits until `want` new instances of each service answer; false on failure/stop/timeout. */
+  const waitFor = async (want: Partial<Record<(typeof SERVICES)[number], number>>): Promise<boolean> => {
+    const deadline = Date.now() + startupMs;
+    while (!failure && signals === 0) {
+      const hs = await collectHealth(nc, ns, 500);
+      if (Object.entries(want).every(([s, n]) => fresh(hs, s) >= (n as number))) return true;
+      if (Date.now() > deadline) {
+        const missing = Object.entries(want)
+          .filter(([s, n]) => fresh(hs, s) < (n as number))
+          .map(([s, n]) => `${s} (${fresh(hs, s)}/${n})`);
+        failure = `not healthy after ${Math.round(startupMs / 1000)} s: ${missing.join(', ')}; see the log lines above`;
+        ctx.io.err(`pdr: error: ${failure}`);
+        return false;
+      }
+      await sleep(250);
+    }
+    return false;
+  };
+
+  const tiers: { runners: ManagedChild[]; planner: ManagedChild[]; state: ManagedChild[] } = { runners: [], planner: [], state: [] };
+  try {
+    tiers.state.push(sup.start({ name: 'state', script: entries.state, args: configFile ? ['--config', configFile] : [], env: childEnv, cwd: ctx.cwd }));
+    if (await waitFor({ state: 1 })) {
+      tiers.planner.push(sup.start({ name: 'planner', script: entries.planner, args: [], env: childEnv, cwd: ctx.cwd }));
+      const runnerEnv = workDir ? { ...childEnv, PDR_WORK_DIR: workDir } : childEnv;
+      for (let i = 1; i <= runners; i++) {
+        tiers.runners.push(sup.start({ name: `runner-${i}`, script: entries.runner, args: ['--concurrency', String(concurrency)], env: runnerEnv, cwd: ctx.cwd }));
+      }
+      if (await waitFor({ state: 1, planner: 1, runner: runners })) {
+        ctx.io.out(
+          noticeLine(
+            `stack is up: state, planner, ${runners} runner(s) × ${concurrency} slot(s) (NATS ${url}, namespace ${ns}${workDir ? `, work dir ${workDir}` : ''}); Ctrl-C stops it`,
+          ),
+        );
+        if (!failure && signals === 0) await stopped;
+      }
+    }
+  } finally {
+    stopping = true;
+    // runners first: they hand running jobs back to state, which must still be there
+    await sup.stop(tiers.runners, graceMs);
+    await sup.stop(tiers.planner, graceMs);
+    await sup.stop(tiers.state, graceMs);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await nc.close().catch(() => undefined);
+  }
+  if (failure) return EXIT.FAILED;
+  ctx.io.out(noticeLine('stack stopped'));
+  return EXIT.OK;
+}
+
+export function registerUp(program: Command, ctx: () => CliContext): void {
+  program
+    .command('up')
+    .description('start state, planner and N runners here, prefix their logs, stop them on Ctrl-C')
+    .option('--config <file>', 'config file; its database section is given to the state service (with PDR_DB_*)')
+    .option('--runners <n>', 'runner processes (default 1)', positiveInt)
+    .option('--concurrency <n>', 'job slots per runner (default 1)', positiveInt)
+    .option('--work-dir <dir>', 'where runners create job directories (PDR_WORK_DIR)')
+    .option('--startup-timeout <sec>', 'how long to wait for every service to answer (default 60)', positiveSeconds)
+    .option('--grace <sec>', 'after SIGTERM, how long a service may take before SIGKILL (default 30)', positiveSeconds)
+    .action(async (opts: UpOptions) => {
+      exitWith(await runUp(ctx(), opts));
+    });
+}

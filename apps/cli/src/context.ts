@@ -1,0 +1,52 @@
+import * as path from 'path';
+import { NatsConnection } from 'nats';
+import { namespaceFromEnv } from '@pdr/contracts';
+import { connectNats, ContractClient, natsUrlFromEnv } from '@pdr/messaging';
+import { UsageError } from './errors';
+import { Io } from './output/io';
+
+/** What every command gets: where to write, the caller's environment and cwd, and a way to reach NATS. */
+export interface CliContext {
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  /** The caller's working directory: every relative path given by the user is resolved against it. */
+  cwd: string;
+  verbose: boolean;
+  /** The repository root (where apps/<service>/dist/main.js live). */
+  repoRoot: string;
+}
+
+/** A NATS connection with the typed client of this installation (namespace PDR_NATS_PREFIX). */
+export interface Session {
+  nc: NatsConnection;
+  client: ContractClient;
+  ns: string;
+}
+
+export function namespaceOf(env: NodeJS.ProcessEnv): string {
+  try {
+    return namespaceFromEnv(env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Connects, runs `fn`, and always closes the connection (pending messages flushed). */
+export async function withSession<T>(ctx: CliContext, fn: (s: Session) => Promise<T>, opts: { reconnect?: boolean } = {}): Promise<T> {
+  const ns = namespaceOf(ctx.env);
+  const nc = await connectNats({ url: natsUrlFromEnv(ctx.env), name: 'pdr-cli', reconnect: opts.reconnect ?? false });
+  try {
+    return await fn({ nc, client: new ContractClient(nc, ns), ns });
+  } finally {
+    try {
+      await nc.drain();
+    } catch {
+      await nc.close().catch(() => undefined);
+    }
+  }
+}
+
+/** apps/cli/dist → repository root. */
+export function defaultRepoRoot(): string {
+  return path.resolve(__dirname, '..', '..', '..');
+}
