@@ -20,10 +20,13 @@ export interface UpOptions {
 }
 
 
-/** Path of a service's built entry point; a clear error when it is not built. */
-export function serviceEntry(repoRoot: string, service: (typeof SERVICES)[number]): string {
-  const p = path.join(repoRoot, 'apps', service, 'dist', 'main.js');
-  if (!fs.existsSync(p)) throw new CliError(`${p} is missing: run npm run build (in ${repoRoot})`, EXIT.SERVICE_MISSING);
+/**
+ * Path of a service's built entry point `<apps dir>/<service>/dist/main.js`; the apps dir is the
+ * repository's apps/ unless PDR_APPS_DIR says otherwise. A clear error when it is not built.
+ */
+export function serviceEntry(appsDir: string, service: (typeof SERVICES)[number]): string {
+  const p = path.join(appsDir, service, 'dist', 'main.js');
+  if (!fs.existsSync(p)) throw new CliError(`${p} is missing: run npm run build (in the repository root)`, EXIT.SERVICE_MISSING);
   return p;
 }
 
@@ -42,7 +45,8 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   const concurrency = o.concurrency ?? 1;
   const startupMs = (o.startupTimeout ?? 60) * 1000;
   const graceMs = (o.grace ?? 30) * 1000;
-  const entries = { state: serviceEntry(ctx.repoRoot, 'state'), planner: serviceEntry(ctx.repoRoot, 'planner'), runner: serviceEntry(ctx.repoRoot, 'runner') };
+  const appsDir = ctx.env.PDR_APPS_DIR ? path.resolve(ctx.cwd, ctx.env.PDR_APPS_DIR) : path.join(ctx.repoRoot, 'apps');
+  const entries = { state: serviceEntry(appsDir, 'state'), planner: serviceEntry(appsDir, 'planner'), runner: serviceEntry(appsDir, 'runner') };
 
   let configFile: string | undefined;
   if (o.config !== undefined) {
@@ -66,11 +70,12 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   const nc = await connectNats({ url, name: 'pdr-up', reconnect: true });
   const sup = new Supervisor((line) => ctx.io.out(line));
   let stopping = false;
+  let signals = 0;
   let failure: string | null = null;
   let wakeMain: (() => void) | null = null;
   const stopped = new Promise<void>((resolve) => (wakeMain = resolve));
   sup.onExit((c, code, signal) => {
-    if (stopping) {
+    if (stopping || signals > 0) {
       ctx.io.out(noticeLine(`${c.spec.name} stopped (${signal ?? `exit ${code}`})`));
       return;
     }
@@ -78,7 +83,6 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
     ctx.io.err(`pdr: error: ${failure}`);
     wakeMain?.();
   });
-  let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
@@ -90,6 +94,7 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
 
   const childEnv: NodeJS.ProcessEnv = { ...ctx.env, PDR_LOG_FORMAT: ctx.env.PDR_LOG_FORMAT || 'text', PDR_NATS_URL: url, PDR_NATS_PREFIX: ns };
   const before = await collectHealth(nc, ns);
@@ -144,6 +149,8 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
     await sup.stop(tiers.state, graceMs);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGHUP', onSignal);
+    sup.dispose();
     await nc.close().catch(() => undefined);
   }
   if (failure) return EXIT.FAILED;

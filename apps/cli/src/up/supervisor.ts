@@ -27,7 +27,17 @@ export class Supervisor {
   readonly children: ManagedChild[] = [];
   private exitListeners: ((c: ManagedChild, code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
 
-  constructor(private readonly printLine: (line: string) => void) {}
+  private readonly onProcessExit = () => this.killAll();
+
+  constructor(private readonly printLine: (line: string) => void) {
+    // if this process ends in any way it can notice, no service is left behind
+    process.on('exit', this.onProcessExit);
+  }
+
+  /** Stops watching this process's exit (after every child has been stopped). */
+  dispose(): void {
+    process.removeListener('exit', this.onProcessExit);
+  }
 
   onExit(fn: (c: ManagedChild, code: number | null, signal: NodeJS.Signals | null) => void): void {
     this.exitListeners.push(fn);
@@ -38,6 +48,9 @@ export class Supervisor {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // own process group: a Ctrl-C in the terminal reaches only `pdr up`, which then stops the services
+      // in order (runners first, so they can hand their jobs back to state)
+      detached: true,
     });
     const child: ManagedChild = { spec, proc, running: true, exited: Promise.resolve({ code: null, signal: null }) };
     child.exited = new Promise((resolve) => {
@@ -87,6 +100,13 @@ export class Supervisor {
 
   /** Immediate SIGKILL of everything still running (second Ctrl-C). */
   killAll(): void {
-    for (const c of this.children) if (c.running) c.proc.kill('SIGKILL');
+    for (const c of this.children) {
+      if (!c.running) continue;
+      try {
+        c.proc.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
   }
 }
