@@ -33,7 +33,7 @@ export function checkDatabaseSettings(s: DatabaseSettings): DatabaseSettings {
   return s;
 }
 
-/** PDR_DB_HOST (127.0.0.1), PDR_DB_PORT (3306), PDR_DB_USER (root), PDR_DB_PASSWORD (''), PDR_DB_DATABASE (pdr). */
+/** PDR_DB_HOST (127.0.0.1), PDR_DB_PORT (3306), PDR_DB_USERNAME (root), PDR_DB_PASSWORD (''), PDR_DB_DATABASE (pdr). */
 export function databaseSettingsFromEnvFallback(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
   const portText = env.PDR_DB_PORT ?? '3306';
   const port = Number(portText);
@@ -45,7 +45,7 @@ export function databaseSettingsFromEnvFallback(env: NodeJS.ProcessEnv = process
   return {
     host: env.PDR_DB_HOST || '127.0.0.1',
     port,
-    user: env.PDR_DB_USER || 'root',
+    user: env.PDR_DB_USERNAME || 'root',
     password: env.PDR_DB_PASSWORD ?? '',
     database,
   };

@@ -44,3 +44,14 @@ export function statusList(statuses: readonly JobStatus[]): string {
   for (const s of statuses) if (!(JOB_STATUSES as readonly string[]).includes(s)) throw new Error(`unknown job status ${JSON.stringify(s)}`);
   return `(${statuses.map((s) => `'${s}'`).join(', ')})`;
 }
+
+/**
+ * SET fragment closing a job that did not report its own times (cancelled, abandoned, failed by the
+ * reconciler): pdr_run's time_of_start/time_of_finish and execution_time (Interval: DATETIME offset
+ * from 1970-01-01) are always written (defect 19), with execution_ms beside them. MariaDB evaluates
+ * single-table SET assignments left to right, so later ones see the new time_of_start/time_of_finish.
+ */
+export const CLOSE_TIMES_SQL =
+  'time_of_start = COALESCE(time_of_start, NOW(3)), time_of_finish = NOW(3), ' +
+  'execution_ms = TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish) DIV 1000, ' +
+  "execution_time = TIMESTAMPADD(MICROSECOND, TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish), '1970-01-01 00:00:00')";

@@ -126,3 +126,33 @@ export const JobStep = new EntitySchema<JobStepRow>({
     at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
   },
 });
+
+/** The files a job stored, one row per role (the latest finished attempt's). */
+export interface JobFileRow {
+  id: number;
+  job_id: number;
+  attempt: number;
+  role: string;
+  file_name: string;
+  rel_path: string;
+  full_path: string;
+  file_size: number;
+  modification_time: Date;
+  sha256_sum: string;
+}
+export const JobFile = new EntitySchema<JobFileRow>({
+  name: 'JobFile',
+  tableName: 'job_files',
+  properties: {
+    id: pk(),
+    job_id: int(),
+    attempt: int(),
+    role: varchar(200),
+    file_name: varchar(255),
+    rel_path: text(),
+    full_path: text(),
+    file_size: bigint(),
+    modification_time: datetime3(),
+    sha256_sum: char(64),
+  },
+});

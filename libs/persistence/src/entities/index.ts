@@ -1,4 +1,4 @@
-import { Grid, GridExecutable, GridPoint, JobAttempt, JobStep } from './grid';
+import { Grid, GridExecutable, GridPoint, JobAttempt, JobFile, JobStep } from './grid';
 import { ChemicalDatabase, HdfFile, JsonFile, JsonTemplate, KosmatauExecutable, KosmatauParameters, ModelName, PdrModelJob, User } from './pdr-run';
 
 export * from './pdr-run';
@@ -20,4 +20,5 @@ export const ALL_ENTITIES = [
   GridExecutable,
   JobAttempt,
   JobStep,
+  JobFile,
 ];

@@ -1,8 +1,12 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20250601000000Initial } from './Migration20250601000000Initial';
+import { Migration20250601000100JobFiles } from './Migration20250601000100JobFiles';
 
 /**
  * Every migration, in order, listed explicitly (no globbing): they run the same from dist/, from
  * ts sources under jest, and from a bundled CLI. Append new migrations; never edit or reorder.
  */
-export const MIGRATIONS: MigrationObject[] = [{ name: 'Migration20250601000000Initial', class: Migration20250601000000Initial }];
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20250601000000Initial', class: Migration20250601000000Initial },
+  { name: 'Migration20250601000100JobFiles', class: Migration20250601000100JobFiles },
+];

@@ -1,0 +1,47 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
+import { RpcRequestParsed } from '@pdr/contracts';
+import { ProgressPublisher } from '../infrastructure/progress';
+import { requestEm } from '../infrastructure/request-em';
+import { PROGRESS } from '../infrastructure/tokens';
+import { cancelGrid } from './cancel-grid';
+import { gridList, gridStatus } from './grid-summary';
+import { retryGrid } from './retry-grid';
+import { upsertGrid } from './upsert-grid';
+
+/** Grid subjects: each handler runs in the message's own entity manager (requestEm) and delegates. */
+@Controller()
+export class GridsController {
+  constructor(@Inject(PROGRESS) private readonly progress: ProgressPublisher) {}
+
+  @MessagePattern('gridUpsert')
+  upsert(req: RpcRequestParsed<'gridUpsert'>) {
+    return upsertGrid(requestEm(), req);
+  }
+
+  @MessagePattern('gridStatus')
+  status(req: RpcRequestParsed<'gridStatus'>) {
+    return gridStatus(requestEm(), req);
+  }
+
+  @MessagePattern('gridList')
+  list(req: RpcRequestParsed<'gridList'>) {
+    return gridList(requestEm(), req);
+  }
+
+  @MessagePattern('gridCancel')
+  async cancel(req: RpcRequestParsed<'gridCancel'>) {
+    const em = requestEm();
+    const { reply, changed } = await cancelGrid(em, req);
+    await this.progress.publishJobs(em, changed);
+    return reply;
+  }
+
+  @MessagePattern('gridRetry')
+  async retry(req: RpcRequestParsed<'gridRetry'>) {
+    const em = requestEm();
+    const { reply, changed } = await retryGrid(em, req);
+    await this.progress.publishJobs(em, changed);
+    return reply;
+  }
+}

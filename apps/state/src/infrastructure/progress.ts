@@ -1,0 +1,61 @@
+import { Names, ProgressEvent } from '@pdr/contracts';
+import { encodeJson } from '@pdr/messaging';
+import { all, asJobStatus, chunk, Em, fromDbTime, inList } from '@pdr/persistence';
+import type { Logger } from '@pdr/logging';
+import type { NatsConnection } from 'nats';
+
+interface Row {
+  id: number;
+  grid_id: number | null;
+  model_job_name: string;
+  status: string;
+  attempt: number;
+  reason: string | null;
+  at: string | null;
+}
+
+/**
+ * Progress events (plain NATS, informational): after a transition, one event per job and grid it
+ * belongs to on `<ns>.events.progress.<gridId>`, with the job's state as committed. Publishing never
+ * fails a request: problems are only logged.
+ */
+export class ProgressPublisher {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly n: Names,
+    private readonly logger: Logger,
+  ) {}
+
+  async publishJobs(em: Em, jobIds: readonly number[]): Promise<number> {
+    if (!jobIds.length) return 0;
+    let sent = 0;
+    try {
+      for (const ids of chunk([...new Set(jobIds)], 1000)) {
+        const rows = await all<Row>(
+          em,
+          `SELECT j.id, gp.grid_id, j.model_job_name, j.status, j.attempt, j.reason, COALESCE(j.time_updated, j.time_created) AS at
+           FROM pdr_model_jobs j JOIN grid_points gp ON gp.job_id = j.id WHERE j.id IN (${inList(ids.length)})`,
+          ids,
+        );
+        for (const r of rows) {
+          if (r.grid_id === null) continue;
+          const ev: ProgressEvent = {
+            v: 1,
+            gridId: r.grid_id,
+            jobId: r.id,
+            jobName: r.model_job_name,
+            status: asJobStatus(r.status),
+            attempt: r.attempt,
+            reason: r.reason,
+            at: fromDbTime(r.at) ?? new Date().toISOString(),
+          };
+          this.nc.publish(this.n.progress(r.grid_id), encodeJson(ev));
+          sent++;
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, jobs: jobIds.length }, 'progress events not published');
+    }
+    return sent;
+  }
+}

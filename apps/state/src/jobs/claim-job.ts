@@ -1,0 +1,99 @@
+import { ClaimedJob, JobClaimReply, RpcRequestParsed, runOptions, safeName } from '@pdr/contracts';
+import { KOSMATAU_PARAMETER_NAMES, ParameterValue } from '@pdr/domain';
+import { Em, ident, isTerminal, one, run, setStatusSql, transaction } from '@pdr/persistence';
+import { loadJobStateOrFail } from './load-job';
+
+export interface ClaimOptions {
+  /** A running job whose last heartbeat is older than this may be claimed again (runner presumed dead). */
+  staleHeartbeatMs: number;
+}
+
+/**
+ * Use case "claim": one compare-and-set UPDATE turns the job to running for a new attempt when it is
+ * pending or queued — or running with a heartbeat older than staleHeartbeatMs (reclaim) — for the
+ * event's generation and not cancelled. affectedRows decides: of 50 runners holding the same event
+ * exactly one wins. The winner gets a job_attempts row (a reclaimed attempt is closed as failed) and
+ * everything it needs to run; the others get granted:false with the reason and ack their event.
+ */
+export async function claimJob(em: Em, req: RpcRequestParsed<'jobClaim'>, opts: ClaimOptions): Promise<{ reply: JobClaimReply; changed: number[] }> {
+  return transaction(em, async (tem) => {
+    const cas = await run(
+      tem,
+      `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,
+         heartbeat_at = NOW(3), time_of_start = NOW(3), time_of_finish = NULL, reason = NULL
+       WHERE id = ? AND generation = ? AND cancel_requested = 0 AND grid_id IS NOT NULL
+         AND (status IN ('pending', 'queued') OR (status = 'running' AND heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND))`,
+      [req.runnerId, req.jobId, req.generation, opts.staleHeartbeatMs * 1000],
+    );
+    const job = await loadJobStateOrFail(tem, req.jobId);
+    if (cas.affectedRows !== 1) return { reply: refusal(job, req), changed: [] };
+
+    // earlier attempts still open (a reclaim after a lost heartbeat) are closed, never overwritten
+    await run(
+      tem,
+      `UPDATE job_attempts SET status = 'failed', finished_at = NOW(3), reason = CONCAT('heartbeat lost; reclaimed by attempt ', ?)
+       WHERE job_id = ? AND attempt < ? AND finished_at IS NULL`,
+      [job.attempt, job.id, job.attempt],
+    );
+    await run(
+      tem,
+      `INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`,
+      [job.id, job.attempt, job.generation, req.runnerId, req.delivery],
+    );
+    return { reply: { granted: true, job: await claimedJob(tem, job.id, job.attempt) }, changed: [job.id] };
+  });
+}
+
+function refusal(job: Awaited<ReturnType<typeof loadJobStateOrFail>>, req: RpcRequestParsed<'jobClaim'>): JobClaimReply {
+  let reason: string;
+  if (job.generation !== req.generation) reason = `stale event: generation ${req.generation}, the job is at generation ${job.generation}`;
+  else if (job.status === 'cancelled' || job.cancelRequested) reason = 'the job was cancelled';
+  else if (isTerminal(job.status)) reason = `the job is already ${job.status}`;
+  else if (job.status === 'running') reason = `attempt ${job.attempt} of runner ${job.runnerId ?? '?'} is running it (heartbeat ${job.heartbeatAgeMs ?? '?'} ms ago)`;
+  else if (job.gridId === null) reason = 'the job belongs to no grid (no run options)';
+  else reason = `the job is ${job.status}`;
+  return { granted: false, reason, status: job.status };
+}
+
+interface ClaimRow {
+  id: number;
+  attempt: number;
+  grid_id: number;
+  model_job_name: string;
+  onion_species: string | null;
+  model_name: string;
+  model_path: string;
+  run_options: string | object;
+  [column: string]: unknown;
+}
+
+const PARAM_SELECT = KOSMATAU_PARAMETER_NAMES.map((c) => `p.${ident(c)}`).join(', ');
+
+/** Everything a runner needs: parameter row, onion species, the run options of the job's grid. */
+async function claimedJob(em: Em, jobId: number, attempt: number): Promise<ClaimedJob> {
+  const r = await one<ClaimRow>(
+    em,
+    `SELECT j.id, j.attempt, j.grid_id, j.model_job_name, j.onion_species, m.model_name, m.model_path, g.run_options, ${PARAM_SELECT}
+     FROM pdr_model_jobs j
+     JOIN model_names m ON m.id = j.model_name_id
+     JOIN grids g ON g.id = j.grid_id
+     JOIN kosmatau_parameters p ON p.id = j.kosmatau_parameters_id
+     WHERE j.id = ?`,
+    [jobId],
+  );
+  if (!r) throw new Error(`job ${jobId}: model name, grid or parameter row missing`);
+  const parameters: Record<string, ParameterValue> = {};
+  for (const c of KOSMATAU_PARAMETER_NAMES) parameters[c] = r[c] as ParameterValue;
+  const species = (r.onion_species ?? '').split(/\s+/).filter((s) => s !== '');
+  return {
+    jobId: r.id,
+    attempt,
+    gridId: r.grid_id,
+    modelName: r.model_name,
+    modelPath: r.model_path,
+    jobName: r.model_job_name,
+    parameters,
+    onionSpecies: species.map((s) => safeName.parse(s)),
+    run: runOptions.parse(typeof r.run_options === 'string' ? JSON.parse(r.run_options) : r.run_options),
+  };
+}

@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import { RequestContext } from '@mikro-orm/core';
+import { databaseSettingsFromEnv } from '@pdr/config';
+import { createLogger, registerSecret, type Logger } from '@pdr/logging';
+import { ensureJobStream, JobPublisher, RunningService, startContractService } from '@pdr/messaging';
+import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, migrateUp, Orm } from '@pdr/persistence';
+import { classifyError } from './infrastructure/errors';
+import { StateTimings, timingsFromEnv } from './infrastructure/options';
+import { ProgressPublisher } from './infrastructure/progress';
+import { Reconciler } from './reconciler/reconciler';
+import { StateModule } from './state.module';
+
+export interface StateServiceOptions {
+  /** Database settings; default PDR_DB_* (and a config file's `database` section) via @pdr/config. */
+  db?: DatabaseSettings;
+  /** Connection pool size (default: the config's pool_size, else 10). */
+  poolMax?: number;
+  /** NATS URL; default PDR_NATS_URL, else nats://127.0.0.1:4222. */
+  natsUrl?: string;
+  /** Subject namespace; default PDR_NATS_PREFIX, else "pdr". */
+  ns?: string;
+  logger?: Logger;
+  /** Timings (stale heartbeat, stale pending, reconcile interval); default LIMITS / PDR_<LIMIT>. */
+  timings?: Partial<StateTimings>;
+  /** Run the reconciler (default true). */
+  reconcile?: boolean;
+}
+
+export interface StateHandle {
+  orm: Orm;
+  service: RunningService;
+  reconciler: Reconciler;
+  settings: DatabaseSettings;
+  close(): Promise<void>;
+}
+
+/** PDR_DB_* (and the optional config file) through @pdr/config, in the persistence library's shape. */
+export function databaseSettings(env: NodeJS.ProcessEnv = process.env): { settings: DatabaseSettings; poolMax?: number } {
+  const c = databaseSettingsFromEnv(env);
+  if (c.password) registerSecret(c.password);
+  return {
+    settings: { host: c.host, port: c.port, user: c.username, password: c.password, database: c.database },
+    poolMax: c.pool_size,
+  };
+}
+
+/**
+ * Starts the state service (also in-process, for tests and `pdr up`): creates the database if it is
+ * missing, applies the migrations, answers every state.* subject (each message in its own
+ * RequestContext fork of the entity manager) and runs the reconciler. `close()` stops in reverse.
+ */
+export async function startStateService(o: StateServiceOptions = {}): Promise<StateHandle> {
+  const logger = o.logger ?? createLogger('state');
+  const fromEnv = o.db ? undefined : databaseSettings();
+  const settings = o.db ?? fromEnv!.settings;
+  const timings: StateTimings = { ...timingsFromEnv(), ...o.timings };
+  const created = await ensureDatabase(settings);
+  const orm = await createOrm(settings, { poolMax: o.poolMax ?? fromEnv?.poolMax });
+  let reconciler: Reconciler | undefined;
+  try {
+    const applied = await migrateUp(orm);
+    logger.info({ database: describeDatabase(settings), created, migrations: applied }, 'database ready');
+    let progress!: ProgressPublisher;
+    const service = await startContractService({
+      service: 'state',
+      logger,
+      natsUrl: o.natsUrl,
+      ns: o.ns,
+      around: (fn) => RequestContext.create(orm.em, fn),
+      classifyError,
+      detail: () => ({ database: describeDatabase(settings), reconciledAt: reconciler?.lastRunAt ?? null, reconcileError: reconciler?.lastError ?? null }),
+      module: async (infra) => {
+        await ensureJobStream(infra.nc, infra.n);
+        progress = new ProgressPublisher(infra.nc, infra.n, logger);
+        return StateModule.with(infra, progress, timings);
+      },
+    });
+    reconciler = new Reconciler(orm, new JobPublisher(service.infra.nc, service.infra.n), progress, logger, timings);
+    if (o.reconcile !== false) reconciler.start();
+    const r = reconciler;
+    let closed = false;
+    return {
+      orm,
+      service,
+      reconciler: r,
+      settings,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await r.stop();
+        await service.close();
+        await orm.close(true);
+      },
+    };
+  } catch (err) {
+    await reconciler?.stop();
+    await orm.close(true);
+    throw err;
+  }
+}

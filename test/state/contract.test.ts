@@ -1,0 +1,324 @@
+/**
+ * The state service over real NATS and MariaDB: every state.* subject answers a valid request with a
+ * reply that parses with the contract's reply schema, and bad input with `{error:{code,...}}`.
+ */
+import { RequestContext } from '@mikro-orm/core';
+import { names, progressEvent, ProgressEvent, RPC, RpcName } from '@pdr/contracts';
+import { buildParameterRow } from '@pdr/domain';
+import { collectHealth, decodeJson } from '@pdr/messaging';
+import { all, one, PdrModelJob } from '@pdr/persistence';
+import { gridRequest, Harness, points, sha, startHarness } from './helpers';
+
+jest.setTimeout(120_000);
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const STATE_RPCS = (Object.keys(RPC) as RpcName[]).filter((n) => RPC[n].answeredBy === 'state');
+
+function errorCode(reply: unknown): string | undefined {
+  return (reply as { error?: { code?: string } }).error?.code;
+}
+
+const file = (role: string, fileName: string, size = 10) => ({
+  role,
+  fileName,
+  relPath: `contract/pdrgrid/${fileName}`,
+  fullPath: `/storage/contract/pdrgrid/${fileName}`,
+  size,
+  mtime: '2025-03-01T10:00:00.000Z',
+  sha256: sha(fileName),
+});
+
+describe('every state.* subject with a valid request', () => {
+  const answered = new Set<RpcName>();
+  let gridId: number;
+  let jobIds: number[];
+
+  afterAll(() => {
+    // the walk below must have covered every subject the contract assigns to state
+    expect([...answered].sort()).toEqual([...STATE_RPCS].sort());
+  });
+
+  it('walks a grid through its life, each reply parsing with its reply schema', async () => {
+    const progress: ProgressEvent[] = [];
+    const sub = h.nc.subscribe(names(h.ns).progress('*'), { callback: (_e, m) => progress.push(progressEvent.parse(decodeJson(m.data))) });
+    const call = async <N extends RpcName>(name: N, payload: Parameters<Harness['call']>[1]) => {
+      answered.add(name);
+      return h.call(name, payload as never) as never;
+    };
+
+    const grid: { gridId: number; created: boolean; modelNameId: number } = await call('gridUpsert', gridRequest('contract', { pointCount: 4 }));
+    expect(grid.created).toBe(true);
+    gridId = grid.gridId;
+    const again: { gridId: number; created: boolean } = await call('gridUpsert', gridRequest('contract', { pointCount: 4 }));
+    expect(again).toMatchObject({ gridId, created: false });
+
+    const pts = points(3);
+    const up: { jobs: [number, string, number, boolean][] } = await call('pointsUpsert', { v: 1, gridId, points: [...pts, pts[0]] });
+    expect(up.jobs.map((j) => j[1])).toEqual(['pending', 'pending', 'pending', 'pending']);
+    expect(up.jobs.map((j) => j[3])).toEqual([true, true, true, true]);
+    expect(up.jobs[3][0]).toBe(up.jobs[0][0]); // same point, same job
+    jobIds = up.jobs.slice(0, 3).map((j) => j[0]);
+    const up2: { jobs: [number, string, number, boolean][] } = await call('pointsUpsert', { v: 1, gridId, points: pts });
+    expect(up2.jobs).toEqual(up.jobs.slice(0, 3).map(([id, s, g]) => [id, s, g, false]));
+
+    expect(await call('markQueued', { v: 1, jobIds })).toEqual({ updated: 3 });
+    expect(await call('markQueued', { v: 1, jobIds })).toEqual({ updated: 0 });
+
+    const claim: { granted: boolean; job: { attempt: number; parameters: Record<string, unknown>; onionSpecies: string[]; jobName: string; run: unknown } } =
+      await call('jobClaim', { v: 1, jobId: jobIds[0], generation: 0, delivery: 1, runnerId: 'r1' });
+    expect(claim.granted).toBe(true);
+    expect(claim.job.attempt).toBe(1);
+    expect(claim.job.jobName).toBe(`${pts[0].join('_')}_00`);
+    expect(claim.job.onionSpecies).toEqual(['CO', 'C+']);
+    expect(claim.job.run).toEqual(gridRequest('contract').run && expect.objectContaining({ baseDir: '/base', pdrFileName: 'mockpdr' }));
+    // the parameter row round-trips through DOUBLE columns bit for bit
+    const [metal, dens, mass, chi] = pts[0];
+    const g = gridRequest('contract').physics;
+    expect(claim.job.parameters).toEqual({ ...buildParameterRow({ point: { metal, dens, mass, chi }, alpha: g.alpha, rcore: g.rcore, chemistry: g.chemistry, nonDefault: g.nonDefault }) });
+    const lost: { granted: boolean; reason: string; status: string } = await call('jobClaim', { v: 1, jobId: jobIds[0], generation: 0, delivery: 2, runnerId: 'r2' });
+    expect(lost).toMatchObject({ granted: false, status: 'running' });
+
+    expect(await call('jobHeartbeat', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1' })).toEqual({ alive: true, cancel: false });
+    expect(await call('jobStep', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1', step: 'pdr-started', detail: { pid: 42 } })).toEqual({ ok: true });
+
+    const finish = {
+      v: 1 as const,
+      jobId: jobIds[0],
+      attempt: 1,
+      runnerId: 'r1',
+      status: 'finished' as const,
+      reason: null,
+      startedAt: '2025-03-01T10:00:00.000Z',
+      finishedAt: '2025-03-01T10:01:01.500Z',
+      executionMs: 61_500,
+      exitCodes: { pdr: 0, onion: { CO: 0 } },
+      files: [
+        file('hdf4', 'pdrX.hdf', 1),
+        file('hdf5_struct', 'pdrstructX.hdf5', 5_000_000_000),
+        file('hdf5_chem', 'pdrchemX.hdf5', 3),
+        file('textout', 'TEXTOUTX'),
+        file('chemchk', 'chemchkX.out'),
+        file('mcdrt', 'MCDRTX.tar.gz'),
+        file('ctrl_ind', 'CTRL_INDX'),
+        file('pdrnew', 'PDRNEWX.INP'),
+        file('json', 'pdr_configX.json'),
+        file('onion:CO:jerg_CO.smli', 'ONIONX.jerg_CO.smli'),
+      ],
+      executables: [
+        { role: 'pdr' as const, fileName: 'mockpdr', fullPath: '/base/mockpdr', sha256: sha('pdr'), revision: '1.2.3', compilationDate: '2025-02-11T11:01:00Z', reasons: [] },
+        { role: 'onion' as const, fileName: 'mockonion', fullPath: '/base/mockonion', sha256: null, revision: null, compilationDate: null, reasons: ['no --version'] },
+      ],
+    };
+    expect(await call('jobFinish', finish)).toEqual({ applied: true, status: 'finished' });
+    expect(await call('jobFinish', finish)).toEqual({ applied: false, status: 'finished' }); // a repeated report changes nothing
+
+    // second job: claimed, released; third: abandoned
+    await call('jobClaim', { v: 1, jobId: jobIds[1], generation: 0, delivery: 1, runnerId: 'r1' });
+    expect(await call('jobRelease', { v: 1, jobId: jobIds[1], attempt: 1, runnerId: 'r1', reason: 'shutdown' })).toEqual({ applied: true, status: 'queued' });
+    expect(await call('jobRelease', { v: 1, jobId: jobIds[1], attempt: 1, runnerId: 'r1', reason: 'shutdown' })).toEqual({ applied: false, status: 'queued' });
+    expect(await call('jobAbandon', { v: 1, jobId: jobIds[2], runnerId: 'r1', reason: 'max deliveries' })).toEqual({ applied: true, status: 'failed' });
+
+    const status: { grid: { total: number; counts: Record<string, number>; firstStartedAt: string | null; lastFinishedAt: string | null } } = await call('gridStatus', {
+      v: 1,
+      selector: { gridId },
+    });
+    expect(status.grid.total).toBe(3);
+    expect(status.grid.counts).toMatchObject({ finished: 1, queued: 1, failed: 1, pending: 0 });
+    expect(status.grid.firstStartedAt).toBe('2025-03-01T10:00:00.000Z');
+    const byName: { grid: { gridId: number } } = await call('gridStatus', { v: 1, selector: { modelName: 'contract' } });
+    expect(byName.grid.gridId).toBe(gridId);
+    const list: { grids: { gridId: number }[] } = await call('gridList', { v: 1, limit: 10 });
+    expect(list.grids.map((x) => x.gridId)).toContain(gridId);
+
+    const retried: { gridId: number; jobs: [number, number][] } = await call('gridRetry', { v: 1, selector: { gridId } });
+    expect(retried.jobs).toEqual([[jobIds[2], 1]]);
+
+    const q: { jobs: { jobId: number; files?: unknown[]; parameters?: unknown }[]; nextAfterId: number | null } = await call('jobsQuery', {
+      v: 1,
+      gridId,
+      limit: 2,
+      withFiles: true,
+      withParameters: true,
+    });
+    const byId = [...jobIds].sort((a, b) => a - b); // keyset paging walks job ids upwards
+    expect(q.jobs.map((j) => j.jobId)).toEqual(byId.slice(0, 2));
+    expect(q.nextAfterId).toBe(byId[1]);
+    expect(q.jobs.every((j) => Array.isArray(j.files))).toBe(true);
+    expect(q.jobs.every((j) => j.parameters !== undefined)).toBe(true);
+    const q2: { jobs: { jobId: number }[]; nextAfterId: number | null } = await call('jobsQuery', { v: 1, gridId, afterId: q.nextAfterId!, limit: 2 });
+    expect(q2).toEqual({ jobs: [expect.objectContaining({ jobId: byId[2] })], nextAfterId: null });
+    const byStatus: { jobs: { jobId: number; files?: { role: string }[] }[] } = await call('jobsQuery', {
+      v: 1,
+      modelName: 'contract',
+      status: ['finished'],
+      withFiles: true,
+    });
+    expect(byStatus.jobs.map((j) => j.jobId)).toEqual([jobIds[0]]);
+    expect(byStatus.jobs[0].files!.map((f) => f.role).sort()).toEqual(finish.files.map((f) => f.role).sort());
+
+    const got: { job: { status: string; executionMs: number }; attempts: { attempt: number; status: string; steps: { step: string }[] }[] } = await call('jobGet', {
+      v: 1,
+      jobId: jobIds[0],
+    });
+    expect(got.job).toMatchObject({ status: 'finished', executionMs: 61_500 });
+    expect(got.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 'finished', steps: [expect.objectContaining({ step: 'pdr-started' })] })]);
+
+    const cancelled: { cancelled: number; runningFlagged: number } = await call('gridCancel', { v: 1, selector: { gridId }, kill: true });
+    expect(cancelled).toEqual({ gridId, cancelled: 2, runningFlagged: 0 }); // the re-pended and the queued job
+
+    // progress events arrive for the transitions (claim, finish, cancel...)
+    await waitFor(() => progress.some((e) => e.jobId === jobIds[0] && e.status === 'finished'));
+    expect(progress.every((e) => e.gridId === gridId)).toBe(true);
+    sub.unsubscribe();
+  });
+
+  it('wrote pdr_run columns, hdf_files, json_files and executables for the finished job', async () => {
+    const em = h.em();
+    const job = await one<Record<string, unknown>>(em, 'SELECT * FROM pdr_model_jobs WHERE id = ?', [jobIds[0]]);
+    expect(job).toMatchObject({
+      status: 'finished',
+      pending: 0,
+      active: 0,
+      execution_time: '1970-01-01 00:01:01.500',
+      execution_ms: 61500,
+      time_of_start: '2025-03-01 10:00:00.000',
+      time_of_finish: '2025-03-01 10:01:01.500',
+      output_hdf4_file: '/storage/contract/pdrgrid/pdrX.hdf',
+      output_hdf5_file: '/storage/contract/pdrgrid/pdrstructX.hdf5',
+      output_textout_file: '/storage/contract/pdrgrid/TEXTOUTX',
+      log_file: '/storage/contract/pdrgrid/TEXTOUTX',
+      output_chemchk_file: '/storage/contract/pdrgrid/chemchkX.out',
+      output_mcdrt_zip_file: '/storage/contract/pdrgrid/MCDRTX.tar.gz',
+      output_ctrl_ind_file: '/storage/contract/pdrgrid/CTRL_INDX',
+      input_pdrnew_inp_file: '/storage/contract/pdrgrid/PDRNEWX.INP',
+      input_json_file: '/storage/contract/pdrgrid/pdr_configX.json',
+      output_directory: '/storage/contract',
+      onion_species: 'CO C+',
+    });
+    expect(job!.user_id).not.toBeNull();
+    expect(job!.chemical_database_id).not.toBeNull();
+    const exe = await one<Record<string, unknown>>(em, 'SELECT * FROM kosmatau_executables WHERE id = ?', [job!.kosmatau_executable_id as number]);
+    expect(exe).toMatchObject({ executable_file_name: 'mockpdr', code_revision: '1.2.3', compilation_date: '2025-02-11 11:01:00' });
+    const ge = await all<{ role: string }>(em, 'SELECT role FROM grid_executables WHERE grid_id = ? ORDER BY role', [gridId]);
+    expect(ge.map((r) => r.role)).toEqual(['onion', 'pdr']);
+    const hdf = await all<Record<string, unknown>>(em, 'SELECT * FROM hdf_files WHERE job_id = ?', [jobIds[0]]);
+    expect(hdf).toHaveLength(1);
+    expect(hdf[0]).toMatchObject({
+      file_name: 'pdrX.hdf',
+      full_path: '/storage/contract/pdrgrid/pdrX.hdf',
+      path: '/storage/contract/pdrgrid',
+      file_size: 1,
+      file_name_hdf5_s: 'pdrstructX.hdf5',
+      file_size_hdf5_s: 5_000_000_000,
+      sha256_sum_hdf5_c: sha('pdrchemX.hdf5'),
+      modification_time_hdf5_c: '2025-03-01 10:00:00.000',
+      pdrexe_id: job!.kosmatau_executable_id,
+      parameter_id: job!.kosmatau_parameters_id,
+    });
+    const json = await all<Record<string, unknown>>(em, 'SELECT * FROM json_files WHERE job_id = ?', [jobIds[0]]);
+    expect(json).toEqual([expect.objectContaining({ name: 'pdr_configX.json', path: '/storage/contract/pdrgrid/pdr_configX.json', sha256_sum: sha('pdr_configX.json') })]);
+    // pdr_run flags stay in step with the status on every job
+    const flags = await all<{ status: string; pending: number; active: number }>(em, 'SELECT status, pending, active FROM pdr_model_jobs');
+    for (const f of flags) {
+      const expected = f.status === 'running' ? [0, 1] : ['pending', 'queued'].includes(f.status) ? [1, 0] : [0, 0];
+      expect({ status: f.status, flags: [f.pending, f.active] }).toEqual({ status: f.status, flags: expected });
+    }
+    // the times of jobs closed without a report (abandoned, cancelled) are written too
+    const closed = await all<{ execution_time: string | null; time_of_finish: string | null }>(em, "SELECT execution_time, time_of_finish FROM pdr_model_jobs WHERE status = 'cancelled'");
+    expect(closed.length).toBeGreaterThan(0);
+    for (const c of closed) expect(c.execution_time).not.toBeNull();
+  });
+});
+
+describe('bad input is answered, never crashes the service', () => {
+  it.each(STATE_RPCS)('%s: malformed JSON, wrong types and missing fields → BAD_REQUEST', async (name) => {
+    expect(errorCode(await h.raw(name, new TextEncoder().encode('{"v":1,')))).toBe('BAD_REQUEST');
+    expect(errorCode(await h.raw(name, { v: 1, jobId: 'seven', gridId: [], selector: 5, jobIds: 'x', limit: 'many' }))).toBe('BAD_REQUEST');
+    // gridList and jobsQuery have defaults for every field: an empty request is valid
+    expect(errorCode(await h.raw(name, {}))).toBe(['gridList', 'jobsQuery'].includes(name) ? undefined : 'BAD_REQUEST');
+    expect(errorCode(await h.raw(name, { v: 2 }))).toBe('BAD_REQUEST'); // another schema version
+  });
+
+  it('unknown job or grid ids → NOT_FOUND', async () => {
+    const id = 987654;
+    const ref = { v: 1, jobId: id, attempt: 1, runnerId: 'r' };
+    const cases: [RpcName, unknown][] = [
+      ['jobClaim', { v: 1, jobId: id, generation: 0, delivery: 1, runnerId: 'r' }],
+      ['jobHeartbeat', ref],
+      ['jobStep', { ...ref, step: 's' }],
+      ['jobFinish', { ...ref, status: 'finished', startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:00:01Z', executionMs: 1, exitCodes: { pdr: 0, onion: {} }, files: [] }],
+      ['jobRelease', { ...ref, reason: 'x' }],
+      ['jobAbandon', { v: 1, jobId: id, runnerId: 'r', reason: 'x' }],
+      ['jobGet', { v: 1, jobId: id }],
+      ['pointsUpsert', { v: 1, gridId: id, points: [['100', '30', '-10', '10']] }],
+      ['gridStatus', { v: 1, selector: { gridId: id } }],
+      ['gridStatus', { v: 1, selector: { modelName: 'no-such-model' } }],
+      ['gridCancel', { v: 1, selector: { gridId: id } }],
+      ['gridRetry', { v: 1, selector: { gridId: id } }],
+    ];
+    for (const [name, payload] of cases) expect({ name, code: errorCode(await h.raw(name, payload)) }).toEqual({ name, code: 'NOT_FOUND' });
+  });
+
+  it('a step of an attempt that was never claimed → CONFLICT; physics that cannot build rows → BAD_REQUEST', async () => {
+    const { gridId } = await h.client.request('gridUpsert', gridRequest('bad-input'));
+    const { jobs } = await h.client.request('pointsUpsert', { v: 1, gridId, points: points(1) });
+    expect(errorCode(await h.raw('jobStep', { v: 1, jobId: jobs[0][0], attempt: 3, runnerId: 'r', step: 'x' }))).toBe('CONFLICT');
+    const typo = gridRequest('bad-physics', { physics: { alpha: 1.5, rcore: 0.2, chemistry: 'CO', nonDefault: { Xhtyr: 1 } } });
+    const reply = await h.raw('gridUpsert', typo);
+    expect(errorCode(reply)).toBe('BAD_REQUEST');
+    expect(JSON.stringify(reply)).toMatch(/Xhtyr/);
+    const longPath = await h.raw('gridUpsert', gridRequest('long-path', { modelPath: `/${'p'.repeat(600)}` }));
+    expect(errorCode(longPath)).toBe('BAD_REQUEST');
+    expect(JSON.stringify(longPath)).toMatch(/modelPath/);
+  });
+
+  it('still answers afterwards', async () => {
+    const health = await collectHealth(h.nc, h.ns, 500);
+    expect(health.map((x) => x.service)).toContain('state');
+    expect((await h.client.request('gridList', { v: 1 })).grids.length).toBeGreaterThan(0);
+  });
+});
+
+describe('one forked entity manager per message', () => {
+  it('runs every message in its own RequestContext with a distinct EM; concurrent loads get distinct entities', async () => {
+    const { gridId } = await h.client.request('gridUpsert', gridRequest('identity-map'));
+    const { jobs } = await h.client.request('pointsUpsert', { v: 1, gridId, points: points(1, '50') });
+    const jobId = jobs[0][0];
+
+    const emIds: number[] = [];
+    const loaded: object[] = [];
+    const original = RequestContext.create.bind(RequestContext);
+    const spy = jest.spyOn(RequestContext, 'create').mockImplementation(((em: never, next: () => Promise<unknown>) =>
+      original(em, async () => {
+        const forked = RequestContext.getEntityManager()!;
+        emIds.push(forked.id);
+        // the same entity loaded through this message's EM: must be a different instance per message
+        loaded.push((await forked.findOne(PdrModelJob, jobId))!);
+        return next();
+      })) as never);
+    try {
+      await Promise.all(Array.from({ length: 8 }, () => h.client.request('jobGet', { v: 1, jobId })));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(emIds).toHaveLength(8);
+    expect(new Set(emIds).size).toBe(8);
+    expect(emIds).not.toContain(h.state.orm.em.id);
+    expect(new Set(loaded).size).toBe(8);
+  });
+});
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
