@@ -4,6 +4,7 @@ export * from './text/nearest';
 export * from './encoding/encoding';
 export * from './numeric/pow';
 export * from './numeric/pyformat';
+export { glibcPow, fma } from './numeric/glibc-pow';
 export * from './grid/grid';
 export * from './grid/random';
 export * from './geometry/geometry';

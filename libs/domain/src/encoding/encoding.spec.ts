@@ -40,6 +40,12 @@ describe('parseEncodedNumber (strict grammar, never eval)', () => {
     },
   );
 
+  it('integer literals have no negative zero (Python int), float literals keep it', () => {
+    expect(Object.is(parseEncodedNumber('metal', '-0'), 0)).toBe(true);
+    expect(Object.is(parseEncodedNumber('metal', '-0.0'), -0)).toBe(true);
+    expect(Object.is(metalToZmetal('-0'), 0)).toBe(true);
+  });
+
   it('rejects non-strings', () => {
     expect(() => parseEncodedNumber('mass', 30 as unknown as string)).toThrow(InvalidParameterValue);
     expect(() => parseEncodedNumber('mass', null as unknown as string)).toThrow(/mass/);

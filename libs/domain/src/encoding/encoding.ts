@@ -30,6 +30,7 @@ function describe(value: unknown): string {
   return `of type ${Array.isArray(value) ? 'array' : typeof value}`;
 }
 
+const INTEGER_LITERAL = /^[+-]?\d+$/;
 const NUMBER_GRAMMAR = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** True when `text` follows the encoded-number grammar above. */
@@ -48,7 +49,8 @@ export function parseEncodedNumber(axis: string, text: unknown): number {
   }
   const value = Number(text);
   if (!Number.isFinite(value)) throw new InvalidParameterValue(axis, text, 'number out of range');
-  return value;
+  // Python evaluates an integer literal to an int, which has no negative zero ("-0" → 0, "-0.0" → -0.0)
+  return INTEGER_LITERAL.test(text) ? value + 0 : value;
 }
 
 /** metal string → zmetal: `v * 0.01` exactly as pdr_run ("100" → 1.0, "50" → 0.5). Negative → error. */

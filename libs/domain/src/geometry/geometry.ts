@@ -6,10 +6,10 @@
  *   mass = 8.41629e-58 · (12·n·π·r³/(9−3α) − 4·n·π·r³·rc^(3−α)·α/(9−3α))             [M☉]
  *
  * α = 3 (division by zero in pdr_run) and any input giving a non-positive or non-finite result are
- * errors naming the inputs.
+ * errors naming the inputs. computeRadius is memoised (pure; grids repeat mass/density pairs).
  */
 import { InvalidParameterValue } from '../encoding/encoding';
-import { powCorrect } from '../numeric/pow';
+import { pythonPow } from '../numeric/pow';
 
 export class GeometryError extends Error {
   constructor(message: string) {
@@ -32,13 +32,25 @@ function checkShape(alpha: number, rcore: number): void {
   }
 }
 
+const radiusMemo = new Map<string, number>();
+
 /** Clump radius rtot in cm for mass M (M☉), surface density n (cm⁻³), density exponent α, core radius rc. */
 export function computeRadius(mass: number, density: number, alpha: number, rcore: number): number {
+  const key = `${mass},${density},${alpha},${rcore}`;
+  const memo = radiusMemo.get(key);
+  if (memo !== undefined) return memo;
+  const r = computeRadiusUncached(mass, density, alpha, rcore);
+  if (radiusMemo.size >= 10000) radiusMemo.clear();
+  radiusMemo.set(key, r);
+  return r;
+}
+
+function computeRadiusUncached(mass: number, density: number, alpha: number, rcore: number): number {
   check('mass', mass, true);
   check('density', density, true);
   checkShape(alpha, rcore);
   const denom = 9 - 3 * alpha;
-  const d = (12 * density * Math.PI) / denom - (4 * density * Math.PI * powCorrect(rcore, 3 - alpha) * alpha) / denom;
+  const d = (12 * density * Math.PI) / denom - (4 * density * Math.PI * pythonPow(rcore, 3 - alpha) * alpha) / denom;
   const ratio = mass / d;
   if (!(ratio > 0) || !Number.isFinite(ratio)) {
     throw new GeometryError(
@@ -46,7 +58,7 @@ export function computeRadius(mass: number, density: number, alpha: number, rcor
         `the volume factor ${d} is not positive`,
     );
   }
-  const r = 1.05916e19 * powCorrect(ratio, 1 / 3);
+  const r = 1.05916e19 * pythonPow(ratio, 1 / 3);
   if (!Number.isFinite(r)) throw new GeometryError(`clump radius overflows for mass=${mass}, density=${density}`);
   return r;
 }
@@ -56,11 +68,11 @@ export function computeMass(radius: number, density: number, alpha: number, rcor
   check('radius', radius, true);
   check('density', density, true);
   checkShape(alpha, rcore);
-  const r3 = powCorrect(radius, 3);
+  const r3 = pythonPow(radius, 3);
   const denom = 9 - 3 * alpha;
   const m =
     8.41629e-58 *
-    ((12 * density * Math.PI * r3) / denom - (4 * density * Math.PI * r3 * powCorrect(rcore, 3 - alpha) * alpha) / denom);
+    ((12 * density * Math.PI * r3) / denom - (4 * density * Math.PI * r3 * pythonPow(rcore, 3 - alpha) * alpha) / denom);
   if (!(m > 0) || !Number.isFinite(m)) {
     throw new GeometryError(
       `cannot compute the clump mass for radius=${radius}, density=${density}, alpha=${alpha}, rcore=${rcore}: result ${m}`,

@@ -23,36 +23,46 @@ export const PARAMETER_HASH_VERSION = 'kosmatau_parameters/v1';
 
 const IGNORED = new Set(['id', 'model_name_id', 'time_created', 'comments']);
 
-function numberText(n: number): string {
-  return String(n + 0);
+/** Physics columns sorted by name (UTF-16 code unit order) with their JSON-encoded keys. */
+const SORTED = [...KOSMATAU_PARAMETER_COLUMNS.values()]
+  .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  .map((column) => ({ column, key: `${JSON.stringify(column.name)}:` }));
+
+let lastSpecies: { raw: string; json: string } | undefined;
+
+function speciesJson(raw: string): string {
+  if (lastSpecies?.raw !== raw) {
+    lastSpecies = { raw, json: JSON.stringify(raw.split(/\s+/).filter((t) => t !== '').join(' ')) };
+  }
+  return lastSpecies.json;
 }
 
 /** Canonical JSON text of a parameter row (see module doc). */
 export function canonicalParameterJson(row: ParameterRow): string {
-  const names = Object.keys(row)
-    .filter((k) => !IGNORED.has(k))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const k of names) {
-    if (!KOSMATAU_PARAMETER_COLUMNS.has(k)) throw new InvalidParameterValue(k, row[k], 'not a kosmatau_parameters column');
+  for (const k of Object.keys(row)) {
+    if (!KOSMATAU_PARAMETER_COLUMNS.has(k) && !IGNORED.has(k)) throw new InvalidParameterValue(k, row[k], 'not a kosmatau_parameters column');
   }
-  if (names.length !== KOSMATAU_PARAMETER_COLUMNS.size) {
-    const missing = [...KOSMATAU_PARAMETER_COLUMNS.keys()].filter((k) => !(k in row));
-    throw new InvalidParameterValue('parameter row', missing.join(', '), 'columns missing from the row');
-  }
-  const parts = names.map((k) => {
-    const column = KOSMATAU_PARAMETER_COLUMNS.get(k)!;
-    const raw = row[k];
+  let out = '{';
+  for (let i = 0; i < SORTED.length; i++) {
+    const { column, key } = SORTED[i];
+    if (!(column.name in row)) {
+      const missing = SORTED.filter((s) => !(s.column.name in row)).map((s) => s.column.name);
+      throw new InvalidParameterValue('parameter row', missing.join(', '), 'columns missing from the row');
+    }
+    const raw = row[column.name];
     let text: string;
     if (raw === null) text = 'null';
+    else if (column.name === 'species' && typeof raw === 'string') text = speciesJson(raw);
+    else if (typeof raw === 'number' && Number.isFinite(raw) && (column.kind === 'float' || (column.kind === 'int' && Number.isSafeInteger(raw)))) {
+      text = String(raw + 0);
+    }
     else {
       const v = checkColumnValue(column, raw);
-      if (typeof v === 'number') text = numberText(v);
-      else if (column.name === 'species') text = JSON.stringify((v as string).split(/\s+/).filter((t) => t !== '').join(' '));
-      else text = JSON.stringify(v);
+      text = typeof v === 'number' ? String(v + 0) : JSON.stringify(v);
     }
-    return `${JSON.stringify(k)}:${text}`;
-  });
-  return `{${parts.join(',')}}`;
+    out += (i === 0 ? '' : ',') + key + text;
+  }
+  return `${out}}`;
 }
 
 /** sha256 hex of the versioned canonical JSON of a parameter row. */

@@ -92,15 +92,20 @@ export function checkColumnValue(column: ParameterColumn, value: unknown): Param
   return value;
 }
 
+const chemistryCache = new Map<string, string>();
+
 /** Normalises the chemistry species (list → single-space join; string kept verbatim) and checks it. */
 export function chemistryString(chemistry: string | readonly string[]): string {
   const text = typeof chemistry === 'string' ? chemistry : Array.isArray(chemistry) ? chemistry.join(' ') : undefined;
   if (text === undefined) throw new InvalidParameterValue('chemistry', chemistry, 'expected a string or a list of species names');
+  if (chemistryCache.has(text)) return text;
   const tokens = text.split(/\s+/).filter((t) => t !== '');
   if (tokens.length === 0) throw new InvalidParameterValue('chemistry', chemistry, 'no species given');
   for (const t of tokens) {
     if (!SPECIES_TOKEN.test(t)) throw new InvalidParameterValue('chemistry', t, 'species names must not contain quotes, backslashes or control characters');
   }
+  if (chemistryCache.size >= 16) chemistryCache.clear();
+  chemistryCache.set(text, text);
   return text;
 }
 
@@ -127,6 +132,11 @@ export function checkNonDefaultParameters(nonDefault: Readonly<Record<string, un
   return out;
 }
 
+/** Column defaults in declaration order (spread into every new row, which keeps the key order). */
+const DEFAULT_ROW: Readonly<Record<string, ParameterValue>> = Object.freeze(
+  Object.fromEntries(KOSMATAU_PARAMETER_DEFAULTS.map((c) => [c.name, c.default])),
+);
+
 /** Builds the full parameter row (all 106 physics columns, declaration order) of one grid point. */
 export function buildParameterRow(input: BuildParameterRowInput): ParameterRow {
   const { point } = input;
@@ -139,10 +149,15 @@ export function buildParameterRow(input: BuildParameterRowInput): ParameterRow {
   const sint = logStringToValue(point.chi, 'chi');
   const species = chemistryString(input.chemistry ?? DEFAULT_CHEMISTRY);
   const rtot = computeRadius(mass, xnsur, alpha, rcore);
-  const computed: Record<string, ParameterValue> = { zmetal, xnsur, mass, sint, alpha, rcore, rtot, species };
-  const row: Record<string, ParameterValue> = {};
-  for (const c of KOSMATAU_PARAMETER_DEFAULTS) {
-    row[c.name] = c.name in overrides ? overrides[c.name] : c.name in computed ? computed[c.name] : c.default;
-  }
+  const row: Record<string, ParameterValue> = { ...DEFAULT_ROW };
+  row.zmetal = zmetal;
+  row.xnsur = xnsur;
+  row.mass = mass;
+  row.sint = sint;
+  row.alpha = alpha;
+  row.rcore = rcore;
+  row.rtot = rtot;
+  row.species = species;
+  for (const k of Object.keys(overrides)) row[k] = overrides[k];
   return Object.freeze(row);
 }
