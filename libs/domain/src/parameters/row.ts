@@ -9,7 +9,7 @@
  */
 import { InvalidParameterValue, isEncodedNumber, logStringToValue, metalToZmetal } from '../encoding/encoding';
 import { computeRadius } from '../geometry/geometry';
-import { nearest } from '../text/nearest';
+import { hasUnsafeCharacters, nearest } from '../text/nearest';
 import { DEFAULT_CHEMISTRY, DEFAULT_MODEL_PARAMETERS, KOSMATAU_PARAMETER_COLUMNS, KOSMATAU_PARAMETER_DEFAULTS, ParameterColumn } from './columns';
 
 export type ParameterValue = number | string | null;
@@ -62,8 +62,6 @@ const DERIVED_COLUMNS: Readonly<Record<string, string>> = {
   species: 'the chemistry model parameter',
 };
 
-const STRING_VALUE = /^[^"\\\u0000-\u001f\u007f]*$/;
-const SPECIES_TOKEN = /^[^"\\\u0000-\u001f\u007f\s]+$/;
 
 /**
  * Checks and converts one value for a column: float → finite number; int → safe integer; string →
@@ -87,7 +85,7 @@ export function checkColumnValue(column: ParameterColumn, value: unknown): Param
   if (typeof value !== 'string') throw new InvalidParameterValue(key, value, `expected a string (${column.kind} column)`);
   if (column.kind === 'string') {
     if (value.length > 50) throw new InvalidParameterValue(key, value, 'longer than 50 characters (String(50) column)');
-    if (!STRING_VALUE.test(value)) throw new InvalidParameterValue(key, value, 'must not contain quotes, backslashes or control characters');
+    if (hasUnsafeCharacters(value)) throw new InvalidParameterValue(key, value, 'must not contain quotes, backslashes or control characters');
   }
   return value;
 }
@@ -102,7 +100,7 @@ export function chemistryString(chemistry: string | readonly string[]): string {
   const tokens = text.split(/\s+/).filter((t) => t !== '');
   if (tokens.length === 0) throw new InvalidParameterValue('chemistry', chemistry, 'no species given');
   for (const t of tokens) {
-    if (!SPECIES_TOKEN.test(t)) throw new InvalidParameterValue('chemistry', t, 'species names must not contain quotes, backslashes or control characters');
+    if (hasUnsafeCharacters(t, true)) throw new InvalidParameterValue('chemistry', t, 'species names must not contain quotes, backslashes or control characters');
   }
   if (chemistryCache.size >= 16) chemistryCache.clear();
   chemistryCache.set(text, text);

@@ -5,6 +5,7 @@
  */
 import { InvalidParameterValue } from '../encoding/encoding';
 import { jobNameOf } from '../grid/grid';
+import { hasUnsafeCharacters } from '../text/nearest';
 import { buildParameterRow, ParameterRow, PointStrings } from '../parameters/row';
 import { parameterHash } from '../parameters/hash';
 import { renderPdrConfigJson, renderPdrnew } from './render';
@@ -41,7 +42,7 @@ export function renderInputsForPoint(input: RenderInputsForPointInput): Rendered
   }
   const row = buildParameterRow(input);
   const chemDatabaseFile = input.chemDatabaseFile ?? 'chem_rates_2022-10-21-ERS.dat';
-  if (typeof chemDatabaseFile !== 'string' || chemDatabaseFile === '' || /["\\\u0000-\u001f]/.test(chemDatabaseFile)) {
+  if (typeof chemDatabaseFile !== 'string' || chemDatabaseFile === '' || hasUnsafeCharacters(chemDatabaseFile)) {
     throw new InvalidParameterValue('chem_database', chemDatabaseFile, 'expected a file name without quotes, backslashes or control characters');
   }
   return {

@@ -1,4 +1,4 @@
-import { levenshtein, nearest } from './nearest';
+import { hasUnsafeCharacters, levenshtein, nearest } from './nearest';
 
 describe('levenshtein', () => {
   it.each([
@@ -24,4 +24,20 @@ describe('nearest', () => {
     expect(nearest('anything', [])).toBeUndefined();
   });
   it('ties keep the first candidate', () => expect(nearest('elfrac1', cols)).toBe('elfrac12'));
+});
+
+describe('hasUnsafeCharacters', () => {
+  it('flags quotes, backslashes and control characters', () => {
+    expect(hasUnsafeCharacters('Draine.fuv')).toBe(false);
+    expect(hasUnsafeCharacters('a b')).toBe(false);
+    expect(hasUnsafeCharacters('a"b')).toBe(true);
+    expect(hasUnsafeCharacters('a\\b')).toBe(true);
+    expect(hasUnsafeCharacters('a\nb')).toBe(true);
+    expect(hasUnsafeCharacters('a\u007fb')).toBe(true);
+  });
+  it('optionally flags whitespace', () => {
+    expect(hasUnsafeCharacters('CO', true)).toBe(false);
+    expect(hasUnsafeCharacters('C O', true)).toBe(true);
+    expect(hasUnsafeCharacters('C\u00a0O', true)).toBe(true);
+  });
 });

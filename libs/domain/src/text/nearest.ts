@@ -43,3 +43,16 @@ export function nearest(name: string, candidates: readonly string[]): string | u
   }
   return best;
 }
+
+/**
+ * True when `text` contains a character that would break a rendered input file: a double quote,
+ * a backslash or a control character (U+0000–U+001F, U+007F); with `noSpace`, also whitespace.
+ */
+export function hasUnsafeCharacters(text: string, noSpace = false): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x22 || c === 0x5c) return true;
+    if (noSpace && /\s/.test(text[i])) return true;
+  }
+  return false;
+}
