@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { NatsConnection } from 'nats';
 import { namespaceFromEnv } from '@pdr/contracts';
-import { connectNats, ContractClient, natsUrlFromEnv } from '@pdr/messaging';
+import type { ContractClient } from '@pdr/messaging';
+import { messaging } from './lazy';
 import { UsageError } from './errors';
 import { Io } from './output/io';
 
@@ -34,6 +35,7 @@ export function namespaceOf(env: NodeJS.ProcessEnv): string {
 /** Connects, runs `fn`, and always closes the connection (pending messages flushed). */
 export async function withSession<T>(ctx: CliContext, fn: (s: Session) => Promise<T>, opts: { reconnect?: boolean } = {}): Promise<T> {
   const ns = namespaceOf(ctx.env);
+  const { connectNats, ContractClient, natsUrlFromEnv } = messaging();
   const nc = await connectNats({ url: natsUrlFromEnv(ctx.env), name: 'pdr-cli', reconnect: opts.reconnect ?? false });
   try {
     return await fn({ nc, client: new ContractClient(nc, ns), ns });

@@ -1,5 +1,4 @@
 import { ContractError } from '@pdr/contracts';
-import { NatsUnavailableError, ServiceUnavailableError } from '@pdr/messaging';
 
 /** Exit codes of every pdr command. */
 export const EXIT = {
@@ -66,9 +65,10 @@ export interface ClassifiedError {
  */
 export function classifyError(err: unknown): ClassifiedError {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode, detail: err.detail };
-  if (err instanceof NatsUnavailableError) return { message: err.message, exitCode: EXIT.SERVICE_MISSING };
-  if (err instanceof ServiceUnavailableError) {
-    return { message: `${err.message}; ${howToStart(err.service)}`, exitCode: EXIT.SERVICE_MISSING };
+  // @pdr/messaging's errors, recognised by name (that library is loaded lazily)
+  if (err instanceof Error && err.name === 'NatsUnavailableError') return { message: err.message, exitCode: EXIT.SERVICE_MISSING };
+  if (err instanceof Error && err.name === 'ServiceUnavailableError') {
+    return { message: `${err.message}; ${howToStart(String((err as Error & { service?: unknown }).service))}`, exitCode: EXIT.SERVICE_MISSING };
   }
   if (err instanceof ContractError) {
     const detail = err.details === undefined ? undefined : JSON.stringify(err.details, null, 2);

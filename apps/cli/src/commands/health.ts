@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { HealthPingReply, SERVICES } from '@pdr/contracts';
-import { collectHealth } from '@pdr/messaging';
+import { messaging } from '../lazy';
 import { CliContext, withSession } from '../context';
 import { EXIT, exitWith, howToStart } from '../errors';
 import { positiveInt } from './options';
@@ -31,7 +31,7 @@ export function healthTable(instances: readonly HealthPingReply[]): string {
 }
 
 export async function runHealth(ctx: CliContext, opts: { json?: boolean; waitMs?: number }): Promise<number> {
-  const instances = await withSession(ctx, (s) => collectHealth(s.nc, s.ns, opts.waitMs));
+  const instances = await withSession(ctx, (s) => messaging().collectHealth(s.nc, s.ns, opts.waitMs));
   const missing = missingServices(instances);
   if (opts.json) {
     ctx.io.out(JSON.stringify({ instances, missing }, null, 2));

@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { ConfigFlags, loadConfig } from '@pdr/config';
+import type { ConfigFlags } from '@pdr/config';
 import { locateTemplates, readTemplates, renderInputsForPoint } from '@pdr/domain';
+import { config as configLib } from '../lazy';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { warningLine } from '../output/io';
@@ -30,7 +31,7 @@ export async function runInputs(ctx: CliContext, o: InputsOptions): Promise<numb
   const flags: ConfigFlags = {};
   if (Object.keys(mp).length > 0) flags.model_parameters = mp as ConfigFlags['model_parameters'];
   if (o.jsonTemplate !== undefined) flags.pdr = { json_template: o.jsonTemplate };
-  const { config, warnings } = loadConfig({ file: o.config, env: ctx.env, flags, cwd: ctx.cwd });
+  const { config, warnings } = configLib().loadConfig({ file: o.config, env: ctx.env, flags, cwd: ctx.cwd });
   for (const w of warnings) ctx.io.err(warningLine(w));
   const baseDir = config.pdr.base_dir;
   if (!baseDir) throw new UsageError('pdr.base_dir is not set (config file pdr.base_dir, environment PDR_BASE_DIR or PDR_EXEC_PATH); the templates are looked up there');

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { JOB_STATUSES, JobRow, JobStatus, JobsQueryRequest } from '@pdr/contracts';
 import { KOSMATAU_PARAMETER_NAMES } from '@pdr/domain';
-import { ContractClient } from '@pdr/messaging';
+import type { ContractClient } from '@pdr/messaging';
 import { CliContext, withSession } from '../context';
 import { UsageError } from '../errors';
 import { csvRow } from '../output/csv';

@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import { GridSubmitReply, GridSummary, SUCCESS_STATUSES } from '@pdr/contracts';
-import { collectHealth } from '@pdr/messaging';
 import { CliContext, Session, withSession } from '../context';
 import { CliError, EXIT, exitWith, howToStart, UsageError } from '../errors';
 import { noticeLine, warningLine } from '../output/io';
 import { ProgressView } from '../output/progress';
 import { failedJobsTable, gridSummaryText } from '../output/summary';
-import { dryRunText, planRun, PlannedRun, RunFlags, submitTimeoutMs, DEFAULT_MAX_POINTS } from '../plan/run-plan';
-import { watchGrid } from '../watch/watch-grid';
+import { DEFAULT_MAX_POINTS } from '../plan/defaults';
+import type { PlannedRun, RunFlags } from '../plan/run-plan';
+import { messaging } from '../lazy';
 import { missingServices } from './health';
 import { positiveInt, positiveSeconds, seedValue } from './options';
 
@@ -58,7 +58,7 @@ async function printSummary(ctx: CliContext, s: Session, grid: GridSummary): Pro
 
 /** Names state/planner if they do not answer (exit 3); warns when no runner is there to run the points. */
 async function checkServices(ctx: CliContext, s: Session): Promise<void> {
-  const missing = missingServices(await collectHealth(s.nc, s.ns));
+  const missing = missingServices(await messaging().collectHealth(s.nc, s.ns));
   const needed = missing.filter((m) => m !== 'runner');
   if (needed.length > 0) {
     for (const m of needed.slice(1)) ctx.io.err(`pdr: error: the ${m} service is not running; ${howToStart(m)}`);
@@ -73,6 +73,7 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
   if (f.single && f.random !== undefined) throw new UsageError('--single and --random cannot be used together');
   const notice = parallelismNotice(f);
   if (notice) ctx.io.err(noticeLine(notice));
+  const { dryRunText, planRun, submitTimeoutMs } = require('../plan/run-plan') as typeof import('../plan/run-plan');
   const plan: PlannedRun = planRun(f, { cwd: ctx.cwd, env: ctx.env });
   for (const w of plan.warnings) ctx.io.err(warningLine(w));
   if (f.dryRun) {
@@ -101,6 +102,7 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
       process.once('SIGTERM', onSignal);
       const view = new ProgressView(ctx.io);
       try {
+        const { watchGrid } = require('../watch/watch-grid') as typeof import('../watch/watch-grid');
         const res = await watchGrid(s, reply.gridId, view, { signal: abort.signal });
         view.finish();
         if (res.kind === 'aborted') {

@@ -2,8 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { HealthPingReply, SERVICES } from '@pdr/contracts';
-import { loadConfig } from '@pdr/config';
-import { collectHealth, connectNats, natsUrlFromEnv } from '@pdr/messaging';
+import { config as configLib, messaging } from '../lazy';
 import { CliContext, namespaceOf } from '../context';
 import { CliError, EXIT, exitWith, UsageError } from '../errors';
 import { noticeLine, warningLine } from '../output/io';
@@ -52,7 +51,7 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   if (o.config !== undefined) {
     configFile = path.resolve(ctx.cwd, o.config);
     // a broken file is reported here, in one line, before anything starts
-    const { warnings } = loadConfig({ file: configFile, env: ctx.env, cwd: ctx.cwd });
+    const { warnings } = configLib().loadConfig({ file: configFile, env: ctx.env, cwd: ctx.cwd });
     for (const w of warnings) ctx.io.err(warningLine(w));
   }
   let workDir: string | undefined;
@@ -66,6 +65,7 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   }
 
   const ns = namespaceOf(ctx.env);
+  const { collectHealth, connectNats, natsUrlFromEnv } = messaging();
   const url = natsUrlFromEnv(ctx.env);
   const nc = await connectNats({ url, name: 'pdr-up', reconnect: true });
   const sup = new Supervisor((line) => ctx.io.out(line));

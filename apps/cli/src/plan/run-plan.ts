@@ -3,6 +3,7 @@ import * as path from 'path';
 import { axisValue, gridRequest, GridRequest, LIMITS, Point } from '@pdr/contracts';
 import { ConfigFlags, describeConfig, EffectiveConfig, LoadedConfig, requireRunSettings } from '@pdr/config';
 import { loadRunConfig } from './run-config';
+import { DEFAULT_MAX_POINTS, DEFAULT_ONION_TIMEOUT_S, DEFAULT_PDR_TIMEOUT_S, DRY_RUN_SHOWN_POINTS } from './defaults';
 import { buildParameterRow, gridSize, GridAxes, GridPoint, iterateGrid, newSeed, normalizeAxes, randomGrid } from '@pdr/domain';
 import { UsageError } from '../errors';
 
@@ -35,12 +36,7 @@ export interface RunFlags {
   verbose?: boolean;
 }
 
-export const DEFAULT_MAX_POINTS = 100_000;
-/** A real KOSMA-tau model takes minutes to hours; the default leaves room for slow ones. */
-export const DEFAULT_PDR_TIMEOUT_S = 12 * 3600;
-export const DEFAULT_ONION_TIMEOUT_S = 2 * 3600;
-/** Job names shown by --dry-run. */
-export const DRY_RUN_SHOWN_POINTS = 20;
+export { DEFAULT_MAX_POINTS, DEFAULT_PDR_TIMEOUT_S, DEFAULT_ONION_TIMEOUT_S, DRY_RUN_SHOWN_POINTS };
 
 export interface PlannedRun {
   loaded: LoadedConfig;
