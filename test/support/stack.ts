@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { GridRequest, names } from '@pdr/contracts';
+import { GridRequest, names, RpcReply } from '@pdr/contracts';
 import { createLogger } from '@pdr/logging';
 import { connectNats, ContractClient, RunningService } from '@pdr/messaging';
 import { dropDatabase, testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
@@ -34,9 +34,9 @@ export interface Stack {
   client: ContractClient;
   addRunner(o?: Partial<RunnerOptions>): Promise<RunningRunner>;
   /** A grid request on the mock base dir; override what a test needs. */
-  request(over?: Partial<GridRequest> & { axes?: Partial<GridRequest['axes']> }): GridRequest;
+  request(over?: Omit<Partial<GridRequest>, 'axes'> & { axes?: Partial<GridRequest['axes']> }): GridRequest;
   /** Polls grid status until no point is pending/queued/running (or the timeout passes). */
-  waitIdle(gridId: number, timeoutMs?: number): Promise<Awaited<ReturnType<ContractClient['request']>>>;
+  waitIdle(gridId: number, timeoutMs?: number): Promise<RpcReply<'gridStatus'>>;
   close(): Promise<void>;
 }
 
