@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdir } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { gridCancelledEvent, LIMITS, names, namespaceFromEnv } from '@pdr/contracts';
+import { gridCancelledEvent, limitFromEnv, names, namespaceFromEnv } from '@pdr/contracts';
 import { createLogger, type Logger } from '@pdr/logging';
 import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, natsUrlFromEnv, newInstanceId } from '@pdr/messaging';
 import { JobConsumer } from './consume/job-consumer';
@@ -15,7 +15,7 @@ export interface RunnerOptions {
   concurrency: number;
   workRoot?: string;
   logger?: Logger;
-  /** Test knobs: faster heartbeats and retries. */
+  /** Faster heartbeats and retries (tests); default PDR_HEARTBEAT_INTERVAL_MS etc., else LIMITS. */
   heartbeatMs?: number;
   retryDelayMs?: number;
   ackWaitMs?: number;
@@ -37,7 +37,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const workRoot = resolve(o.workRoot ?? join(tmpdir(), 'pdr-runner'));
   await mkdir(workRoot, { recursive: true });
   const nc = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: runnerId });
-  const maxDeliver = o.maxDeliver ?? LIMITS.JOB_MAX_DELIVER;
+  const maxDeliver = o.maxDeliver ?? limitFromEnv('JOB_MAX_DELIVER');
   await ensureJobStream(nc, n, { ackWaitMs: o.ackWaitMs, maxDeliver });
   const handler = new JobHandler({
     state: new ContractClient(nc, ns),
@@ -46,8 +46,8 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     maxDeliver,
     logger,
     provenance: new ProvenanceCache(),
-    heartbeatMs: o.heartbeatMs,
-    retryDelayMs: o.retryDelayMs,
+    heartbeatMs: o.heartbeatMs ?? limitFromEnv('HEARTBEAT_INTERVAL_MS'),
+    retryDelayMs: o.retryDelayMs ?? limitFromEnv('TRANSIENT_RETRY_DELAY_MS'),
   });
   const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger);
   const startedAt = new Date().toISOString();

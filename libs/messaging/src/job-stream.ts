@@ -10,9 +10,11 @@ import {
   headers as natsHeaders,
   JetStreamPublishOptions,
 } from 'nats';
-import { JobEvent, jobEvent, jobMsgId, LIMITS, Names } from '@pdr/contracts';
+import { JobEvent, jobEvent, jobMsgId, LIMITS, limitFromEnv, Names } from '@pdr/contracts';
 import { encodeJson } from './codec';
 
+/** Consumer settings; default PDR_JOB_ACK_WAIT_MS / PDR_JOB_MAX_DELIVER, else LIMITS. The first service
+ * to start creates the consumer, so every service of one installation must see the same values. */
 export interface JobStreamSettings {
   ackWaitMs?: number;
   maxDeliver?: number;
@@ -48,8 +50,8 @@ export async function ensureJobStream(nc: NatsConnection, n: Names, s: JobStream
     durable_name: n.jobConsumer,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(s.ackWaitMs ?? LIMITS.JOB_ACK_WAIT_MS),
-    max_deliver: s.maxDeliver ?? LIMITS.JOB_MAX_DELIVER,
+    ack_wait: nanos(s.ackWaitMs ?? limitFromEnv('JOB_ACK_WAIT_MS')),
+    max_deliver: s.maxDeliver ?? limitFromEnv('JOB_MAX_DELIVER'),
     max_ack_pending: 10_000,
   };
   try {
