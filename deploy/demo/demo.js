@@ -212,9 +212,18 @@ async function main() {
   if (interrupted) fail('interrupted', 130);
   const outDir = path.join(STORAGE, modelName);
   const files = listFiles(outDir);
-  say(`outputs: ${files.length} file(s) in ${outDir}`);
-  for (const f of files.slice(0, 12)) process.stdout.write(`  ${path.relative(REPO, f)}\n`);
-  if (files.length > 12) process.stdout.write(`  … and ${files.length - 12} more\n`);
+  say(`outputs: ${files.length} file(s) in ${path.relative(REPO, outDir)}/ (pdr_run's storage layout)`);
+  const perDir = new Map();
+  for (const f of files) {
+    const d = path.relative(outDir, path.dirname(f));
+    perDir.set(d, (perDir.get(d) || 0) + 1);
+  }
+  for (const [d, n] of perDir) process.stdout.write(`  ${d}/: ${n} file(s)\n`);
+  const firstJob = files.map((f) => /^pdr(.+)\.hdf$/.exec(path.basename(f))).find(Boolean);
+  if (firstJob) {
+    say(`e.g. the files of job ${firstJob[1]}:`);
+    for (const f of files.filter((x) => path.basename(x).includes(firstJob[1]))) process.stdout.write(`  ${path.relative(REPO, f)}\n`);
+  }
   say(`service logs: ${LOG}`);
   if (stopped.code !== 0) fail(`the stack did not stop cleanly (pdr up exit ${stopped.code ?? stopped.signal}); see ${LOG}`);
   if (runCode !== 0) fail(`pdr run exited with ${runCode}: not every point finished (see the summary above)`, runCode === 3 ? 3 : 1);

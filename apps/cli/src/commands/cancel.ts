@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { CliContext, withSession } from '../context';
-import { describeRef, parseGridRef } from './grid-ref';
+import { describeGrid, parseGridRef } from './grid-ref';
 
 export async function runCancel(ctx: CliContext, refArg: string, opts: { kill?: boolean }): Promise<number> {
   const selector = parseGridRef(refArg);
   return withSession(ctx, async ({ client }) => {
     const r = await client.request('plannerCancel', { selector, kill: opts.kill === true });
-    ctx.io.out(`grid ${r.gridId} (${describeRef(selector)}): ${r.cancelled} waiting point(s) cancelled`);
+    ctx.io.out(`${describeGrid(r.gridId, selector)}: ${r.cancelled} waiting point(s) cancelled`);
     if (r.runningFlagged > 0) {
       ctx.io.out(
         opts.kill

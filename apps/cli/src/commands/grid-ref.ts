@@ -15,6 +15,7 @@ export function parseGridRef(arg: string): GridRef {
   return { modelName: arg };
 }
 
-export function describeRef(ref: GridRef): string {
-  return 'gridId' in ref ? `grid ${ref.gridId}` : `model "${ref.modelName}"`;
+/** "grid 7" or "grid 7 (latest of model \"demo\")" for messages about the grid a reference resolved to. */
+export function describeGrid(gridId: number, ref: GridRef): string {
+  return 'gridId' in ref ? `grid ${gridId}` : `grid ${gridId} (latest of model "${ref.modelName}")`;
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { CliContext, withSession } from '../context';
-import { describeRef, parseGridRef } from './grid-ref';
+import { describeGrid, parseGridRef } from './grid-ref';
 
 export async function runRetry(ctx: CliContext, refArg: string, opts: { includeCancelled?: boolean }): Promise<number> {
   const selector = parseGridRef(refArg);
@@ -8,8 +8,8 @@ export async function runRetry(ctx: CliContext, refArg: string, opts: { includeC
     const r = await client.request('plannerRetry', { selector, includeCancelled: opts.includeCancelled === true });
     ctx.io.out(
       r.queued === 0
-        ? `grid ${r.gridId} (${describeRef(selector)}): nothing to retry`
-        : `grid ${r.gridId} (${describeRef(selector)}): ${r.queued} point(s) queued again; watch with pdr status ${r.gridId}`,
+        ? `${describeGrid(r.gridId, selector)}: nothing to retry`
+        : `${describeGrid(r.gridId, selector)}: ${r.queued} point(s) queued again; watch with pdr status ${r.gridId}`,
     );
     return 0;
   });

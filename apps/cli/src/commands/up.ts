@@ -43,7 +43,7 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   const runners = o.runners ?? 1;
   const concurrency = o.concurrency ?? 1;
   const startupMs = (o.startupTimeout ?? 60) * 1000;
-  const graceMs = (o.grace ?? 30) * 1000;
+  const graceMs = (o.grace ?? 60) * 1000;
   const appsDir = ctx.env.PDR_APPS_DIR ? path.resolve(ctx.cwd, ctx.env.PDR_APPS_DIR) : path.join(ctx.repoRoot, 'apps');
   const entries = { state: serviceEntry(appsDir, 'state'), planner: serviceEntry(appsDir, 'planner'), runner: serviceEntry(appsDir, 'runner') };
 
@@ -167,7 +167,7 @@ export function registerUp(program: Command, ctx: () => CliContext): void {
     .option('--concurrency <n>', 'job slots per runner (default 1)', positiveInt)
     .option('--work-dir <dir>', 'where runners create job directories (PDR_WORK_DIR)')
     .option('--startup-timeout <sec>', 'how long to wait for every service to answer (default 60)', positiveSeconds)
-    .option('--grace <sec>', 'after SIGTERM, how long a service may take before SIGKILL (default 30)', positiveSeconds)
+    .option('--grace <sec>', 'after SIGTERM, how long a service may take before SIGKILL (default 60; runners give running jobs 30)', positiveSeconds)
     .action(async (opts: UpOptions) => {
       exitWith(await runUp(ctx(), opts));
     });

@@ -14,7 +14,20 @@ export interface Io {
   readonly columns: number;
 }
 
+let epipeHandled = false;
+
+/** Output piped into `head` & co.: when the reader goes away, stop quietly instead of crashing. */
+function exitQuietlyOnEpipe(): void {
+  if (epipeHandled) return;
+  epipeHandled = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export function processIo(): Io {
+  exitQuietlyOnEpipe();
   return {
     out: (text) => void process.stdout.write(`${maskText(text)}\n`),
     err: (text) => void process.stderr.write(`${maskText(text)}\n`),

@@ -95,8 +95,12 @@ export class ProgressView {
     this.last = t;
     const key = JSON.stringify(t);
     if (this.io.isTTY) {
-      const barWidth = Math.max(0, Math.min(30, this.io.columns - 90));
-      const line = progressLine(t, this.rate(t), this.eta(t), barWidth).slice(0, Math.max(10, this.io.columns - 1));
+      const rate = this.rate(t);
+      const eta = this.eta(t);
+      // the bar takes what the numbers leave of the terminal width (at most 30, none below 5)
+      const room = this.io.columns - 1 - progressLine(t, rate, eta, 0).length - 4;
+      const barWidth = room >= 5 ? Math.min(30, room) : 0;
+      const line = progressLine(t, rate, eta, barWidth).slice(0, Math.max(10, this.io.columns - 1));
       this.io.write(`\r${line}\x1b[K`);
       this.drawn = true;
       this.lastKey = key;
