@@ -36,8 +36,8 @@ export function quietLogger(name = 'state') {
 
 export async function startHarness(opts: Partial<StateServiceOptions> = {}): Promise<Harness> {
   const ns = `t${randomBytes(4).toString('hex')}`;
-  const db = testDatabaseSettings();
-  const base: StateServiceOptions = { db, ns, natsUrl: NATS_URL, logger: quietLogger(), reconcile: false, ...opts };
+  const db = opts.db ?? testDatabaseSettings();
+  const base: StateServiceOptions = { ns, natsUrl: NATS_URL, logger: quietLogger(), reconcile: false, ...opts, db };
   const state = await startStateService(base);
   const others: StateHandle[] = [];
   const nc = await connectNats({ url: NATS_URL, name: 'state-test', reconnect: false });

@@ -3,7 +3,7 @@ import { RequestContext } from '@mikro-orm/core';
 import { databaseSettingsFromEnv } from '@pdr/config';
 import { createLogger, registerSecret, type Logger } from '@pdr/logging';
 import { ensureJobStream, JobPublisher, RunningService, startContractService } from '@pdr/messaging';
-import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, migrateUp, Orm } from '@pdr/persistence';
+import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm } from '@pdr/persistence';
 import { classifyError } from './infrastructure/errors';
 import { StateTimings, timingsFromEnv } from './infrastructure/options';
 import { ProgressPublisher } from './infrastructure/progress';
@@ -24,6 +24,8 @@ export interface StateServiceOptions {
   timings?: Partial<StateTimings>;
   /** Run the reconciler (default true). */
   reconcile?: boolean;
+  /** How long to wait at start for a database that is not reachable yet (default 30 s; 0: fail at once). */
+  waitForDatabaseMs?: number;
 }
 
 export interface StateHandle {
@@ -37,11 +39,38 @@ export interface StateHandle {
 /** PDR_DB_* (and the optional config file) through @pdr/config, in the persistence library's shape. */
 export function databaseSettings(env: NodeJS.ProcessEnv = process.env): { settings: DatabaseSettings; poolMax?: number } {
   const c = databaseSettingsFromEnv(env);
-  if (c.password) registerSecret(c.password);
   return {
     settings: { host: c.host, port: c.port, user: c.username, password: c.password, database: c.database },
     poolMax: c.pool_size,
   };
+}
+
+/** Refused credentials or missing rights: waiting does not help. */
+const FATAL_ERRNOS = new Set([1044, 1045, 1698]);
+
+function errnoOf(err: unknown): number | undefined {
+  for (let e = err as { errno?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as never, i++) {
+    if (typeof e.errno === 'number') return e.errno;
+  }
+  return undefined;
+}
+
+/**
+ * `ensureDatabase`, retried while the server is unreachable (services started together, e.g. by
+ * `pdr up`, may be up before MariaDB); other errors (wrong password, no rights) fail at once.
+ */
+async function waitForDatabase(settings: DatabaseSettings, waitMs: number, logger: Logger): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await ensureDatabase(settings);
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (!isDatabaseUnavailable(err) || (errno !== undefined && FATAL_ERRNOS.has(errno)) || Date.now() + delay > deadline) throw err;
+      logger.warn({ database: describeDatabase(settings), err: (err as Error).message }, 'database not reachable yet; waiting');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /**
@@ -54,8 +83,12 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
   const fromEnv = o.db ? undefined : databaseSettings();
   const settings = o.db ?? fromEnv!.settings;
   const timings: StateTimings = { ...timingsFromEnv(), ...o.timings };
-  const created = await ensureDatabase(settings);
-  const orm = await createOrm(settings, { poolMax: o.poolMax ?? fromEnv?.poolMax });
+  const created = await waitForDatabase(settings, o.waitForDatabaseMs ?? 30_000, logger);
+  if (settings.password) registerSecret(settings.password);
+  const orm = await createOrm(settings, {
+    poolMax: o.poolMax ?? fromEnv?.poolMax,
+    log: (level, message) => logger[level]({ component: 'db' }, message),
+  });
   let reconciler: Reconciler | undefined;
   try {
     const applied = await migrateUp(orm);

@@ -21,12 +21,28 @@ export interface OrmOptions {
   lockWaitTimeoutS?: number;
   /** Connect timeout in ms (default 5000). */
   connectTimeoutMs?: number;
+  /** Where the query builder's own warnings go (e.g. "Connection Error: ... lost"); default its console output. */
+  log?: (level: 'warn' | 'error' | 'debug', message: string) => void;
+}
+
+function knexLog(log: NonNullable<OrmOptions['log']>) {
+  const text = (m: unknown) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m));
+  return {
+    warn: (m: unknown) => log('warn', text(m)),
+    error: (m: unknown) => log('error', text(m)),
+    deprecate: (m: unknown) => log('debug', text(m)),
+    debug: (m: unknown) => log('debug', text(m)),
+  };
 }
 
 /**
  * The MikroORM configuration: MariaDB/MySQL driver, every entity with explicit column types
  * (no reflection), property names = column names, UTC everywhere (session time_zone '+00:00'),
- * migrations listed explicitly. Each pooled connection gets `time_zone` and a short lock wait.
+ * migrations listed explicitly. Each pooled connection gets `time_zone`, a short lock wait, strict
+ * sql_mode and READ COMMITTED: insert-first upserts read back rows that a concurrent transaction
+ * committed after this one's first read (under REPEATABLE READ the snapshot would hide them), and
+ * InnoDB takes fewer gap locks. Nothing relies on repeatable reads: transitions are conditional
+ * UPDATEs or SELECT ... FOR UPDATE.
  */
 export function createOrmConfig(settings: DatabaseSettings, opts: OrmOptions = {}): Options<MySqlDriver> {
   checkDatabaseSettings(settings);
@@ -59,10 +75,13 @@ export function createOrmConfig(settings: DatabaseSettings, opts: OrmOptions = {
       min: 0,
       max: opts.poolMax ?? 10,
       afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
-        conn.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = ${Number(lockWait)}, sql_mode = '${SQL_MODE}'`, (err) => done(err, conn));
+        conn.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = ${Number(lockWait)}, sql_mode = '${SQL_MODE}'`, (err) => {
+          if (err) return done(err, conn);
+          conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err2) => done(err2, conn));
+        });
       },
     },
-    driverOptions: { connection: { connectTimeout: opts.connectTimeoutMs ?? 5000 } },
+    driverOptions: { connection: { connectTimeout: opts.connectTimeoutMs ?? 5000 }, ...(opts.log ? { log: knexLog(opts.log) } : {}) },
   };
 }
 
@@ -97,7 +116,7 @@ export async function ensureDatabase(settings: DatabaseSettings): Promise<boolea
       return res.affectedRows === 1;
     });
   } catch (err) {
-    throw new Error(`cannot create database ${describeDatabase(settings)}: ${(err as Error).message}`);
+    throw new Error(`cannot create database ${describeDatabase(settings)}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -2,6 +2,7 @@
 import { KOSMATAU_PARAMETER_DEFAULTS } from '@pdr/domain';
 import {
   all,
+  countPlaceholders,
   createOrm,
   dropDatabase,
   ensureDatabase,
@@ -165,6 +166,18 @@ describe('helpers', () => {
     expect(isDatabaseUnavailable(new Error('x', { cause: Object.assign(new Error('y'), { code: 'PROTOCOL_CONNECTION_LOST' }) }))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('dup'), { errno: 1062 }))).toBe(false);
     expect(isDatabaseUnavailable(new Error('boom'))).toBe(false);
+  });
+
+  it('count placeholders the way the driver fills them, and refuse a mismatch before sending', async () => {
+    expect(countPlaceholders('SELECT ? , ?? FROM t WHERE a = \\? AND b IN (?, ?)')).toBe(4);
+    await expect(run(em, "UPDATE model_names SET model_description = 'why?' WHERE id = ?", [1])).rejects.toThrow(/2 placeholders but 1 values/);
+  });
+
+  it('sessions read committed rows (READ COMMITTED) and refuse values that do not fit (strict mode)', async () => {
+    const r = await one<{ iso: string; mode: string }>(em, 'SELECT @@tx_isolation AS iso, @@sql_mode AS mode');
+    expect(r!.iso).toBe('READ-COMMITTED');
+    expect(r!.mode).toMatch(/STRICT_ALL_TABLES/);
+    await expect(run(em, 'INSERT INTO users (username, email) VALUES (?, ?)', ['x'.repeat(300), 'e'])).rejects.toThrow(/too long/i);
   });
 
   it('time columns written through the session are UTC', async () => {

@@ -12,14 +12,36 @@ export interface RunResult {
   insertId: number;
 }
 
+/**
+ * Number of `?` placeholders the driver will fill (MikroORM formats client-side: a `?` inside a string
+ * literal would be taken as a placeholder too, so statements must not contain one).
+ */
+export function countPlaceholders(sql: string): number {
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    if (sql[i] !== '?') continue;
+    if (sql[i - 1] === '\\') continue;
+    n++;
+    if (sql[i + 1] === '?') i++;
+  }
+  return n;
+}
+
+function checkParams(sql: string, params: readonly SqlValue[]): void {
+  const n = countPlaceholders(sql);
+  if (n !== params.length) throw new Error(`SQL has ${n} placeholders but ${params.length} values: ${sql.slice(0, 120)}`);
+}
+
 /** INSERT/UPDATE/DELETE: affected (matched) rows and the insert id. */
 export async function run(em: Em, sql: string, params: readonly SqlValue[] = []): Promise<RunResult> {
+  checkParams(sql, params);
   const res = await em.execute<{ affectedRows: number; insertId: number }>(sql, params as unknown[], 'run');
   return { affectedRows: Number(res.affectedRows ?? 0), insertId: Number(res.insertId ?? 0) };
 }
 
 /** SELECT: all rows. */
 export async function all<T>(em: Em, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+  checkParams(sql, params);
   return (await em.execute(sql, params as unknown[], 'all')) as unknown as T[];
 }
 

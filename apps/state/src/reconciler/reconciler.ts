@@ -119,26 +119,33 @@ export class Reconciler {
     const stale = `status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND)`;
     const toCancel = rows.filter((r) => r.cancel_requested);
     const toRequeue = rows.filter((r) => !r.cancel_requested);
+    let cancelled: number[] = [];
+    let requeued: Candidate[] = [];
     if (toCancel.length) {
       const ids = toCancel.map((r) => r.id);
-      await run(
+      const res = await run(
         em,
         `UPDATE pdr_model_jobs SET ${setStatusSql('cancelled')}, version = version + 1, heartbeat_at = NULL,
            reason = 'cancelled by the user; its runner stopped answering', ${CLOSE_TIMES_SQL}
          WHERE id IN (${inList(ids.length)}) AND ${stale}`,
         [...ids, staleUs],
       );
+      // the rows are locked by the SELECT above, so the conditions still hold: all of them changed
+      if (res.affectedRows !== ids.length) throw new Error(`reconciler: ${res.affectedRows} of ${ids.length} stale cancelled jobs changed`);
+      cancelled = ids;
     }
     if (toRequeue.length) {
       const ids = toRequeue.map((r) => r.id);
-      await run(
+      const res = await run(
         em,
         `UPDATE pdr_model_jobs SET ${setStatusSql('pending')}, generation = generation + 1, version = version + 1, heartbeat_at = NULL,
-           queued_at = NULL, reason = CONCAT('requeued: the heartbeat of attempt ', attempt, ' (', COALESCE(runner_id, '?'), ') stopped')
+           queued_at = NULL, reason = CONCAT('requeued: the heartbeat of attempt ', attempt, ' (', COALESCE(runner_id, 'unknown runner'), ') stopped')
          WHERE id IN (${inList(ids.length)}) AND ${stale}`,
         [...ids, staleUs],
       );
+      if (res.affectedRows !== ids.length) throw new Error(`reconciler: ${res.affectedRows} of ${ids.length} stale running jobs changed`);
       for (const r of toRequeue) r.generation += 1;
+      requeued = toRequeue;
     }
     if (rows.length) {
       const ids = rows.map((r) => r.id);
@@ -150,7 +157,7 @@ export class Reconciler {
         ids,
       );
     }
-    return { requeued: toRequeue, cancelled: toCancel.map((r) => r.id), seen: rows.length };
+    return { requeued, cancelled, seen: rows.length };
   }
 
   private async takeStalePending(em: Em): Promise<Candidate[]> {
