@@ -67,7 +67,7 @@ describe('pdr against the real stack', () => {
       PDR_NATS_PREFIX: ns,
       PDR_DB_HOST: db.host,
       PDR_DB_PORT: String(db.port),
-      PDR_DB_USERNAME: db.username,
+      PDR_DB_USERNAME: db.user,
       PDR_DB_PASSWORD: db.password,
       PDR_DB_DATABASE: db.database,
     };
