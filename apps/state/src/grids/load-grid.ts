@@ -1,4 +1,4 @@
-import type { JobStatus, Physics, RunOptions } from '@pdr/contracts';
+import type { Physics, RunOptions } from '@pdr/contracts';
 import { physics as physicsSchema, runOptions } from '@pdr/contracts';
 import { all, Em, one } from '@pdr/persistence';
 import { badRequest, notFound } from '../infrastructure/errors';
@@ -91,4 +91,3 @@ export async function recentGrids(em: Em, limit: number): Promise<LoadedGrid[]> 
   return rows.map(toGrid);
 }
 
-export type { JobStatus };

@@ -47,8 +47,9 @@ export interface PointOutcome {
  * membership, each followed by one SELECT of the ids — a constant number of statements per chunk,
  * never one per point. Re-sending the same points inserts nothing.
  *
- * `created` comes from one SELECT of the points that already had a job before the insert (it decides
- * nothing; the unique keys do). Two identical requests racing may both report a point as created.
+ * `created` comes from one SELECT of the points that already had a job before the insert; those are
+ * not inserted again (a re-sent batch costs only SELECTs). For all others the unique keys decide,
+ * also against concurrent requests; two identical requests racing may both report a point created.
  *
  * retryFailed: failed/problem jobs go back to pending with generation + 1, and take this grid's run
  * options (their grid_id moves here), so a resubmission with fixed settings runs with them.
@@ -125,12 +126,17 @@ async function upsertChunk(
     ).map((r) => r.h),
   );
 
-  const paramValues: SqlValue[] = [];
-  for (const p of part) {
-    paramValues.push(grid.modelNameId, p.hash);
-    for (const c of KOSMATAU_PARAMETER_NAMES) paramValues.push(p.row[c] ?? null);
+  // Points that already have their job need no insert (a re-sent batch costs only the SELECTs); for
+  // all others the INSERT ... ON DUPLICATE KEY is what decides, also against concurrent requests.
+  const fresh = part.filter((p) => !existed.has(p.hash));
+  if (fresh.length) {
+    const paramValues: SqlValue[] = [];
+    for (const p of fresh) {
+      paramValues.push(grid.modelNameId, p.hash);
+      for (const c of KOSMATAU_PARAMETER_NAMES) paramValues.push(p.row[c] ?? null);
+    }
+    await run(em, `${PARAM_INSERT_HEAD}${placeholders(fresh.length, PARAM_COLUMNS.length)} ON DUPLICATE KEY UPDATE id = id`, paramValues);
   }
-  await run(em, `${PARAM_INSERT_HEAD}${placeholders(part.length, PARAM_COLUMNS.length)} ON DUPLICATE KEY UPDATE id = id`, paramValues);
   const paramIds = new Map(
     (
       await all<{ id: number; h: string }>(
@@ -142,7 +148,7 @@ async function upsertChunk(
   );
 
   const jobValues: SqlValue[] = [];
-  for (const p of part) {
+  for (const p of fresh) {
     const paramId = paramIds.get(p.hash);
     if (paramId === undefined) throw new ContractError('INTERNAL', `parameter row of point ${p.jobName} missing after insert`);
     jobValues.push(
@@ -160,7 +166,7 @@ async function upsertChunk(
       grid.id,
     );
   }
-  await run(em, `${JOB_INSERT_HEAD}${placeholders(part.length, JOB_COLUMNS.length)} ON DUPLICATE KEY UPDATE id = id`, jobValues);
+  if (fresh.length) await run(em, `${JOB_INSERT_HEAD}${placeholders(fresh.length, JOB_COLUMNS.length)} ON DUPLICATE KEY UPDATE id = id`, jobValues);
   const ids = [...paramIds.values()];
   const jobs = await all<JobDbRow>(
     em,
