@@ -33,6 +33,11 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Clock for the default model name (tests). */
   now?: Date;
+  /**
+   * Sections this caller does not use: not validated, not merged (their PDR_* variables neither), so a
+   * problem there cannot fail it. `pdr run` ignores `database`, which belongs to the state service.
+   */
+  ignoreSections?: readonly 'database'[];
 }
 
 export interface LoadedConfig {
@@ -155,6 +160,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     if (opts.file === '') throw new ConfigError('config file: empty path given');
     filePath = resolvePath(cwd, opts.file);
     const file = readConfigFile(filePath);
+    for (const ignored of opts.ignoreSections ?? []) delete file.data[ignored];
     for (const s of ['database', 'storage']) {
       const sec = file.data[s];
       const pw = sec && typeof sec === 'object' ? (sec as Record<string, unknown>).password : undefined;
@@ -174,7 +180,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     warnings.push(...fileOnlyWarnings(fileLayer, filePath));
   }
 
-  const envL = envLayer(env, warnings);
+  const ignoredEnv = (opts.ignoreSections ?? []).includes('database') ? /^PDR_DB_/ : null;
+  const envL = envLayer(ignoredEnv ? Object.fromEntries(Object.entries(env).filter(([k]) => !ignoredEnv.test(k))) : env, warnings);
 
   // Flag layer
   let flagLayer: Layer = {};

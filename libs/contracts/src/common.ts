@@ -25,7 +25,9 @@ export const isoDate = z.string().datetime({ offset: true });
 export const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** Grid axis strings (SPEC §3.1): 10·log10 encodings such as "30", "-10", "05", "3.5". */
-export const axisValue = z.string().regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, 'must be a decimal number such as "30", "-10" or "3.5"');
+export const axisValue = z
+  .string()
+  .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/, 'must be a decimal number such as "30", "-10", "3.5" or "1e2"');
 export const point = z.tuple([axisValue, axisValue, axisValue, axisValue]).describe('[metal, dens, mass, chi]');
 export type Point = z.infer<typeof point>;
 

@@ -51,8 +51,9 @@ describe('planRun', () => {
     expect(p.total).toBe(4);
   });
 
-  it('rejects exponent axis values the contract would refuse, naming the flag', () => {
-    expect(() => planRun({ dens: ['1e3'] }, { cwd: dir, env })).toThrow(/--dens "1e3"/);
+  it('accepts exponent axis values as pdr_run did, and rejects expressions naming the flag', () => {
+    expect(planRun({ dens: ['1e1'] }, { cwd: dir, env }).total).toBe(1);
+    expect(() => planRun({ dens: ['1e3*2'] }, { cwd: dir, env })).toThrow(/--dens "1e3\*2"/);
   });
 
   it('rejects a grid above --max-points', () => {

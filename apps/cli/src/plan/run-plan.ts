@@ -80,7 +80,7 @@ function checkAxisFlags(f: RunFlags): void {
     for (const v of f[a] ?? []) {
       if (!axisValue.safeParse(v).success) {
         throw new UsageError(
-          `--${a} "${v}": not a grid value; write the pdr_run encoding as a plain decimal number such as "30", "-10" or "3.5" (no exponent, no units)`,
+          `--${a} "${v}": not a grid value; write the pdr_run encoding as a decimal number such as "30", "-10", "3.5" or "1e2" (no units, no expressions)`,
         );
       }
     }
