@@ -13,6 +13,8 @@ import { StateModule } from './state.module';
 export interface StateServiceOptions {
   /** Database settings; default PDR_DB_* (and a config file's `database` section) via @pdr/config. */
   db?: DatabaseSettings;
+  /** pdr_run YAML file whose `database` section applies (PDR_DB_* override it). */
+  configFile?: string;
   /** Connection pool size (default: the config's pool_size, else 10). */
   poolMax?: number;
   /** NATS URL; default PDR_NATS_URL, else nats://127.0.0.1:4222. */
@@ -37,8 +39,8 @@ export interface StateHandle {
 }
 
 /** PDR_DB_* (and the optional config file) through @pdr/config, in the persistence library's shape. */
-export function databaseSettings(env: NodeJS.ProcessEnv = process.env): { settings: DatabaseSettings; poolMax?: number } {
-  const c = databaseSettingsFromEnv(env);
+export function databaseSettings(env: NodeJS.ProcessEnv = process.env, configFile?: string): { settings: DatabaseSettings; poolMax?: number } {
+  const c = databaseSettingsFromEnv(env, { file: configFile });
   return {
     settings: { host: c.host, port: c.port, user: c.username, password: c.password, database: c.database },
     poolMax: c.pool_size,
@@ -80,7 +82,7 @@ async function waitForDatabase(settings: DatabaseSettings, waitMs: number, logge
  */
 export async function startStateService(o: StateServiceOptions = {}): Promise<StateHandle> {
   const logger = o.logger ?? createLogger('state');
-  const fromEnv = o.db ? undefined : databaseSettings();
+  const fromEnv = o.db ? undefined : databaseSettings(process.env, o.configFile);
   const settings = o.db ?? fromEnv!.settings;
   const timings: StateTimings = { ...timingsFromEnv(), ...o.timings };
   const created = await waitForDatabase(settings, o.waitForDatabaseMs ?? 30_000, logger);
