@@ -4,9 +4,8 @@
  * naming missing services.
  */
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
-import { NATS_URL, testNamespace } from '../support/env';
+import { NATS_URL, natsReachable, testNamespace } from '../support/env';
 import { expectOneLineError, MOCK_BASE, pdr, tmpDir } from './helpers';
 
 /** No NATS listens here: commands that need no service must not notice. */
@@ -240,22 +239,6 @@ describe('pdr inputs (offline)', () => {
   });
 });
 
-function natsReachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: u.hostname, port: Number(u.port || 4222) });
-    s.setTimeout(1000);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
 describe('missing services', () => {
   it('NATS unreachable → exit 3 saying how to start it', async () => {

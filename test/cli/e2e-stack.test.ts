@@ -5,29 +5,13 @@
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import { dropDatabase, testDatabaseSettings } from '@pdr/persistence';
-import { NATS_URL, testNamespace } from '../support/env';
+import { NATS_URL, reachable, testNamespace } from '../support/env';
 import { CLI, MOCK_BASE, pdr, tmpDir } from './helpers';
 
 jest.setTimeout(180_000);
 
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.setTimeout(1000);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
 describe('pdr against the real stack', () => {
   const db = testDatabaseSettings();

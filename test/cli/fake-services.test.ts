@@ -5,29 +5,12 @@
  * and how it presents the answers.
  */
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import { connect, NatsConnection } from 'nats';
 import { GridSummary, JOB_STATUSES, JobRow, JobStatus, names, StatusCounts } from '@pdr/contracts';
-import { NATS_URL, testNamespace } from '../support/env';
+import { NATS_URL, natsReachable, testNamespace } from '../support/env';
 import { expectOneLineError, MOCK_BASE, pdr, tmpDir } from './helpers';
 
-function natsReachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: u.hostname, port: Number(u.port || 4222) });
-    s.setTimeout(1000);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
 const zero = (): StatusCounts => Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StatusCounts;
 const counts = (c: Partial<StatusCounts>): StatusCounts => ({ ...zero(), ...c });

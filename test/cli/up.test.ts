@@ -5,9 +5,8 @@
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
-import { NATS_URL, testNamespace } from '../support/env';
+import { NATS_URL, natsReachable, testNamespace } from '../support/env';
 import { CLI, expectOneLineError, pdr, REPO, tmpDir } from './helpers';
 
 const FAKE_SERVICE = `
@@ -43,22 +42,6 @@ function makeAppsDir(dir: string): string {
   return apps;
 }
 
-function natsReachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: u.hostname, port: Number(u.port || 4222) });
-    s.setTimeout(1000);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
 interface Up {
   proc: ChildProcess;
