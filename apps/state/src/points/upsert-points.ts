@@ -8,6 +8,7 @@ import { LoadedGrid, loadGridOrFail } from '../grids/load-grid';
 export const POINT_CHUNK = 1000;
 
 const RETRYABLE: readonly JobStatus[] = ['failed', 'problem'];
+const DONE: readonly JobStatus[] = ['finished', 'skipped'];
 const PARAM_COLUMNS = ['model_name_id', 'parameter_hash', ...KOSMATAU_PARAMETER_NAMES];
 const PARAM_INSERT_HEAD = `INSERT INTO kosmatau_parameters (${PARAM_COLUMNS.map(ident).join(', ')}) VALUES `;
 const JOB_COLUMNS = [
@@ -53,6 +54,8 @@ export interface PointOutcome {
  *
  * retryFailed: failed/problem jobs go back to pending with generation + 1, and take this grid's run
  * options (their grid_id moves here), so a resubmission with fixed settings runs with them.
+ * A grid submitted with forceOnion does the same to finished/skipped jobs: their runner finds the PDR
+ * outputs stored, restores what onion needs and re-runs onion only (pdr_run's --force-onion).
  */
 export async function upsertPoints(em: Em, req: RpcRequestParsed<'pointsUpsert'>): Promise<{ reply: PointsUpsertReply; changed: number[] }> {
   const grid = await loadGridOrFail(em, req.gridId);
@@ -180,12 +183,13 @@ async function upsertChunk(
   await run(em, `INSERT INTO grid_points (grid_id, job_id) VALUES ${placeholders(jobs.length, 2)} ON DUPLICATE KEY UPDATE grid_id = grid_id`, members);
 
   let retried: number[] = [];
-  if (retryFailed) {
-    const candidates = jobs.filter((j) => (RETRYABLE as readonly string[]).includes(j.status)).map((j) => j.id);
-    if (candidates.length) retried = await repend(em, candidates, RETRYABLE, grid);
-    const again = new Set(retried);
+  const again: readonly JobStatus[] = [...(retryFailed ? RETRYABLE : []), ...(grid.run.forceOnion ? DONE : [])];
+  if (again.length) {
+    const candidates = jobs.filter((j) => (again as readonly string[]).includes(j.status)).map((j) => j.id);
+    if (candidates.length) retried = await repend(em, candidates, again, grid);
+    const repended = new Set(retried);
     for (const j of jobs) {
-      if (again.has(j.id)) {
+      if (repended.has(j.id)) {
         j.status = 'pending';
         j.generation += 1;
       }
