@@ -1,0 +1,430 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm run bench` (= npm run build && node test/bench/bench.js): the project's performance figures
+ * against floors measured in the same run, on real MariaDB and NATS JetStream, with state, planner and
+ * runners as child processes (`node apps/<svc>/dist/main.js`) whose VmRSS is sampled from /proc.
+ *
+ *  1. planning: gridSubmit of 10k and 100k points (rows in MariaDB + job events in JetStream), no runners,
+ *     vs. a bare batched multi-row INSERT of as many rows + pipelined JetStream publish of as many messages
+ *  2. status: median of 20 gridStatus queries of the 100k grid
+ *  3. RSS of state (and planner) during the planning, of state and runners during the overhead run
+ *  4. per-job overhead: a 200-point grid (1 onion species, instant mock executables) through the stack
+ *     with 2 runners × concurrency 1, submit → all finished, vs. spawning the same executables the same
+ *     number of times with parallelism 2 (once before and once after the stack run; the floor is the mean)
+ *
+ * Every figure: `name: value (floor: F, ratio: R, goal: G) OK|MISSED`; the last line of the output is
+ * `overhead ratio: X`. Each phase has its own database (pdr_test_<random>) and NATS namespace; both,
+ * the streams and the temp dir are removed at the end, also after a failure or Ctrl-C.
+ *
+ * Environment: PDR_DB_HOST/PORT/USERNAME/PASSWORD, PDR_NATS_URL (local defaults);
+ * BENCH_POINTS (overhead grid size, default 200), BENCH_SKIP_100K=1 (planning of 10k only, quick look),
+ * BENCH_CPU_PROF=<dir> (children write .cpuprofile files there), BENCH_TIMING=1 (children print where
+ * their time went: test/bench/timing-preload.js), BENCH_KEEP=1 (keep the temp dir).
+ * Exit code 0 when the bench ran (goals missed or not), 1 when it could not run.
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const { performance } = require('node:perf_hooks');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { names } = require('@pdr/contracts');
+const { connectNats, ContractClient } = require('@pdr/messaging');
+const { testDatabaseSettings, dropDatabase } = require('@pdr/persistence');
+const { REPO, startService, waitHealthy, RssSampler } = require('./procs');
+const { execFloor, insertFloor, publishFloor } = require('./floors');
+
+const NATS_URL = process.env.PDR_NATS_URL || 'nats://127.0.0.1:4222';
+const MOCK_BASE_DIR = path.join(REPO, 'deploy', 'kosmatau-mock');
+const OVERHEAD_POINTS = Number(process.env.BENCH_POINTS || 200);
+const PHYSICS = { alpha: 1.5, rcore: 0.2, chemistry: 'H H2 C C+ CO O', nonDefault: {} };
+const SPECIES = ['CO'];
+const RUNNERS = 2;
+const RUNNER_CONCURRENCY = 1;
+const STATUS_QUERIES = 20;
+const BUDGET_MS = 14 * 60_000;
+
+const GOALS = {
+  overheadRatio: 1.5,
+  plan10kMs: 3_000,
+  plan100kMs: 15_000,
+  statusMs: 100,
+  rssMb: 300,
+  /** 100k per point / 10k per point: "roughly linear". */
+  linearity: 1.5,
+};
+
+const say = (line) => process.stdout.write(`${line}\n`);
+const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const load = () => `load ${os.loadavg()[0].toFixed(1)}`;
+const r2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+
+/** Everything to undo at the end, newest first. */
+const cleanups = [];
+let cleaning = null;
+async function cleanup() {
+  if (!cleaning) {
+    cleaning = (async () => {
+      while (cleanups.length) {
+        const [what, fn] = cleanups.pop();
+        try {
+          await fn();
+        } catch (err) {
+          process.stderr.write(`bench: cleanup of ${what} failed: ${err.message}\n`);
+        }
+      }
+    })();
+  }
+  return cleaning;
+}
+
+function gridRequest(modelName, axes, storageDir) {
+  return {
+    modelName,
+    description: 'npm run bench',
+    axes,
+    mode: 'grid',
+    random: null,
+    user: { username: 'Bench', email: 'bench@example.org' },
+    chemOrigin: 'mock',
+    physics: PHYSICS,
+    onionSpecies: SPECIES,
+    run: {
+      baseDir: MOCK_BASE_DIR,
+      pdrFileName: 'mockpdr',
+      onionFileName: 'mockonion',
+      chemDatabase: 'chem_rates_mock.dat',
+      pdrinpTemplateFile: 'PDRNEW.INP.template',
+      jsonTemplateFile: 'pdr_config.json.template',
+      jsonTemplateOverride: null,
+      storage: { type: 'local', baseDir: storageDir },
+      forceOnion: false,
+      keepTmp: false,
+      timeouts: { pdrMs: 60_000, onionMs: 60_000 },
+    },
+  };
+}
+
+const range = (from, n, step = 1) => Array.from({ length: n }, (_, i) => String(from + i * step));
+
+/** One installation: its own database and namespace, services as child processes. */
+async function startInstallation(label, root, sampler, { runners }) {
+  const ns = `bench${crypto.randomBytes(4).toString('hex')}`;
+  const db = testDatabaseSettings();
+  const dir = path.join(root, label);
+  const logDir = path.join(dir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const env = {
+    PDR_NATS_URL: NATS_URL,
+    PDR_NATS_PREFIX: ns,
+    PDR_DB_HOST: db.host,
+    PDR_DB_PORT: String(db.port),
+    PDR_DB_USERNAME: db.user,
+    PDR_DB_PASSWORD: db.password,
+    PDR_DB_DATABASE: db.database,
+    PDR_LOG_LEVEL: process.env.PDR_LOG_LEVEL || 'warn',
+    PDR_LOG_DIR: '',
+  };
+  const nc = await connectNats({ url: NATS_URL, name: `bench-${label}`, reconnect: false });
+  const procs = [];
+  const stopAll = async () => {
+    // runners first, then planner, then state (each SIGTERM = graceful close)
+    for (const p of [...procs].reverse()) await p.stop();
+  };
+  let closing = null;
+  /** Stops the services, deletes the stream and drops the database (idempotent). */
+  const close = () =>
+    (closing ??= (async () => {
+      await stopAll();
+      for (const p of procs) {
+        if (p.timingFile && fs.existsSync(p.timingFile)) say(`  timing of ${p.label} (BENCH_TIMING):\n${fs.readFileSync(p.timingFile, 'utf8').trimEnd().replace(/^/gm, '    ')}`);
+      }
+      await (await nc.jetstreamManager()).streams.delete(names(ns).jobStream).catch(() => undefined);
+      await dropDatabase(db);
+      await nc.drain();
+    })());
+  cleanups.push([`installation ${label} (${ns}, ${db.database})`, close]);
+  const add = (p) => {
+    procs.push(p);
+    sampler.track(p);
+    return p;
+  };
+  add(startService(`${label}-state`, 'state', { env, logDir, cwd: dir }));
+  // state creates the database and the stream; the others start once it answers
+  await waitHealthy(nc, ns, { state: 1 }, procs);
+  add(startService(`${label}-planner`, 'planner', { env, logDir, cwd: dir }));
+  for (let i = 0; i < runners; i++) {
+    const work = path.join(dir, `work${i + 1}`);
+    add(startService(`${label}-runner${i + 1}`, 'runner', { env, logDir, cwd: dir, args: ['--concurrency', String(RUNNER_CONCURRENCY), '--work-dir', work] }));
+  }
+  await waitHealthy(nc, ns, { state: 1, planner: 1, ...(runners ? { runner: runners } : {}) }, procs);
+  const client = new ContractClient(nc, ns);
+  const failIfDead = () => {
+    const dead = procs.find((p) => p.exited);
+    if (dead) throw new Error(`${dead.label} exited:\n${dead.tail()}`);
+  };
+  return { ns, db, dir, nc, client, procs, close, failIfDead, storageDir: path.join(dir, 'storage') };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Planning of 10k and 100k points, the status query and RSS during planning; floors of the same run. */
+async function planningPhase(root, sampler, results) {
+  const inst = await startInstallation('plan', root, sampler, { runners: 0 });
+  const sizes = process.env.BENCH_SKIP_100K ? [10_000] : [10_000, 100_000];
+  const planned = {};
+  sampler.mark('planning');
+  for (const n of sizes) {
+    const axes = n === 10_000 ? { metal: ['100'], dens: range(20, 100), mass: ['-10'], chi: range(0, 100) } : { metal: ['100'], dens: range(20, 100), mass: range(-20, 10, 5), chi: range(0, 100) };
+    const req = gridRequest(`bench_plan_${n}`, axes, inst.storageDir);
+    const t0 = performance.now();
+    const reply = await inst.client.request('gridSubmit', { v: 1, request: req }, { timeoutMs: 600_000 });
+    const ms = performance.now() - t0;
+    inst.failIfDead();
+    if (reply.total !== n || reply.created !== n || reply.queued !== n) throw new Error(`gridSubmit of ${n} points replied ${JSON.stringify(reply)}`);
+    const info = await (await inst.nc.jetstreamManager()).streams.info(names(inst.ns).jobStream);
+    planned[n] = { ms, gridId: reply.gridId, streamMessages: info.state.messages };
+    say(`  planned ${n} points in ${fmtMs(ms)} (grid ${reply.gridId}, ${info.state.messages} events in the stream; ${load()})`);
+  }
+  sampler.stop();
+
+  const biggest = sizes[sizes.length - 1];
+  const statusTimes = [];
+  let counts;
+  for (let i = 0; i < STATUS_QUERIES; i++) {
+    const t0 = performance.now();
+    const r = await inst.client.request('gridStatus', { v: 1, selector: { gridId: planned[biggest].gridId } });
+    statusTimes.push(performance.now() - t0);
+    counts = r.grid.counts;
+  }
+  if (counts.queued !== biggest) throw new Error(`gridStatus of the ${biggest} grid counted ${JSON.stringify(counts)}`);
+  say(`  gridStatus of the ${biggest}-point grid: median ${fmtMs(median(statusTimes))} of ${STATUS_QUERIES} (min ${fmtMs(Math.min(...statusTimes))}, max ${fmtMs(Math.max(...statusTimes))}; ${load()})`);
+
+  // floors, on the same server, after the services are idle
+  const floors = {};
+  for (const n of sizes) {
+    const ins = await insertFloor({ db: inst.db, n, physics: PHYSICS });
+    const pub = await publishFloor({ nc: inst.nc, ns: inst.ns, n });
+    floors[n] = { ins, pub, ms: ins + pub };
+    say(`  floor ${n}: INSERT ${fmtMs(ins)} + publish ${fmtMs(pub)} = ${fmtMs(ins + pub)} (${load()})`);
+  }
+  // a cheap floor for the status query: the same GROUP BY without the service and the contract around it
+  const statusFloor = await statusQueryFloor(inst.db, planned[biggest].gridId);
+
+  results.planning = { sizes, planned, floors, statusTimes, statusFloor, biggest };
+  await inst.close();
+}
+
+/** The median time of the GROUP BY the status query is made of, straight over mysql2. */
+async function statusQueryFloor(db, gridId) {
+  const mysql = require('mysql2/promise');
+  const conn = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+  try {
+    const times = [];
+    for (let i = 0; i < STATUS_QUERIES; i++) {
+      const t0 = performance.now();
+      await conn.query(
+        `SELECT gp.grid_id, j.status, COUNT(*) AS n, MIN(j.time_of_start), MAX(j.time_of_finish)
+         FROM grid_points gp JOIN pdr_model_jobs j ON j.id = gp.job_id WHERE gp.grid_id IN (?) GROUP BY gp.grid_id, j.status`,
+        [gridId],
+      );
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await conn.end();
+  }
+}
+
+/**
+ * The overhead run through the stack, between two runs of the exec floor (same points, same parallelism):
+ * the floor is their mean, so a change in the machine's load during the run weighs on both sides alike.
+ */
+async function overheadPhase(root, sampler, results) {
+  const chi = Math.ceil(OVERHEAD_POINTS / 10);
+  const axes = { metal: ['100'], dens: range(20, 10), mass: ['-10'], chi: range(0, chi) };
+  const total = 10 * chi;
+  const points = [];
+  for (const dens of axes.dens) for (const c of axes.chi) points.push({ metal: '100', dens, mass: '-10', chi: c });
+  const parallelism = RUNNERS * RUNNER_CONCURRENCY;
+  const floorRun = async (when) => {
+    const floorRoot = path.join(root, `floor-${when}`);
+    try {
+      const ms = await execFloor({ root: floorRoot, baseDir: MOCK_BASE_DIR, points, species: SPECIES, physics: PHYSICS, parallelism, chemDatabase: 'chem_rates_mock.dat' });
+      say(`  floor (${when}): ${total} × (mockpdr + mockonion ${SPECIES.join(' ')}) with parallelism ${parallelism}: ${fmtMs(ms)} (${load()})`);
+      return ms;
+    } finally {
+      fs.rmSync(floorRoot, { recursive: true, force: true });
+    }
+  };
+  const floorBefore = await floorRun('before');
+
+  const inst = await startInstallation('run', root, sampler, { runners: RUNNERS });
+  const req = gridRequest('bench_overhead', axes, inst.storageDir);
+  sampler.mark('overhead');
+  const t0 = performance.now();
+  const sub = await inst.client.request('gridSubmit', { v: 1, request: req }, { timeoutMs: 120_000 });
+  let grid;
+  for (;;) {
+    ({ grid } = await inst.client.request('gridStatus', { v: 1, selector: { gridId: sub.gridId } }));
+    const c = grid.counts;
+    if (c.pending + c.queued + c.running === 0) break;
+    inst.failIfDead();
+    if (performance.now() - t0 > 600_000) throw new Error(`overhead grid not done after 10 min: ${JSON.stringify(c)}`);
+    await new Promise((r) => setTimeout(r, 200)); // a user's poll rate; faster polling loads state itself
+  }
+  const projectMs = performance.now() - t0;
+  sampler.stop();
+  if (grid.counts.finished !== total) throw new Error(`overhead grid: ${JSON.stringify(grid.counts)} (expected ${total} finished)`);
+  say(`  ${total} jobs through the stack (${RUNNERS} runners × concurrency ${RUNNER_CONCURRENCY}): ${fmtMs(projectMs)} (${load()})`);
+  await inst.close();
+
+  const floorAfter = await floorRun('after');
+  results.overhead = { total, projectMs, floorMs: (floorBefore + floorAfter) / 2, floorBefore, floorAfter };
+}
+
+function versions() {
+  const v = { node: process.version, nproc: os.cpus().length, memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`, date: new Date().toISOString() };
+  try {
+    v.nats = execFileSync('nats-server', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    v.nats = 'nats-server --version not available';
+  }
+  return v;
+}
+
+async function serverVersions(nc) {
+  const mysql = require('mysql2/promise');
+  const db = testDatabaseSettings();
+  const conn = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+  try {
+    const [[{ v }]] = await conn.query('SELECT VERSION() AS v');
+    return { mariadb: v, natsServer: nc.info?.version ?? '?' };
+  } finally {
+    await conn.end();
+  }
+}
+
+function line(name, value, floor, ratio, goal, ok) {
+  return `${name}: ${value} (floor: ${floor}, ratio: ${ratio}, goal: ${goal}) ${ok ? 'OK' : 'MISSED'}`;
+}
+
+function rssLine(sampler, phase, label, name) {
+  const s = sampler.summary(phase, label);
+  if (!s) return `${name}: no samples`;
+  const growth = s.secondHalfPeak - s.firstHalfPeak;
+  const flat = growth <= Math.max(10, 0.1 * s.firstHalfPeak);
+  const ok = s.peak <= GOALS.rssMb && flat;
+  return line(
+    name,
+    `peak ${s.peak.toFixed(0)} MB (start ${s.first.toFixed(0)}, 1st half ${s.firstHalfPeak.toFixed(0)}, 2nd half ${s.secondHalfPeak.toFixed(0)}, end ${s.last.toFixed(0)}; ${flat ? 'flat' : 'growing'})`,
+    `${s.first.toFixed(0)} MB at start`,
+    r2(s.peak / s.first),
+    `≤ ${GOALS.rssMb} MB and flat`,
+    ok,
+  );
+}
+
+function report(sampler, results) {
+  const out = [];
+  const p = results.planning;
+  if (p) {
+    for (const n of p.sizes) {
+      const ms = p.planned[n].ms;
+      const f = p.floors[n].ms;
+      const goal = n === 10_000 ? GOALS.plan10kMs : GOALS.plan100kMs;
+      out.push(line(`planning ${n / 1000}k points`, fmtMs(ms), fmtMs(f), r2(ms / f), `≤ ${fmtMs(goal)}`, ms <= goal));
+    }
+    if (p.sizes.length === 2) {
+      const lin = p.planned[100_000].ms / 100_000 / (p.planned[10_000].ms / 10_000);
+      const flin = p.floors[100_000].ms / 100_000 / (p.floors[10_000].ms / 10_000);
+      out.push(line('planning per point, 100k vs 10k', `×${r2(lin)}`, `×${r2(flin)}`, r2(lin / flin), `≤ ×${GOALS.linearity} (roughly linear)`, lin <= GOALS.linearity));
+    }
+    const med = median(p.statusTimes);
+    out.push(line(`gridStatus ${p.biggest / 1000}k grid (median of ${STATUS_QUERIES})`, fmtMs(med), `${fmtMs(p.statusFloor)} bare GROUP BY`, r2(med / p.statusFloor), `≤ ${GOALS.statusMs} ms`, med <= GOALS.statusMs));
+    out.push(rssLine(sampler, 'planning', 'plan-state', 'RSS state, planning'));
+    out.push(rssLine(sampler, 'planning', 'plan-planner', 'RSS planner, planning'));
+  }
+  const o = results.overhead;
+  if (o) {
+    out.push(rssLine(sampler, 'overhead', 'run-state', 'RSS state, overhead run'));
+    out.push(rssLine(sampler, 'overhead', 'run-planner', 'RSS planner, overhead run'));
+    for (let i = 1; i <= RUNNERS; i++) out.push(rssLine(sampler, 'overhead', `run-runner${i}`, `RSS runner ${i}, overhead run`));
+    const ratio = o.projectMs / o.floorMs;
+    const perJob = (o.projectMs - o.floorMs) / (o.total / (RUNNERS * RUNNER_CONCURRENCY));
+    out.push(
+      line(
+        `overhead run, ${o.total} jobs`,
+        `${fmtMs(o.projectMs)} (${fmtMs(o.projectMs / o.total)} per job; ≈${fmtMs(perJob)} added per job and slot)`,
+        `${fmtMs(o.floorMs)} = mean of ${fmtMs(o.floorBefore)} before and ${fmtMs(o.floorAfter)} after`,
+        r2(ratio),
+        `ratio ≤ ${GOALS.overheadRatio}`,
+        ratio <= GOALS.overheadRatio,
+      ),
+    );
+  }
+  return out;
+}
+
+async function main() {
+  const started = Date.now();
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: over the budget of ${BUDGET_MS / 60_000} min, stopping\n`);
+    cleanup().finally(() => process.exit(1));
+  }, BUDGET_MS);
+  watchdog.unref();
+
+  const nc = await connectNats({ url: NATS_URL, name: 'bench', reconnect: false }).catch((err) => {
+    throw new Error(`NATS at ${NATS_URL} is not reachable (${err.message}); start nats-server -js or set PDR_NATS_URL`);
+  });
+  cleanups.push(['NATS connection', () => nc.drain()]);
+  const sv = await serverVersions(nc).catch((err) => {
+    throw new Error(`MariaDB is not reachable (${err.message}); set PDR_DB_HOST/PORT/USERNAME/PASSWORD`);
+  });
+  try {
+    await (await nc.jetstreamManager()).getAccountInfo();
+  } catch (err) {
+    throw new Error(`NATS at ${NATS_URL} has no JetStream (${err.message}); start it with -js`);
+  }
+  const v = { ...versions(), ...sv };
+  say(`machine: ${v.nproc} CPUs, ${v.memory}, node ${v.node}, MariaDB ${v.mariadb}, NATS server ${v.natsServer}, ${v.date}`);
+
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pdr-bench-'));
+  if (!process.env.BENCH_KEEP) cleanups.unshift(['temp dir', () => fs.rmSync(root, { recursive: true, force: true })]);
+  else say(`temp dir (kept): ${root}`);
+  const sampler = new RssSampler(100);
+  cleanups.push(['RSS sampler', () => sampler.close()]);
+  const results = {};
+
+  say('planning (state + planner, no runners):');
+  await planningPhase(root, sampler, results);
+  say(`overhead run (state + planner + ${RUNNERS} runners):`);
+  await overheadPhase(root, sampler, results);
+  await cleanup();
+
+  say('');
+  say(`results (${((Date.now() - started) / 1000).toFixed(0)} s in all):`);
+  for (const l of report(sampler, results)) say(l);
+  say(`overhead ratio: ${r2(results.overhead.projectMs / results.overhead.floorMs)}`);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    process.stderr.write(`bench: ${sig}, cleaning up\n`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  async (err) => {
+    process.stderr.write(`bench: error: ${err.message}\n`);
+    await cleanup();
+    process.exit(1);
+  },
+);
