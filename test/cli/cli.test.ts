@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { buildParameterRow } from '@pdr/domain';
 import { NATS_URL, natsReachable, testNamespace } from '../support/env';
 import { expectOneLineError, MOCK_BASE, pdr, tmpDir } from './helpers';
 
@@ -213,32 +214,158 @@ describe('pdr inputs (offline)', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('--stdout renders PDRNEW.INP and pdr_config.json from the mock base dir templates', async () => {
-    const r = await pdr(['inputs', '--config', cfg, '--dens', '40', '--stdout'], { env: { PDR_NATS_URL: DEAD_NATS } });
+  const FILES = ['PDRNEW.INP', 'parameters.json', 'pdr_config.json'];
+  const readJson = (p: string): Record<string, unknown> => JSON.parse(fs.readFileSync(p, 'utf8'));
+
+  it('--stdout renders PDRNEW.INP, pdr_config.json and parameters.json of a one-point grid', async () => {
+    const r = await pdr(['inputs', '--config', cfg, '--dens', '40', '--chi', '10', '--stdout'], { env: { PDR_NATS_URL: DEAD_NATS } });
     expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
     expect(r.stdout).toContain('==> PDRNEW.INP (job 100_40_-10_10_00');
     expect(r.stdout).toContain('==> pdr_config.json (job 100_40_-10_10_00');
+    expect(r.stdout).toContain('==> parameters.json (job 100_40_-10_10_00');
     expect(r.stdout).not.toMatch(/KT_VARxnsur_|KT_VARsint_|KT_VARCHEM_DATABASE_FILE_/);
     // dens "40" = 10^4 cm^-3 in pdr_run's number format
     expect(r.stdout).toMatch(/^1\.000e\+04$/m);
     expect(r.stdout).toContain('"chemical_database_file": "chem_rates_mock.dat"');
-    const json = r.stdout.split('==> pdr_config.json')[1].split('\n').slice(1).join('\n');
+    const json = r.stdout.split('==> pdr_config.json')[1].split('==> parameters.json')[0].split('\n').slice(1).join('\n');
     expect(() => JSON.parse(json)).not.toThrow();
   });
 
-  it('--out writes both files', async () => {
-    const out = path.join(dir, 'out');
-    const r = await pdr(['inputs', '--config', cfg, '--out', out]);
-    expect(r.code).toBe(0);
-    expect(fs.readFileSync(path.join(out, 'PDRNEW.INP'), 'utf8')).toMatch(/^1\.000e\+03$/m);
-    expect(fs.existsSync(path.join(out, 'pdr_config.json'))).toBe(true);
+  it('--stdout on a grid of several points → one line naming --out, nothing printed', async () => {
+    const r = await pdr(['inputs', '--config', cfg, '--stdout']);
+    expectOneLineError(r, 2, /6 points.*--out DIR/);
+    expect(r.stdout).toBe('');
+    // --single makes it one point
+    const one = await pdr(['inputs', '--config', cfg, '--single', '--stdout']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('(job 100_30_-10_10_00');
   });
 
-  it('a bad point value → one line, exit 2', async () => {
-    expectOneLineError(await pdr(['inputs', '--config', cfg, '--metal', '-5', '--dens', '30', '--chi', '10', '--stdout']), 2, /metal/);
+  it('neither --out nor --stdout → one line naming both', async () => {
+    expectOneLineError(await pdr(['inputs', '--config', cfg, '--single']), 2, /--out DIR.*--stdout/);
+  });
+
+  it('a 2×2 grid writes 4 directories with all three files; parameters.json is the domain row', async () => {
+    const out = path.join(dir, 'grid2x2');
+    const r = await pdr(['inputs', '--config', cfg, '--dens', '30', '40', '--chi', '10', '20', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const jobs = ['100_30_-10_10_00', '100_30_-10_20_00', '100_40_-10_10_00', '100_40_-10_20_00'];
+    expect(fs.readdirSync(out).sort()).toEqual(jobs);
+    for (const job of jobs) {
+      expect(fs.readdirSync(path.join(out, job)).sort()).toEqual(FILES);
+      const [metal, dens, mass, chi] = job.split('_');
+      const params = readJson(path.join(out, job, 'parameters.json'));
+      const expected = buildParameterRow({ point: { metal, dens, mass, chi } });
+      expect(params).toEqual({ ...expected });
+      expect(Object.keys(params)).toEqual(Object.keys(expected));
+      expect(typeof params.xnsur).toBe('number');
+      expect(typeof params.rtot).toBe('number');
+      expect(() => readJson(path.join(out, job, 'pdr_config.json'))).not.toThrow();
+    }
+    expect(fs.readFileSync(path.join(out, '100_40_-10_20_00', 'PDRNEW.INP'), 'utf8')).toMatch(/^1\.000e\+04$/m);
+    expect(fs.readFileSync(path.join(out, '100_30_-10_10_00', 'PDRNEW.INP'), 'utf8')).toMatch(/^1\.000e\+03$/m);
+    expect(r.stdout).toMatch(new RegExp(`^4 point\\(s\\) written to ${out};`, 'm'));
+  });
+
+  it('a pdr_run-style config (pdr, storage, model_parameters, non_default_params) feeds every point', async () => {
+    const own = path.join(dir, 'pdrrun');
+    fs.mkdirSync(own);
+    const c = path.join(own, 'my_config.yaml');
+    fs.writeFileSync(
+      c,
+      `pdr:
+  model_name: preview
+  base_dir: ${MOCK_BASE}
+  pdrinp_template_file: PDRNEW.INP.template
+  json_template_file: pdr_config.json.template
+  chem_database: chem_rates_mock.dat
+storage:
+  type: local
+  base_dir: ./storage
+model_parameters:
+  metal: ["100", "50"]
+  dens: ["30"]
+  mass: ["-10", "00"]
+  chi: ["10"]
+  alpha: 1.5
+  rcore: 0.2
+  species: ["CO"]
+  chemistry: "H+ H2+ C C+ CO O"
+non_default_params:
+  cosray: 5.0e-17
+  tgasc: 60.0
+  ifuvtype: 1
+`,
+    );
+    const r = await pdr(['inputs', '--config', 'my_config.yaml', '--out', 'inputs'], { cwd: own });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = path.join(own, 'inputs');
+    const jobs = ['100_30_-10_10_00', '100_30_00_10_00', '50_30_-10_10_00', '50_30_00_10_00'];
+    expect(fs.readdirSync(out).sort()).toEqual(jobs.sort());
+    const nonDefault = { cosray: 5e-17, tgasc: 60, ifuvtype: 1 };
+    for (const job of jobs) {
+      const [metal, dens, mass, chi] = job.split('_');
+      const params = readJson(path.join(out, job, 'parameters.json'));
+      expect(params).toEqual({ ...buildParameterRow({ point: { metal, dens, mass, chi }, alpha: 1.5, rcore: 0.2, chemistry: 'H+ H2+ C C+ CO O', nonDefault }) });
+      expect(params).toMatchObject({ cosray: 5e-17, tgasc: 60, ifuvtype: 1, species: 'H+ H2+ C C+ CO O' });
+      expect(fs.readFileSync(path.join(out, job, 'PDRNEW.INP'), 'utf8')).toMatch(/^5\.000e-17$/m);
+    }
+    expect(readJson(path.join(out, '50_30_-10_10_00', 'parameters.json')).zmetal).toBe(0.5);
+    expect(fs.existsSync(path.join(own, 'storage'))).toBe(false);
+  });
+
+  it('a missing template is a warning and the other files are still written; both missing is an error', async () => {
+    const base = path.join(dir, 'only-json-base');
+    fs.mkdirSync(path.join(base, 'templates'), { recursive: true });
+    fs.copyFileSync(path.join(MOCK_BASE, 'templates', 'pdr_config.json.template'), path.join(base, 'templates', 'pdr_config.json.template'));
+    const out = path.join(dir, 'only-json');
+    const r = await pdr(['inputs', '--single', '--out', out], { env: { PDR_BASE_DIR: base } });
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pdr: warning: PDRNEW template "PDRNEW\.INP\.template" not found .*PDRNEW\.INP will not be written/)]);
+    expect(fs.readdirSync(path.join(out, '100_30_-10_10_00')).sort()).toEqual(['parameters.json', 'pdr_config.json']);
+
+    const empty = path.join(dir, 'empty-base');
+    fs.mkdirSync(empty);
+    const none = path.join(dir, 'no-templates');
+    const bad = await pdr(['inputs', '--single', '--out', none], { env: { PDR_BASE_DIR: empty } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n').pop()).toMatch(/^pdr: error: no input templates found for PDR base dir/);
+    expect(fs.existsSync(none)).toBe(false);
+  });
+
+  it('refuses a grid above --max-points, like pdr run, writing nothing', async () => {
+    const out = path.join(dir, 'too-many');
+    expectOneLineError(await pdr(['inputs', '--config', cfg, '--max-points', '5', '--out', out]), 2, /6 points.*--max-points 5/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('--random N --seed S writes the same N points as pdr run --dry-run plans', async () => {
+    const args = ['--config', cfg, '--dens', '20', '60', '--chi', '00', '30', '--random', '3', '--seed', '42'];
+    const out = path.join(dir, 'random');
+    const r = await pdr(['inputs', ...args, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('random seed: 42');
+    const planned = (await pdr(['run', ...args, '--dry-run'])).stdout.split('\n').filter((l) => /^ {2}100_/.test(l)).map((l) => l.trim());
+    expect(planned).toHaveLength(3);
+    expect(fs.readdirSync(out).sort()).toEqual([...planned].sort());
+  });
+
+  it('a bad point value → one line, exit 2, nothing written', async () => {
+    const out = path.join(dir, 'bad-value');
+    expectOneLineError(await pdr(['inputs', '--config', cfg, '--metal', '-5', '--dens', '30', '--chi', '10', '--out', out]), 2, /metal/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('a point that fails only in combination (geometry) → one line naming it, nothing written', async () => {
+    const out = path.join(dir, 'bad-combination');
+    const r = await pdr(['inputs', '--config', cfg, '--dens', '30', '-2500', '--mass', '-10', '2500', '--chi', '10', '--out', out]);
+    expectOneLineError(r, 2, /^pdr: error: point 100_-2500_2500_10_00: .*clump radius/);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
-
 
 describe('missing services', () => {
   it('NATS unreachable → exit 3 saying how to start it', async () => {

@@ -1,106 +1,198 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command } from 'commander';
-import type { ConfigFlags } from '@pdr/config';
-import { locateTemplates, readTemplates, renderInputsForPoint } from '@pdr/domain';
-import { config as configLib } from '../lazy';
+import { Command, Option } from 'commander';
+import { locateTemplates, readTemplates, renderInputsForPoint, RenderedInputs } from '@pdr/domain';
+import type { GridRequest } from '@pdr/contracts';
 import { CliContext } from '../context';
-import { UsageError } from '../errors';
-import { warningLine } from '../output/io';
+import { classifyError, EXIT, UsageError } from '../errors';
+import { noticeLine, warningLine } from '../output/io';
+import { DEFAULT_MAX_POINTS, DRY_RUN_SHOWN_POINTS } from '../plan/defaults';
+import type { RunFlags } from '../plan/run-plan';
+import { positiveInt, seedValue } from './options';
 
-export interface InputsOptions {
-  config?: string;
-  metal?: string;
-  dens?: string;
-  mass?: string;
-  chi?: string;
-  jsonTemplate?: string;
+/** The grid flags of `pdr run` that decide the points and their inputs, plus where to put them. */
+export interface InputsOptions
+  extends Pick<RunFlags, 'config' | 'modelName' | 'single' | 'metal' | 'dens' | 'mass' | 'chi' | 'species' | 'random' | 'seed' | 'jsonTemplate' | 'maxPoints'> {
   out?: string;
   stdout?: boolean;
 }
 
-const AXES = ['metal', 'dens', 'mass', 'chi'] as const;
+/** The files of one point, in the order they are written. */
+export const POINT_FILES = ['PDRNEW.INP', 'pdr_config.json', 'parameters.json'] as const;
+
+/** Rendered files of one point: null when its template is missing (PDRNEW.INP, pdr_config.json). */
+export function pointFiles(r: RenderedInputs): [string, string | null][] {
+  return [
+    ['PDRNEW.INP', r.pdrnewInp],
+    ['pdr_config.json', r.pdrConfigJson],
+    // The full kosmatau_parameters row: column names as keys, numbers as JSON numbers (all finite: the row builder checks them).
+    ['parameters.json', `${JSON.stringify(r.row, null, 2)}\n`],
+  ];
+}
+
+/** `DIR/<job name>`, checked to be a direct child of DIR (job names are safe path segments; this makes sure). */
+export function jobDirOf(outDir: string, jobName: string): string {
+  const target = path.resolve(outDir, jobName);
+  if (path.dirname(target) !== path.resolve(outDir) || path.basename(target) !== jobName) {
+    throw new UsageError(`job name ${JSON.stringify(jobName)} is not a plain directory name; refusing to write outside ${outDir}`);
+  }
+  return target;
+}
+
+function fsCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
+/** Creates `dir` (or accepts an existing real directory, never a symbolic link) and checks it resolves inside `realOut`. */
+function makeJobDir(dir: string, realOut: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    if (fsCode(err) !== 'EEXIST') throw new UsageError(`cannot create ${dir} (${fsCode(err)})`);
+    if (!fs.lstatSync(dir).isDirectory()) throw new UsageError(`${dir} exists and is not a directory (a symbolic link or a file); remove it or choose another --out`);
+  }
+  if (path.dirname(fs.realpathSync(dir)) !== realOut) throw new UsageError(`${dir} resolves outside --out ${realOut}; refusing to write there`);
+}
+
+/** Writes one file; an existing regular file is replaced, a symbolic link or anything else is refused. */
+function writeInto(target: string, text: string): void {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.lstatSync(target);
+  } catch {
+    st = null;
+  }
+  if (st !== null && !st.isFile()) throw new UsageError(`${target} exists and is not a regular file (a symbolic link or a directory); remove it or choose another --out`);
+  try {
+    fs.writeFileSync(target, text);
+  } catch (err) {
+    throw new UsageError(`cannot write ${target} (${fsCode(err)})`);
+  }
+}
+
+/** renderInputsForPoint with the request's physics, exactly what state puts in the row and a runner renders from it. */
+function renderPoint(r: GridRequest, point: { metal: string; dens: string; mass: string; chi: string }, t: { pdrnewTemplate: string | null; jsonTemplate: string | null }): RenderedInputs {
+  return renderInputsForPoint({
+    point,
+    pdrnewTemplate: t.pdrnewTemplate,
+    jsonTemplate: t.jsonTemplate,
+    alpha: r.physics.alpha,
+    rcore: r.physics.rcore,
+    chemistry: r.physics.chemistry,
+    nonDefault: r.physics.nonDefault,
+    chemDatabaseFile: r.run.chemDatabase,
+  });
+}
 
 /**
- * Offline: renders PDRNEW.INP and pdr_config.json of one point with the templates of the PDR base dir,
- * exactly as a runner would, and writes them into --out (or prints them). No service is contacted.
+ * Offline: the grid of `pdr run` (same flags, same plan: config + flags → planRun), rendered point by
+ * point with the templates of the PDR base dir exactly as a runner would. `--out DIR` writes
+ * `DIR/<job name>/{PDRNEW.INP, pdr_config.json, parameters.json}` for every point; `--stdout` prints the
+ * files of a grid of exactly one point. No service is contacted.
+ *
+ * Every point is rendered once before anything is written, so an invalid value (in any point) stops
+ * the command with one line and an untouched DIR; the second pass renders again instead of keeping
+ * up to --max-points rendered files in memory.
  */
 export async function runInputs(ctx: CliContext, o: InputsOptions): Promise<number> {
-  const mp: Record<string, string[]> = {};
-  for (const a of AXES) if (o[a] !== undefined) mp[a] = [o[a] as string];
-  const flags: ConfigFlags = {};
-  if (Object.keys(mp).length > 0) flags.model_parameters = mp as ConfigFlags['model_parameters'];
-  if (o.jsonTemplate !== undefined) flags.pdr = { json_template: o.jsonTemplate };
-  const { config, warnings } = configLib().loadConfig({ file: o.config, env: ctx.env, flags, cwd: ctx.cwd });
-  for (const w of warnings) ctx.io.err(warningLine(w));
-  const baseDir = config.pdr.base_dir;
-  if (!baseDir) throw new UsageError('pdr.base_dir is not set (config file pdr.base_dir, environment PDR_BASE_DIR or PDR_EXEC_PATH); the templates are looked up there');
-  const m = config.model_parameters;
-  const point = { metal: m.metal[0], dens: m.dens[0], mass: m.mass[0], chi: m.chi[0] };
-  for (const a of AXES) {
-    if (m[a].length > 1) ctx.io.err(warningLine(`model_parameters.${a} has ${m[a].length} values; using the first ("${m[a][0]}"); choose one with --${a}`));
+  if (o.single && o.random !== undefined) throw new UsageError('--single and --random cannot be used together');
+  if (o.stdout && o.out !== undefined) throw new UsageError('--stdout and --out cannot be used together');
+  if (!o.stdout && o.out === undefined) throw new UsageError('say where the inputs go: --out DIR (one directory per point) or --stdout (a grid of one point)');
+  const { planRun } = require('../plan/run-plan') as typeof import('../plan/run-plan');
+  const plan = planRun(o, { cwd: ctx.cwd, env: ctx.env, shown: Number.POSITIVE_INFINITY });
+  for (const w of plan.warnings) ctx.io.err(warningLine(w));
+  const r = plan.request;
+  const points = plan.firstPoints;
+  if (points.length !== plan.total) throw new Error(`internal: planned ${plan.total} points but got ${points.length}`);
+  if (o.stdout && plan.total > 1) {
+    throw new UsageError(
+      `the grid has ${plan.total} points and --stdout prints one; choose one value per axis (or --single), or write every point with --out DIR`,
+    );
   }
-  const located = await locateTemplates(baseDir, {
-    pdrinpTemplateFile: config.pdr.pdrinp_template_file,
-    jsonTemplateFile: config.pdr.json_template_file,
-    jsonTemplateOverride: config.pdr.json_template,
+
+  const located = await locateTemplates(r.run.baseDir, {
+    pdrinpTemplateFile: r.run.pdrinpTemplateFile,
+    jsonTemplateFile: r.run.jsonTemplateFile,
+    jsonTemplateOverride: r.run.jsonTemplateOverride ?? undefined,
     cwd: ctx.cwd,
   });
   for (const w of located.warnings) ctx.io.err(warningLine(w));
   const templates = await readTemplates(located);
-  const r = renderInputsForPoint({
-    point,
-    pdrnewTemplate: templates.pdrnewTemplate,
-    jsonTemplate: templates.jsonTemplate,
-    alpha: m.alpha,
-    rcore: m.rcore,
-    chemistry: m.chemistry,
-    nonDefault: config.non_default_parameters,
-    chemDatabaseFile: config.pdr.chem_database,
-  });
-  const files: [string, string | null, string | null][] = [
-    ['PDRNEW.INP', r.pdrnewInp, located.pdrnewTemplate],
-    ['pdr_config.json', r.pdrConfigJson, located.jsonTemplate],
-  ];
+  const from: Record<string, string> = {
+    'PDRNEW.INP': `from ${located.pdrnewTemplate}`,
+    'pdr_config.json': `from ${located.jsonTemplate}`,
+    'parameters.json': 'the kosmatau_parameters row',
+  };
+
   if (o.stdout) {
-    for (const [name, text, from] of files) {
+    const rendered = renderPoint(r, points[0], templates);
+    for (const [name, text] of pointFiles(rendered)) {
       if (text === null) continue;
-      ctx.io.out(`==> ${name} (job ${r.jobName}, from ${from}) <==`);
+      ctx.io.out(`==> ${name} (job ${rendered.jobName}, ${from[name]}) <==`);
       ctx.io.write(text.endsWith('\n') ? text : `${text}\n`);
     }
-    return 0;
+    return EXIT.OK;
   }
-  const outDir = path.resolve(ctx.cwd, o.out ?? '.');
+
+  // Pass 1: every point renders (bad values, geometry, templates) before DIR is touched.
+  for (const p of points) {
+    try {
+      renderPoint(r, p, templates);
+    } catch (err) {
+      const c = classifyError(err);
+      if (c.exitCode === EXIT.USAGE) throw new UsageError(`point ${p.jobName}: ${c.message}`);
+      throw err;
+    }
+  }
+
+  const outDir = path.resolve(ctx.cwd, o.out as string);
   try {
     fs.mkdirSync(outDir, { recursive: true });
   } catch (err) {
-    throw new UsageError(`--out ${outDir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(`--out ${outDir}: cannot create the directory (${fsCode(err)})`);
   }
-  for (const [name, text, from] of files) {
-    if (text === null) continue;
-    const target = path.join(outDir, name);
-    try {
-      fs.writeFileSync(target, text);
-    } catch (err) {
-      throw new UsageError(`cannot write ${target} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  if (!fs.statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir}: not a directory`);
+  const realOut = fs.realpathSync(outDir);
+
+  if (plan.seed !== null) ctx.io.out(noticeLine(`random seed: ${plan.seed} (reproduce with --seed ${plan.seed})`));
+  let written = 0;
+  for (const p of points) {
+    const rendered = renderPoint(r, p, templates);
+    const dir = jobDirOf(outDir, rendered.jobName);
+    makeJobDir(dir, realOut);
+    const names: string[] = [];
+    for (const [name, text] of pointFiles(rendered)) {
+      if (text === null) continue;
+      writeInto(path.join(dir, name), text);
+      names.push(name);
     }
-    ctx.io.out(`wrote ${target} (job ${r.jobName}, from ${from})`);
+    written += 1;
+    if (written <= DRY_RUN_SHOWN_POINTS) ctx.io.out(`wrote ${dir}/ (${names.join(', ')})`);
   }
-  return 0;
+  if (written > DRY_RUN_SHOWN_POINTS) ctx.io.out(`… and ${written - DRY_RUN_SHOWN_POINTS} more`);
+  const used = POINT_FILES.filter((n) => n === 'parameters.json' || (n === 'PDRNEW.INP' ? located.pdrnewTemplate : located.jsonTemplate) !== null);
+  ctx.io.out(`${written} point(s) written to ${outDir}; ${used.map((n) => `${n} ${from[n]}`).join('; ')}`);
+  return EXIT.OK;
 }
 
 export function registerInputs(program: Command, ctx: () => CliContext): void {
   program
     .command('inputs')
-    .description('offline: render PDRNEW.INP and pdr_config.json of one point with the base dir templates')
-    .option('--config <file>', 'YAML config file (pdr_run format)')
-    .option('--metal <value>', 'metallicity (default: first model_parameters.metal)')
-    .option('--dens <value>', 'density, 10·log10(n) (default: first model_parameters.dens)')
-    .option('--mass <value>', 'mass, 10·log10(M) (default: first model_parameters.mass)')
-    .option('--chi <value>', 'FUV field, 10·log10(chi) (default: first model_parameters.chi)')
+    .description("offline: render every point's PDRNEW.INP, pdr_config.json and parameters.json with the base dir templates (pdr run's grid flags)")
+    .option('--config <file>', 'YAML config file (pdr_run format), relative to the current directory')
+    .option('--model-name <name>', 'grid name (as pdr run; checked, not used in the files)')
+    .option('--single', 'only the first value of each axis (one point)')
+    .option('--metal <values...>', 'metallicity axis, percent of solar ("100" = solar)')
+    .option('--dens <values...>', 'density axis, 10·log10(n/cm^-3) ("30" = 1000 cm^-3)')
+    .option('--mass <values...>', 'mass axis, 10·log10(M/Msun) ("-10" = 0.1 Msun)')
+    .option('--chi <values...>', 'FUV axis, 10·log10(chi/Draine) ("10" = 10)')
+    .option('--species <names...>', 'onion species (checked as pdr run; not used in the files)')
+    .option('--random [n]', 'n random points within the axis ranges (default model_parameters.random_model_num)', positiveInt)
+    .option('--seed <n>', 'seed of --random (printed when drawn)', seedValue)
     .option('--json-template <file>', 'your pdr_config.json template, relative to the current directory')
-    .option('--out <dir>', 'directory to write the two files into (default: the current directory)')
-    .option('--stdout', 'print the files instead of writing them')
+    .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
+    .addOption(new Option('--out <dir>', 'write DIR/<job name>/{PDRNEW.INP,pdr_config.json,parameters.json} for every point').conflicts('stdout'))
+    .addOption(new Option('--stdout', 'print the files of a grid of one point instead of writing them').conflicts('out'))
     .action(async (opts: InputsOptions) => {
       await runInputs(ctx(), opts);
     });
