@@ -102,7 +102,12 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
       natsUrl: o.natsUrl,
       ns: o.ns,
       around: (fn) => RequestContext.create(orm.em, fn),
-      classifyError,
+      classifyError: (err) => {
+        const reply = classifyError(err);
+        // a heartbeat that could not be recorded must not count as the runner's silence
+        if (reply?.error.code === 'UNAVAILABLE') reconciler?.markBlind();
+        return reply;
+      },
       detail: () => ({ database: describeDatabase(settings), reconciledAt: reconciler?.lastRunAt ?? null, reconcileError: reconciler?.lastError ?? null }),
       module: async (infra) => {
         await ensureJobStream(infra.nc, infra.n);
@@ -113,6 +118,12 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
     reconciler = new Reconciler(orm, new JobPublisher(service.infra.nc, service.infra.n), progress, logger, timings);
     if (o.reconcile !== false) reconciler.start();
     const r = reconciler;
+    void (async () => {
+      for await (const st of service.infra.nc.status()) {
+        if (st.type === 'disconnect') r.setDeaf(true);
+        else if (st.type === 'reconnect') r.setDeaf(false);
+      }
+    })().catch(() => undefined);
     let closed = false;
     return {
       orm,

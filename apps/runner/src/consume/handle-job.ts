@@ -38,6 +38,8 @@ const isTransient = (err: unknown) => err instanceof ServiceUnavailableError || 
  */
 export class JobHandler {
   readonly running = new Map<number, RunningJob>();
+  /** Set by the consumer on shutdown: claims are no longer retried in place. */
+  stopping = false;
 
   constructor(private readonly d: HandlerDeps) {}
 
@@ -56,18 +58,36 @@ export class JobHandler {
     const retryDelay = this.d.retryDelayMs ?? RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS;
 
     let claim;
+    // While state (or its database) is unreachable the event is kept (in-progress acks) and the claim asked
+    // again: a delivery is spent only on an answer. Nak'ing instead burnt every delivery of the queued events
+    // within seconds of an outage, and the last one could not even be recorded as failed (state away), so
+    // the job stayed `queued` with no event left — a silent drop.
+    const keep = setInterval(() => m.working(), this.d.heartbeatMs ?? RUNNER_LIMITS.HEARTBEAT_INTERVAL_MS);
     try {
-      claim = await this.d.state.request('jobClaim', { v: 1, jobId: ev.jobId, generation: ev.generation, delivery, runnerId: this.d.runnerId });
-    } catch (err) {
-      if (err instanceof ContractError && (err.code === 'NOT_FOUND' || err.code === 'BAD_REQUEST')) {
-        log.error({ jobId: ev.jobId, err: err.message }, 'job event for no known job dropped');
-        m.term(err.message);
-        return;
+      for (let tries = 1; ; tries++) {
+        try {
+          claim = await this.d.state.request('jobClaim', { v: 1, jobId: ev.jobId, generation: ev.generation, delivery, runnerId: this.d.runnerId });
+          break;
+        } catch (err) {
+          if (err instanceof ContractError && (err.code === 'NOT_FOUND' || err.code === 'BAD_REQUEST')) {
+            log.error({ jobId: ev.jobId, err: err.message }, 'job event for no known job dropped');
+            m.term(err.message);
+            return;
+          }
+          if (isTransient(err) && !this.stopping) {
+            if (tries === 1) log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'state unreachable; claim retried until it answers');
+            m.working();
+            await new Promise((r) => setTimeout(r, retryDelay));
+            continue;
+          }
+          log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'claim failed, will retry');
+          if (lastDelivery) await this.abandon(ev.jobId, `could not be claimed in ${delivery} deliveries: ${(err as Error).message}`);
+          m.nak(retryDelay);
+          return;
+        }
       }
-      log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'claim failed, will retry');
-      if (lastDelivery) await this.abandon(ev.jobId, `could not be claimed in ${delivery} deliveries: ${(err as Error).message}`);
-      m.nak(retryDelay);
-      return;
+    } finally {
+      clearInterval(keep);
     }
     if (!claim.granted) {
       log.info({ jobId: ev.jobId, status: claim.status, reason: claim.reason }, 'claim not granted, event dropped');

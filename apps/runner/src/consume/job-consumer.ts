@@ -58,6 +58,7 @@ export class JobConsumer {
   /** Stops pulling, lets running jobs finish within the grace period, then releases the rest. */
   async stop(graceMs: number = RUNNER_LIMITS.SHUTDOWN_GRACE_MS): Promise<void> {
     this.stopping = true;
+    this.handler.stopping = true;
     const running = [...this.handler.running.values()];
     if (running.length) {
       this.logger.info({ running: running.length, graceMs }, 'waiting for running jobs');

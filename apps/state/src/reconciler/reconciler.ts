@@ -1,7 +1,7 @@
 import { JobEvent } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
 import type { JobPublisher } from '@pdr/messaging';
-import { all, chunk, CLOSE_TIMES_SQL, Em, inList, Orm, run, setStatusSql, transaction } from '@pdr/persistence';
+import { all, chunk, CLOSE_TIMES_SQL, Em, inList, isDatabaseUnavailable, Orm, run, setStatusSql, transaction } from '@pdr/persistence';
 import type { StateTimings } from '../infrastructure/options';
 import type { ProgressPublisher } from '../infrastructure/progress';
 import { pendingToQueued } from '../points/mark-queued';
@@ -43,6 +43,14 @@ export class Reconciler {
   private running: Promise<ReconcileResult | undefined> | null = null;
   lastRunAt: string | null = null;
   lastError: string | null = null;
+  /**
+   * Since when this instance could hear and record heartbeats without a break. Heartbeats sent while it
+   * was starting, or while its database or NATS was away, were lost through no fault of the runners:
+   * a running job counts as dead only after a whole stale window of listening (else every model running
+   * during a state restart or a database outage longer than the window was killed and run again).
+   */
+  private listeningSince = Date.now();
+  private deaf = false;
 
   constructor(
     private readonly orm: Orm,
@@ -65,6 +73,21 @@ export class Reconciler {
     await this.running;
   }
 
+  /** Heartbeats may have been lost just now (database unreachable): the stale window starts again. */
+  markBlind(): void {
+    this.listeningSince = Date.now();
+  }
+
+  /** NATS disconnected (true) / reconnected (false): no running job is judged while heartbeats cannot arrive. */
+  setDeaf(deaf: boolean): void {
+    this.deaf = deaf;
+    this.markBlind();
+  }
+
+  private canJudgeRunning(): boolean {
+    return !this.deaf && Date.now() - this.listeningSince >= this.timings.staleHeartbeatMs;
+  }
+
   /** One sweep unless one is in progress (then waits for that one). */
   tick(): Promise<ReconcileResult | undefined> {
     if (!this.running) {
@@ -77,6 +100,7 @@ export class Reconciler {
             return r;
           },
           (err) => {
+            if (isDatabaseUnavailable(err)) this.markBlind();
             this.lastError = (err as Error).message;
             this.logger.warn({ err: (err as Error).message }, 'reconciler sweep failed; next one in the next interval');
             return undefined;
@@ -91,6 +115,7 @@ export class Reconciler {
     const em = this.orm.em.fork() as Em;
     const result: ReconcileResult = { requeued: 0, cancelled: 0, republished: 0 };
     for (;;) {
+      if (!this.canJudgeRunning()) break;
       const r = await transaction(em, (tem) => this.takeStaleRunning(tem));
       result.requeued += r.requeued.length;
       result.cancelled += r.cancelled.length;
