@@ -202,7 +202,7 @@ export async function startProcStack(o: ProcStackOptions = {}): Promise<ProcStac
         runners.push(r);
         return r;
       },
-      request(over = {}) {
+      request(over: Parameters<ProcStack['request']>[0] = {}) {
         const { axes, run, ...rest } = over;
         return {
           modelName: 'fault_model',
