@@ -148,4 +148,33 @@ describe('a grid through the real stack (state + planner + runners, MariaDB, NAT
       delete process.env.MOCK_PDR_SECONDS;
     }
   });
+
+  it('cancel --kill stops running points at once and records them cancelled', async () => {
+    process.env.MOCK_PDR_SECONDS = '60';
+    try {
+      const req = s.request({ modelName: 'e2e_kill', axes: { dens: ['30', '31', '32'], chi: ['10'] } });
+      const sub = await s.client.request('gridSubmit', { v: 1, request: req });
+      for (let i = 0; i < 100; i++) {
+        const { grid } = await s.client.request('gridStatus', { v: 1, selector: { gridId: sub.gridId } });
+        if (grid.counts.running > 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await s.client.request('plannerCancel', { v: 1, selector: { gridId: sub.gridId }, kill: true });
+      const { grid } = await s.waitIdle(sub.gridId, 45_000);
+      expect(grid.counts.cancelled).toBe(3);
+      const { jobs } = await s.client.request('jobsQuery', { v: 1, gridId: sub.gridId });
+      const killed = jobs.filter((j) => j.attempt > 0);
+      expect(killed.length).toBeGreaterThan(0);
+      for (const j of killed) {
+        expect(j.reason).toMatch(/cancel/i);
+        // the 60 s executable was killed by a signal, it did not run to its end
+        const { attempts } = await s.client.request('jobGet', { v: 1, jobId: j.jobId });
+        const steps = attempts.at(-1)!.steps;
+        for (const st of steps.filter((x) => x.step === 'pdr-finished')) expect((st.detail as { exitCode: number | null }).exitCode).not.toBe(0);
+        expect(existsSync(join(s.storageDir, 'e2e_kill', 'pdrgrid', `pdr${j.jobName}.hdf`))).toBe(false);
+      }
+    } finally {
+      delete process.env.MOCK_PDR_SECONDS;
+    }
+  });
 });
