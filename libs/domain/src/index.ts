@@ -15,3 +15,4 @@ export * from './render/inputs';
 export * from './templates/locate';
 export * from './provenance/version';
 export * from './provenance/probe';
+export * from './parameters/validate-grid';

@@ -4,7 +4,7 @@ import { axisValue, gridRequest, GridRequest, LIMITS, Point } from '@pdr/contrac
 import { ConfigFlags, describeConfig, EffectiveConfig, LoadedConfig, requireRunSettings } from '@pdr/config';
 import { loadRunConfig } from './run-config';
 import { DEFAULT_MAX_POINTS, DEFAULT_ONION_TIMEOUT_S, DEFAULT_PDR_TIMEOUT_S, DRY_RUN_SHOWN_POINTS } from './defaults';
-import { buildParameterRow, gridSize, GridAxes, GridPoint, iterateGrid, newSeed, normalizeAxes, randomGrid } from '@pdr/domain';
+import { gridSize, GridAxes, GridPoint, iterateGrid, newSeed, normalizeAxes, randomGrid, validateGridPhysics } from '@pdr/domain';
 import { UsageError } from '../errors';
 
 /** Every flag of `pdr run` (pdr_run's flags plus the submission flags). */
@@ -252,12 +252,7 @@ export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings:
  * once (with the first value of the other axes), the physics keys and values, the geometry.
  */
 export function validatePhysics(r: GridRequest): void {
-  const first = { metal: r.axes.metal[0], dens: r.axes.dens[0], mass: r.axes.mass[0], chi: r.axes.chi[0] };
-  const base = { alpha: r.physics.alpha, rcore: r.physics.rcore, chemistry: r.physics.chemistry, nonDefault: r.physics.nonDefault };
-  buildParameterRow({ point: first, ...base });
-  for (const a of AXES) {
-    for (const v of r.axes[a].slice(1)) buildParameterRow({ point: { ...first, [a]: v }, ...base });
-  }
+  validateGridPhysics(r.axes, { alpha: r.physics.alpha, rcore: r.physics.rcore, chemistry: r.physics.chemistry, nonDefault: r.physics.nonDefault });
 }
 
 /** The points as the contract's tuples (for tests and the summary). */

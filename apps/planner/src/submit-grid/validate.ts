@@ -1,12 +1,12 @@
 import { GridRequest } from '@pdr/contracts';
-import { computeRadius } from '@pdr/domain';
+import { validateGridPhysics } from '@pdr/domain';
 
 /**
- * Physics checks that would otherwise fail only when state builds the rows: geometry (alpha = 3 has no
- * radius) and, through state, unknown parameter columns. Throws with a message naming the value.
+ * Physics checks that would otherwise fail only when state builds the rows, after the grid row exists:
+ * unknown parameter columns, wrong types, geometry (alpha = 3, a mass × density corner that overflows).
+ * Throws with a message naming the value.
  */
 export function validatePhysics(r: GridRequest): void {
-  const { alpha, rcore } = r.physics;
-  // the radius formula divides by (9 - 3·alpha); a smoke computation surfaces that as a named error
-  computeRadius(1, 1000, alpha, rcore);
+  const { alpha, rcore, chemistry, nonDefault } = r.physics;
+  validateGridPhysics(r.axes, { alpha, rcore, chemistry, nonDefault });
 }
