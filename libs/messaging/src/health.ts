@@ -1,6 +1,7 @@
 import { NatsConnection, Subscription, createInbox } from 'nats';
-import { healthPingReply, HealthPingReply, LIMITS, names } from '@pdr/contracts';
+import { ContractError, healthPingReply, HealthPingReply, healthPingRequest, LIMITS, names } from '@pdr/contracts';
 import { decodeJson, encodeJson } from './codec';
+import { badRequest } from './errors';
 
 export interface HealthInfo {
   service: HealthPingReply['service'];
@@ -15,6 +16,18 @@ export function answerHealth(nc: NatsConnection, ns: string, info: HealthInfo): 
   return nc.subscribe(names(ns).rpc('healthPing'), {
     callback: (err, msg) => {
       if (err || !msg.reply) return;
+      // a malformed ping or another schema version is answered like any other subject: an error reply
+      let invalid: ContractError | null = null;
+      try {
+        const parsed = healthPingRequest.safeParse(decodeJson(msg.data));
+        if (!parsed.success) invalid = badRequest(`${msg.subject} request`, parsed.error);
+      } catch (e) {
+        invalid = new ContractError('BAD_REQUEST', `malformed JSON on ${msg.subject}: ${(e as Error).message}`);
+      }
+      if (invalid) {
+        msg.respond(encodeJson(invalid.toReply()));
+        return;
+      }
       const reply: HealthPingReply = {
         service: info.service,
         instanceId: info.instanceId,
