@@ -50,7 +50,8 @@ export class JobHandler {
       ev = jobEvent.parse(decodeJson(m.data));
     } catch (err) {
       log.error({ subject: m.subject, seq: m.seq, err: (err as Error).message }, 'malformed job event dropped');
-      m.term('malformed job event');
+      // no reason text: nats-server < 2.10 ignores `+TERM <reason>` and redelivers the event (the reason is logged)
+      m.term();
       return;
     }
     const delivery = m.info.deliveryCount;
@@ -71,7 +72,7 @@ export class JobHandler {
         } catch (err) {
           if (err instanceof ContractError && (err.code === 'NOT_FOUND' || err.code === 'BAD_REQUEST')) {
             log.error({ jobId: ev.jobId, err: err.message }, 'job event for no known job dropped');
-            m.term(err.message);
+            m.term();
             return;
           }
           if (isTransient(err) && !this.stopping) {
