@@ -19,6 +19,7 @@
  *
  * Environment: PDR_DB_HOST/PORT/USERNAME/PASSWORD, PDR_NATS_URL (local defaults);
  * BENCH_POINTS (overhead grid size, default 200), BENCH_SKIP_100K=1 (planning of 10k only, quick look),
+ * BENCH_ONLY=planning|overhead (one part only),
  * BENCH_CPU_PROF=<dir> (children write .cpuprofile files there), BENCH_TIMING=1 (children print where
  * their time went: test/bench/timing-preload.js), BENCH_KEEP=1 (keep the temp dir).
  * Exit code 0 when the bench ran (goals missed or not), 1 when it could not run.
@@ -178,8 +179,8 @@ async function planningPhase(root, sampler, results) {
   const inst = await startInstallation('plan', root, sampler, { runners: 0 });
   const sizes = process.env.BENCH_SKIP_100K ? [10_000] : [10_000, 100_000];
   const planned = {};
-  sampler.mark('planning');
   for (const n of sizes) {
+    sampler.mark(`planning-${n}`);
     const axes = n === 10_000 ? { metal: ['100'], dens: range(20, 100), mass: ['-10'], chi: range(0, 100) } : { metal: ['100'], dens: range(20, 100), mass: range(-20, 10, 5), chi: range(0, 100) };
     const req = gridRequest(`bench_plan_${n}`, axes, inst.storageDir);
     const t0 = performance.now();
@@ -189,9 +190,9 @@ async function planningPhase(root, sampler, results) {
     if (reply.total !== n || reply.created !== n || reply.queued !== n) throw new Error(`gridSubmit of ${n} points replied ${JSON.stringify(reply)}`);
     const info = await (await inst.nc.jetstreamManager()).streams.info(names(inst.ns).jobStream);
     planned[n] = { ms, gridId: reply.gridId, streamMessages: info.state.messages };
+    sampler.stop();
     say(`  planned ${n} points in ${fmtMs(ms)} (grid ${reply.gridId}, ${info.state.messages} events in the stream; ${load()})`);
   }
-  sampler.stop();
 
   const biggest = sizes[sizes.length - 1];
   const statusTimes = [];
@@ -314,7 +315,11 @@ function line(name, value, floor, ratio, goal, ok) {
   return `${name}: ${value} (floor: ${floor}, ratio: ${ratio}, goal: ${goal}) ${ok ? 'OK' : 'MISSED'}`;
 }
 
-function rssLine(sampler, phase, label, name) {
+/**
+ * Peak RSS of one service in one phase; "flat" = the peak of the phase's second half is within
+ * max(10 MB, 10 %) of the first half's (memory reached a plateau instead of growing with the work done).
+ */
+function rssLine(sampler, phase, label, name, context = '') {
   const s = sampler.summary(phase, label);
   if (!s) return `${name}: no samples`;
   const growth = s.secondHalfPeak - s.firstHalfPeak;
@@ -322,7 +327,7 @@ function rssLine(sampler, phase, label, name) {
   const ok = s.peak <= GOALS.rssMb && flat;
   return line(
     name,
-    `peak ${s.peak.toFixed(0)} MB (start ${s.first.toFixed(0)}, 1st half ${s.firstHalfPeak.toFixed(0)}, 2nd half ${s.secondHalfPeak.toFixed(0)}, end ${s.last.toFixed(0)}; ${flat ? 'flat' : 'growing'})`,
+    `peak ${s.peak.toFixed(0)} MB (start ${s.first.toFixed(0)}, 1st half ${s.firstHalfPeak.toFixed(0)}, 2nd half ${s.secondHalfPeak.toFixed(0)}, end ${s.last.toFixed(0)}${context}; ${flat ? 'flat' : 'growing'})`,
     `${s.first.toFixed(0)} MB at start`,
     r2(s.peak / s.first),
     `≤ ${GOALS.rssMb} MB and flat`,
@@ -347,8 +352,11 @@ function report(sampler, results) {
     }
     const med = median(p.statusTimes);
     out.push(line(`gridStatus ${p.biggest / 1000}k grid (median of ${STATUS_QUERIES})`, fmtMs(med), `${fmtMs(p.statusFloor)} bare GROUP BY`, r2(med / p.statusFloor), `≤ ${GOALS.statusMs} ms`, med <= GOALS.statusMs));
-    out.push(rssLine(sampler, 'planning', 'plan-state', 'RSS state, planning'));
-    out.push(rssLine(sampler, 'planning', 'plan-planner', 'RSS planner, planning'));
+    for (const svc of ['state', 'planner']) {
+      const small = p.sizes.length > 1 ? sampler.summary('planning-10000', `plan-${svc}`) : null;
+      const context = small ? `; 10k grid: peak ${small.peak.toFixed(0)}` : '';
+      out.push(rssLine(sampler, `planning-${p.biggest}`, `plan-${svc}`, `RSS ${svc}, planning ${p.biggest / 1000}k`, context));
+    }
   }
   const o = results.overhead;
   if (o) {
@@ -401,16 +409,22 @@ async function main() {
   cleanups.push(['RSS sampler', () => sampler.close()]);
   const results = {};
 
-  say('planning (state + planner, no runners):');
-  await planningPhase(root, sampler, results);
-  say(`overhead run (state + planner + ${RUNNERS} runners):`);
-  await overheadPhase(root, sampler, results);
+  const only = process.env.BENCH_ONLY || '';
+  if (!['', 'planning', 'overhead'].includes(only)) throw new Error(`BENCH_ONLY="${only}": expected planning or overhead`);
+  if (only !== 'overhead') {
+    say('planning (state + planner, no runners):');
+    await planningPhase(root, sampler, results);
+  }
+  if (only !== 'planning') {
+    say(`overhead run (state + planner + ${RUNNERS} runners):`);
+    await overheadPhase(root, sampler, results);
+  }
   await cleanup();
 
   say('');
   say(`results (${((Date.now() - started) / 1000).toFixed(0)} s in all):`);
   for (const l of report(sampler, results)) say(l);
-  say(`overhead ratio: ${r2(results.overhead.projectMs / results.overhead.floorMs)}`);
+  if (results.overhead) say(`overhead ratio: ${r2(results.overhead.projectMs / results.overhead.floorMs)}`);
 }
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
