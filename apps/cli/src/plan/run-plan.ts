@@ -207,8 +207,17 @@ export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings:
     if (!stat.isFile()) throw new UsageError(`--json-template ${jsonTemplate}: not a file`);
   }
   const baseDir = config.pdr.base_dir as string;
-  if (!fs.existsSync(baseDir)) {
+  let baseStat: fs.Stats | null = null;
+  try {
+    baseStat = fs.statSync(baseDir);
+  } catch (err) {
+    // a file where a directory of the path is expected is wrong on any machine; absent may be fine (runners elsewhere)
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new UsageError(`pdr.base_dir ${baseDir}: a part of the path is a file, not a directory`);
+  }
+  if (!baseStat) {
     warnings.push(`pdr.base_dir ${baseDir} does not exist on this machine; the runners must see it at this path`);
+  } else if (!baseStat.isDirectory()) {
+    throw new UsageError(`pdr.base_dir ${baseDir}: not a directory`);
   }
   const mp = config.model_parameters;
   const raw = {
