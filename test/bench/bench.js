@@ -160,6 +160,10 @@ async function startInstallation(label, root, sampler, { runners }) {
     add(startService(`${label}-runner${i + 1}`, 'runner', { env, logDir, cwd: dir, args: ['--concurrency', String(RUNNER_CONCURRENCY), '--work-dir', work] }));
   }
   await waitHealthy(nc, ns, { state: 1, planner: 1, ...(runners ? { runner: runners } : {}) }, procs);
+  // idle RSS of each service, the floor its RSS during the work is compared with
+  sampler.mark(`idle-${label}`);
+  await new Promise((r) => setTimeout(r, 1000));
+  sampler.stop();
   const client = new ContractClient(nc, ns);
   const failIfDead = () => {
     const dead = procs.find((p) => p.exited);
@@ -322,14 +326,15 @@ function line(name, value, floor, ratio, goal, ok) {
 function rssLine(sampler, phase, label, name, context = '') {
   const s = sampler.summary(phase, label);
   if (!s) return `${name}: no samples`;
+  const idle = sampler.summary(`idle-${label.split('-')[0]}`, label)?.peak ?? s.first;
   const growth = s.secondHalfPeak - s.firstHalfPeak;
   const flat = growth <= Math.max(10, 0.1 * s.firstHalfPeak);
   const ok = s.peak <= GOALS.rssMb && flat;
   return line(
     name,
     `peak ${s.peak.toFixed(0)} MB (start ${s.first.toFixed(0)}, 1st half ${s.firstHalfPeak.toFixed(0)}, 2nd half ${s.secondHalfPeak.toFixed(0)}, end ${s.last.toFixed(0)}${context}; ${flat ? 'flat' : 'growing'})`,
-    `${s.first.toFixed(0)} MB at start`,
-    r2(s.peak / s.first),
+    `${idle.toFixed(0)} MB idle`,
+    r2(s.peak / idle),
     `≤ ${GOALS.rssMb} MB and flat`,
     ok,
   );
