@@ -37,7 +37,7 @@ function expectError(reply: unknown, code: string, label: string): void {
 }
 
 async function stillAnswering(): Promise<void> {
-  const health = await collectHealth(s.nc, s.ns, 700);
+  const health = await collectHealth(s.nc, s.ns, 400);
   expect(new Set(health.map((h) => h.service))).toEqual(new Set(['state', 'planner', 'runner']));
   expect(Array.isArray((await s.client.request('gridList', { v: 1 })).grids)).toBe(true);
   for (const p of [s.state, s.planner, ...s.runners]) expect({ name: p.name, running: p.running }).toEqual({ name: p.name, running: true });
