@@ -123,10 +123,7 @@ export class Proc {
       },
       timeoutMs,
       50,
-    ).catch((err) => {
-      // an exited process is not worth waiting for
-      throw err;
-    });
+    );
   }
 
   /** Signals the process (its whole group: children of a service die with it unless they made their own group). */
