@@ -29,7 +29,7 @@ const fs = require('node:fs');
 const { performance } = require('node:perf_hooks');
 const os = require('node:os');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const { names } = require('@pdr/contracts');
 const { connectNats, ContractClient } = require('@pdr/messaging');
 const { testDatabaseSettings, dropDatabase } = require('@pdr/persistence');
@@ -60,6 +60,25 @@ const say = (line) => process.stdout.write(`${line}\n`);
 const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const load = () => `load ${os.loadavg()[0].toFixed(1)}`;
 const r2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+
+/**
+ * What a detached reaper (reaper.js) must remove if this process dies without cleaning up (out of
+ * memory, SIGKILL): service pids, streams, databases, the temp dir. Written to <root>/reaper.json.
+ */
+const ledger = { file: null, data: { root: null, keepRoot: false, natsUrl: NATS_URL, pids: [], streams: [], databases: [] } };
+function record(change) {
+  change(ledger.data);
+  if (ledger.file) fs.writeFileSync(ledger.file, JSON.stringify(ledger.data), { mode: 0o600 });
+}
+function startReaper(root) {
+  ledger.file = path.join(root, 'reaper.json');
+  record((d) => {
+    d.root = root;
+    d.keepRoot = Boolean(process.env.BENCH_KEEP);
+  });
+  const reaper = spawn(process.execPath, [path.join(__dirname, 'reaper.js'), String(process.pid), ledger.file], { detached: true, stdio: 'ignore', cwd: REPO });
+  reaper.unref();
+}
 
 /** Everything to undo at the end, newest first. */
 const cleanups = [];
@@ -128,6 +147,11 @@ async function startInstallation(label, root, sampler, { runners }) {
     PDR_LOG_DIR: '',
   };
   const nc = await connectNats({ url: NATS_URL, name: `bench-${label}`, reconnect: false });
+  const streams = [names(ns).jobStream, `${ns.toUpperCase()}_FLOOR`];
+  record((d) => {
+    d.databases.push(db.database);
+    d.streams.push(...streams);
+  });
   const procs = [];
   const stopAll = async () => {
     // runners first, then planner, then state (each SIGTERM = graceful close)
@@ -144,10 +168,16 @@ async function startInstallation(label, root, sampler, { runners }) {
       await (await nc.jetstreamManager()).streams.delete(names(ns).jobStream).catch(() => undefined);
       await dropDatabase(db);
       await nc.drain();
+      record((d) => {
+        d.databases = d.databases.filter((x) => x !== db.database);
+        d.streams = d.streams.filter((x) => !streams.includes(x));
+        d.pids = d.pids.filter((x) => !procs.some((p) => p.pid === x));
+      });
     })());
   cleanups.push([`installation ${label} (${ns}, ${db.database})`, close]);
   const add = (p) => {
     procs.push(p);
+    record((d) => d.pids.push(p.pid));
     sampler.track(p);
     return p;
   };
@@ -408,6 +438,7 @@ async function main() {
   say(`machine: ${v.nproc} CPUs, ${v.memory}, node ${v.node}, MariaDB ${v.mariadb}, NATS server ${v.natsServer}, ${v.date}`);
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pdr-bench-'));
+  startReaper(root);
   if (!process.env.BENCH_KEEP) cleanups.unshift(['temp dir', () => fs.rmSync(root, { recursive: true, force: true })]);
   else say(`temp dir (kept): ${root}`);
   const sampler = new RssSampler(100);
