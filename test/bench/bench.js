@@ -226,7 +226,8 @@ async function planningPhase(root, sampler, results) {
     const info = await (await inst.nc.jetstreamManager()).streams.info(names(inst.ns).jobStream);
     planned[n] = { ms, gridId: reply.gridId, streamMessages: info.state.messages };
     sampler.stop();
-    say(`  planned ${n} points in ${fmtMs(ms)} (grid ${reply.gridId}, ${info.state.messages} events in the stream; ${load()})`);
+    const cpu = [...sampler.cpu(`planning-${n}`)].map(([l, sec]) => `${l.replace(/^plan-/, '')} ${sec.toFixed(1)} s`).join(', ');
+    say(`  planned ${n} points in ${fmtMs(ms)} (grid ${reply.gridId}, ${info.state.messages} events in the stream; CPU ${cpu}; ${load()})`);
   }
 
   const biggest = sizes[sizes.length - 1];
@@ -340,7 +341,9 @@ async function overheadPhase(root, sampler, results) {
   sampler.stop();
   if (grid.counts.finished !== total) throw new Error(`overhead grid: ${JSON.stringify(grid.counts)} (expected ${total} finished)`);
   const seen = doneAt ? 'end seen in the progress events' : 'end seen by polling gridStatus';
+  const cpu = [...sampler.cpu('overhead')].map(([l, sec]) => `${l.replace(/^run-/, '')} ${sec.toFixed(1)} s`).join(', ');
   say(`  ${total} jobs through the stack (${RUNNERS} runners × concurrency ${RUNNER_CONCURRENCY}): ${fmtMs(projectMs)} (${seen}; ${load()})`);
+  say(`  CPU used by the services meanwhile: ${cpu}`);
   await inst.close();
 
   const floorAfter = await floorRun('after');

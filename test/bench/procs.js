@@ -11,6 +11,17 @@ const { collectHealth } = require('@pdr/messaging');
 
 const REPO = path.resolve(__dirname, '..', '..');
 
+/** CPU seconds (user + system) a process has used so far, or null once it is gone. */
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
 /** VmRSS of a process in MB, or null once it is gone. */
 function rssMb(pid) {
   try {
@@ -113,13 +124,27 @@ class RssSampler {
 
   mark(name) {
     this.phase = name;
-    this.phases.set(name, { samples: new Map() });
+    const cpu0 = new Map();
+    for (const [label, p] of this.procs) if (!p.exited) cpu0.set(label, cpuSeconds(p.pid));
+    this.phases.set(name, { samples: new Map(), cpu0, cpu: new Map() });
     this.sample();
   }
 
   stop() {
-    if (this.phase) this.sample();
+    if (this.phase) {
+      this.sample();
+      const ph = this.phases.get(this.phase);
+      for (const [label, c0] of ph.cpu0) {
+        const c1 = cpuSeconds(this.procs.get(label).pid);
+        if (c0 !== null && c1 !== null) ph.cpu.set(label, c1 - c0);
+      }
+    }
     this.phase = null;
+  }
+
+  /** CPU seconds each service used during a phase: Map label → seconds. */
+  cpu(phase) {
+    return this.phases.get(phase)?.cpu ?? new Map();
   }
 
   sample() {
@@ -157,4 +182,4 @@ class RssSampler {
   }
 }
 
-module.exports = { REPO, rssMb, startService, waitHealthy, RssSampler };
+module.exports = { REPO, rssMb, cpuSeconds, startService, waitHealthy, RssSampler };
