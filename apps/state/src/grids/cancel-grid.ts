@@ -13,7 +13,8 @@ const CHUNK = 1000;
 export async function cancelGrid(em: Em, req: RpcRequestParsed<'gridCancel'>): Promise<{ reply: RpcReply<'gridCancel'>; changed: number[] }> {
   const grid = await selectGrid(em, req.selector);
   const kill = req.kill ? 1 : 0;
-  await run(em, 'UPDATE grids SET cancel_requested = 1, cancel_kill = cancel_kill OR ? WHERE id = ?', [kill, grid.id]);
+  // every statement runs in transaction(): a deadlock with a concurrent claim or finish is retried
+  await transaction(em, (tem) => run(tem, 'UPDATE grids SET cancel_requested = 1, cancel_kill = cancel_kill OR ? WHERE id = ?', [kill, grid.id]));
   const changed: number[] = [];
   for (;;) {
     const ids = await transaction(em, async (tem) => {
@@ -37,12 +38,14 @@ export async function cancelGrid(em: Em, req: RpcRequestParsed<'gridCancel'>): P
     if (!ids.length) break;
     changed.push(...ids);
   }
-  const flagged = await run(
-    em,
-    `UPDATE pdr_model_jobs j JOIN grid_points gp ON gp.job_id = j.id
-     SET j.cancel_requested = 1, j.cancel_kill = j.cancel_kill OR ?
-     WHERE gp.grid_id = ? AND j.status = 'running'`,
-    [kill, grid.id],
+  const flagged = await transaction(em, (tem) =>
+    run(
+      tem,
+      `UPDATE pdr_model_jobs j JOIN grid_points gp ON gp.job_id = j.id
+       SET j.cancel_requested = 1, j.cancel_kill = j.cancel_kill OR ?
+       WHERE gp.grid_id = ? AND j.status = 'running'`,
+      [kill, grid.id],
+    ),
   );
   return { reply: { gridId: grid.id, cancelled: changed.length, runningFlagged: flagged.affectedRows }, changed };
 }

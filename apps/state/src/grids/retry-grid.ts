@@ -13,7 +13,7 @@ const CHUNK = 1000;
 export async function retryGrid(em: Em, req: RpcRequestParsed<'gridRetry'>): Promise<{ reply: RpcReply<'gridRetry'>; changed: number[] }> {
   const grid = await selectGrid(em, req.selector);
   const from: JobStatus[] = req.includeCancelled ? ['failed', 'problem', 'cancelled'] : ['failed', 'problem'];
-  if (req.includeCancelled) await run(em, 'UPDATE grids SET cancel_requested = 0, cancel_kill = 0 WHERE id = ?', [grid.id]);
+  if (req.includeCancelled) await transaction(em, (tem) => run(tem, 'UPDATE grids SET cancel_requested = 0, cancel_kill = 0 WHERE id = ?', [grid.id]));
   const changed: number[] = [];
   const jobs: [number, number][] = [];
   let afterId = 0;
