@@ -14,6 +14,7 @@ import { connectNats, ContractClient } from '@pdr/messaging';
 import { testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
 import type { NatsConnection } from 'nats';
 import { NATS_URL, testNamespace } from './env';
+import { GridRequestOverrides, mockGridRequest } from './grid-request';
 import { killStrays, Proc, sleep, startService, stopAll } from './processes';
 
 export const MOCK_DIR = resolve(__dirname, '../../deploy/kosmatau-mock');
@@ -96,7 +97,7 @@ export interface ProcStack {
   startState(extra?: Record<string, string>): Promise<Proc>;
   startPlanner(extra?: Record<string, string>): Promise<Proc>;
   startRunner(extra?: Record<string, string>, concurrency?: number): Promise<Proc>;
-  request(over?: Omit<Partial<GridRequest>, 'axes' | 'run'> & { axes?: Partial<GridRequest['axes']>; run?: Partial<GridRequest['run']> }): GridRequest;
+  request(over?: GridRequestOverrides): GridRequest;
   /** gridStatus, retried while services or NATS are away, until nothing is pending/queued/running. */
   waitDone(gridId: number, timeoutMs?: number): Promise<RpcReply<'gridStatus'>['grid']>;
   /** Every job of a grid (all pages), with files. */
@@ -203,33 +204,7 @@ export async function startProcStack(o: ProcStackOptions = {}): Promise<ProcStac
         return r;
       },
       request(over: Parameters<ProcStack['request']>[0] = {}) {
-        const { axes, run, ...rest } = over;
-        return {
-          modelName: 'fault_model',
-          description: null,
-          axes: { metal: ['100'], dens: ['30', '40', '50'], mass: ['-10'], chi: ['10', '20'], ...axes },
-          mode: 'grid',
-          random: null,
-          user: { username: 'Fault Test', email: 'fault@example.org' },
-          chemOrigin: 'mock',
-          physics: { alpha: 1.5, rcore: 0.2, chemistry: 'H H2 C C+ CO O', nonDefault: {} },
-          onionSpecies: ['CO'],
-          run: {
-            baseDir,
-            pdrFileName: 'countpdr',
-            onionFileName: 'mockonion',
-            chemDatabase: 'chem_rates_mock.dat',
-            pdrinpTemplateFile: 'PDRNEW.INP.template',
-            jsonTemplateFile: 'pdr_config.json.template',
-            jsonTemplateOverride: null,
-            storage: { type: 'local', baseDir: storageDir },
-            forceOnion: false,
-            keepTmp: false,
-            timeouts: { pdrMs: 60_000, onionMs: 60_000 },
-            ...run,
-          },
-          ...rest,
-        } as GridRequest;
+        return mockGridRequest(baseDir, storageDir, { modelName: 'fault_model', onionSpecies: ['CO'], user: { username: 'Fault Test', email: 'fault@example.org' }, ...over, run: { pdrFileName: 'countpdr', ...over.run } });
       },
       async waitDone(gridId: number, timeoutMs = 90_000) {
         const until = Date.now() + timeoutMs;

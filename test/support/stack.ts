@@ -15,6 +15,7 @@ import { startPlanner } from '../../apps/planner/src/main';
 import { startRunner, type RunningRunner } from '../../apps/runner/src/start-runner';
 import type { RunnerOptions } from '../../apps/runner/src/start-runner';
 import { NATS_URL, testNamespace } from './env';
+import { GridRequestOverrides, mockGridRequest } from './grid-request';
 
 export const MOCK_BASE_DIR = resolve(__dirname, '../../deploy/kosmatau-mock');
 
@@ -34,7 +35,7 @@ export interface Stack {
   client: ContractClient;
   addRunner(o?: Partial<RunnerOptions>): Promise<RunningRunner>;
   /** A grid request on the mock base dir; override what a test needs. */
-  request(over?: Omit<Partial<GridRequest>, 'axes'> & { axes?: Partial<GridRequest['axes']> }): GridRequest;
+  request(over?: GridRequestOverrides): GridRequest;
   /** Polls grid status until no point is pending/queued/running (or the timeout passes). */
   waitIdle(gridId: number, timeoutMs?: number): Promise<RpcReply<'gridStatus'>>;
   close(): Promise<void>;
@@ -76,32 +77,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     client,
     addRunner,
     request(over = {}) {
-      const { axes, ...rest } = over;
-      return {
-        modelName: 'e2e_model',
-        description: null,
-        axes: { metal: ['100'], dens: ['30', '40', '50'], mass: ['-10'], chi: ['10', '20'], ...axes },
-        mode: 'grid',
-        random: null,
-        user: { username: 'Test User', email: 'test@example.org' },
-        chemOrigin: 'mock',
-        physics: { alpha: 1.5, rcore: 0.2, chemistry: 'H H2 C C+ CO O', nonDefault: {} },
-        onionSpecies: ['CO', 'C+'],
-        run: {
-          baseDir: MOCK_BASE_DIR,
-          pdrFileName: 'mockpdr',
-          onionFileName: 'mockonion',
-          chemDatabase: 'chem_rates_mock.dat',
-          pdrinpTemplateFile: 'PDRNEW.INP.template',
-          jsonTemplateFile: 'pdr_config.json.template',
-          jsonTemplateOverride: null,
-          storage: { type: 'local', baseDir: storageDir },
-          forceOnion: false,
-          keepTmp: false,
-          timeouts: { pdrMs: 60_000, onionMs: 60_000 },
-        },
-        ...rest,
-      };
+      return mockGridRequest(MOCK_BASE_DIR, storageDir, { modelName: 'e2e_model', ...over });
     },
     async waitIdle(gridId, timeoutMs = 60_000) {
       const until = Date.now() + timeoutMs;
