@@ -21,6 +21,10 @@ export async function connectNats(opts: { url?: string; name: string; reconnect?
       maxReconnectAttempts: opts.reconnect === false ? 0 : -1,
       reconnectTimeWait: RECONNECT_WAIT_MS,
       waitOnFirstConnect: false,
+      // nats.js otherwise captures up to three stack traces per request (for an async trace on a
+      // timeout): with 10^5 job-event publishes that was over half of the planner's CPU (npm run bench,
+      // docs/benchmarks.md). Our errors name the subject and the service instead.
+      noAsyncTraces: true,
     });
   } catch (err) {
     throw new NatsUnavailableError(`cannot reach NATS at ${url} (${(err as Error).message}); start nats-server with JetStream (-js) or set PDR_NATS_URL`);
