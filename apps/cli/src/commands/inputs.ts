@@ -8,7 +8,7 @@ import { classifyError, EXIT, UsageError } from '../errors';
 import { noticeLine, warningLine } from '../output/io';
 import { DEFAULT_MAX_POINTS, DRY_RUN_SHOWN_POINTS } from '../plan/defaults';
 import type { RunFlags } from '../plan/run-plan';
-import { positiveInt, seedValue } from './options';
+import { addAxisOptions, addRandomOptions, positiveInt } from './options';
 
 /** The grid flags of `pdr run` that decide the points and their inputs, plus where to put them. */
 export interface InputsOptions
@@ -176,19 +176,13 @@ export async function runInputs(ctx: CliContext, o: InputsOptions): Promise<numb
 }
 
 export function registerInputs(program: Command, ctx: () => CliContext): void {
-  program
+  const cmd = program
     .command('inputs')
     .description("offline: render every point's PDRNEW.INP, pdr_config.json and parameters.json with the base dir templates (pdr run's grid flags)")
     .option('--config <file>', 'YAML config file (pdr_run format), relative to the current directory')
     .option('--model-name <name>', 'grid name (as pdr run; checked, not used in the files)')
-    .option('--single', 'only the first value of each axis (one point)')
-    .option('--metal <values...>', 'metallicity axis, percent of solar ("100" = solar)')
-    .option('--dens <values...>', 'density axis, 10·log10(n/cm^-3) ("30" = 1000 cm^-3)')
-    .option('--mass <values...>', 'mass axis, 10·log10(M/Msun) ("-10" = 0.1 Msun)')
-    .option('--chi <values...>', 'FUV axis, 10·log10(chi/Draine) ("10" = 10)')
-    .option('--species <names...>', 'onion species (checked as pdr run; not used in the files)')
-    .option('--random [n]', 'n random points within the axis ranges (default model_parameters.random_model_num)', positiveInt)
-    .option('--seed <n>', 'seed of --random (printed when drawn)', seedValue)
+    .option('--single', 'only the first value of each axis (one point)');
+  addRandomOptions(addAxisOptions(cmd).option('--species <names...>', 'onion species (checked as pdr run; not used in the files)'))
     .option('--json-template <file>', 'your pdr_config.json template, relative to the current directory')
     .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
     .addOption(new Option('--out <dir>', 'write DIR/<job name>/{PDRNEW.INP,pdr_config.json,parameters.json} for every point').conflicts('stdout'))

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_POINTS } from '../plan/defaults';
 import type { PlannedRun, RunFlags } from '../plan/run-plan';
 import { messaging } from '../lazy';
 import { missingServices } from './health';
-import { positiveInt, positiveSeconds, seedValue } from './options';
+import { addAxisOptions, addRandomOptions, positiveInt, positiveSeconds } from './options';
 
 /** Failed points listed in the final summary (the rest: pdr jobs). */
 const FAILED_SHOWN = 50;
@@ -122,7 +122,7 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
 }
 
 export function registerRun(program: Command, ctx: () => CliContext): void {
-  program
+  const cmd = program
     .command('run')
     .description('submit a grid of KOSMA-tau models (pdr_run flags) and follow it to the end')
     .option('--config <file>', 'YAML config file (pdr_run format), relative to the current directory')
@@ -133,14 +133,8 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--workers <n>', 'accepted for pdr_run compatibility; no effect (the runners decide)', positiveInt)
     .option('--cpus <n>', 'accepted for pdr_run compatibility; no effect (the runners decide)', positiveInt)
     .option('--force-onion', 'run onion even when the PDR outputs exist already')
-    .option('--keep-tmp', 'keep each job directory on the runner')
-    .option('--metal <values...>', 'metallicity axis, percent of solar ("100" = solar)')
-    .option('--dens <values...>', 'density axis, 10·log10(n/cm^-3) ("30" = 1000 cm^-3)')
-    .option('--mass <values...>', 'mass axis, 10·log10(M/Msun) ("-10" = 0.1 Msun)')
-    .option('--chi <values...>', 'FUV axis, 10·log10(chi/Draine) ("10" = 10)')
-    .option('--species <names...>', 'onion species (one onion run per species)')
-    .option('--random [n]', 'n random points within the axis ranges (default model_parameters.random_model_num)', positiveInt)
-    .option('--seed <n>', 'seed of --random (printed when drawn)', seedValue)
+    .option('--keep-tmp', 'keep each job directory on the runner');
+  addRandomOptions(addAxisOptions(cmd).option('--species <names...>', 'onion species (one onion run per species)'))
     .option('--json-template <file>', 'your pdr_config.json template, relative to the current directory')
     .option('--dry-run', 'print the effective configuration and the planned points; submit nothing')
     .option('--detach', 'submit and return; follow later with pdr status')
