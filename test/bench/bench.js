@@ -250,14 +250,17 @@ async function planningPhase(root, sampler, results) {
     floors[n] = { ins, pub, ms: ins + pub };
     say(`  floor ${n}: INSERT ${fmtMs(ins)} + publish ${fmtMs(pub)} = ${fmtMs(ins + pub)} (${load()})`);
   }
-  // a cheap floor for the status query: the same GROUP BY without the service and the contract around it
+  // a cheap floor for the status query: the same GROUP BYs without the service and the contract around it
   const statusFloor = await statusQueryFloor(inst.db, planned[biggest].gridId);
 
   results.planning = { sizes, planned, floors, statusTimes, statusFloor, biggest };
   await inst.close();
 }
 
-/** The median time of the GROUP BY the status query is made of, straight over mysql2. */
+/**
+ * The median time of the GROUP BYs the status query is made of (a grid that owns all its member jobs:
+ * status counts from the jobs' covering index, member count from grid_points), straight over mysql2.
+ */
 async function statusQueryFloor(db, gridId) {
   const mysql = require('mysql2/promise');
   const conn = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
@@ -266,10 +269,11 @@ async function statusQueryFloor(db, gridId) {
     for (let i = 0; i < STATUS_QUERIES; i++) {
       const t0 = performance.now();
       await conn.query(
-        `SELECT gp.grid_id, j.status, COUNT(*) AS n, MIN(j.time_of_start), MAX(j.time_of_finish)
-         FROM grid_points gp JOIN pdr_model_jobs j ON j.id = gp.job_id WHERE gp.grid_id IN (?) GROUP BY gp.grid_id, j.status`,
+        `SELECT grid_id, status, COUNT(*) AS n, MIN(time_of_start), MAX(time_of_finish)
+         FROM pdr_model_jobs WHERE grid_id IN (?) GROUP BY grid_id, status`,
         [gridId],
       );
+      await conn.query(`SELECT grid_id, COUNT(*) AS n FROM grid_points WHERE grid_id IN (?) GROUP BY grid_id`, [gridId]);
       times.push(performance.now() - t0);
     }
     return median(times);
@@ -413,7 +417,7 @@ function report(sampler, results) {
       out.push(line('planning per point, 100k vs 10k', `×${r2(lin)}`, `×${r2(flin)}`, r2(lin / flin), `≤ ×${GOALS.linearity} (roughly linear)`, lin <= GOALS.linearity));
     }
     const med = median(p.statusTimes);
-    out.push(line(`gridStatus ${p.biggest / 1000}k grid (median of ${STATUS_QUERIES})`, fmtMs(med), `${fmtMs(p.statusFloor)} bare GROUP BY`, r2(med / p.statusFloor), `≤ ${GOALS.statusMs} ms`, med <= GOALS.statusMs));
+    out.push(line(`gridStatus ${p.biggest / 1000}k grid (median of ${STATUS_QUERIES})`, fmtMs(med), `${fmtMs(p.statusFloor)} bare GROUP BYs`, r2(med / p.statusFloor), `≤ ${GOALS.statusMs} ms`, med <= GOALS.statusMs));
     for (const svc of ['state', 'planner']) {
       const small = p.sizes.length > 1 ? sampler.summary('planning-10000', `plan-${svc}`) : null;
       const context = small ? `; 10k grid: peak ${small.peak.toFixed(0)}` : '';

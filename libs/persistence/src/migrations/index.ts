@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20250601000000Initial } from './Migration20250601000000Initial';
 import { Migration20250601000100JobFiles } from './Migration20250601000100JobFiles';
+import { Migration20261126000000GridStatusIndex } from './Migration20261126000000GridStatusIndex';
 
 /**
  * Every migration, in order, listed explicitly (no globbing): they run the same from dist/, from
@@ -9,4 +10,5 @@ import { Migration20250601000100JobFiles } from './Migration20250601000100JobFil
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20250601000000Initial', class: Migration20250601000000Initial },
   { name: 'Migration20250601000100JobFiles', class: Migration20250601000100JobFiles },
+  { name: 'Migration20261126000000GridStatusIndex', class: Migration20261126000000GridStatusIndex },
 ];
