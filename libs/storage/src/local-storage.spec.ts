@@ -43,6 +43,25 @@ describe('LocalStorage', () => {
     expect(await fs.readdir(path.join(base, 'mymodel/pdrgrid'))).toEqual(['pdr100_30_-10_10_00.hdf']);
   });
 
+  it('stores many files into one directory at once, each complete, sizes across the copy buffer bounds', async () => {
+    const sizes = [0, 1, 4095, 4096, 4097, 100_000, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 7];
+    const files = await Promise.all(
+      sizes.map(async (n, i) => {
+        const data = Buffer.alloc(n, i + 1);
+        const f = path.join(tmp, `src${i}`);
+        await fs.writeFile(f, data);
+        return { f, n, hash: createHash('sha256').update(data).digest('hex') };
+      }),
+    );
+    const stored = await Promise.all(files.map((x, i) => storage.store(x.f, `m/pdrgrid/f${i}`)));
+    for (const [i, st] of stored.entries()) {
+      expect({ size: st.size, sha256: st.sha256 }).toEqual({ size: files[i].n, sha256: files[i].hash });
+      expect(createHash('sha256').update(await fs.readFile(st.fullPath)).digest('hex')).toBe(files[i].hash);
+      expect((await storage.stat(`m/pdrgrid/f${i}`))?.sha256).toBe(files[i].hash);
+    }
+    expect((await fs.readdir(path.join(base, 'm/pdrgrid'))).sort()).toEqual(sizes.map((_, i) => `f${i}`).sort());
+  });
+
   it('overwrites an existing stored file', async () => {
     await storage.store(src, 'm/pdrgrid/a');
     await fs.writeFile(src, 'second');

@@ -5,7 +5,17 @@ import type { StorageBackend, StoredFile } from './backend';
 import { StorageError, StoragePathError, describeError } from './errors';
 import { splitRelPath } from './paths';
 
+/** Largest copy buffer: big outputs (HDF files of 100s of MB) stream in 1 MiB reads. */
 const COPY_CHUNK = 1 << 20;
+/**
+ * Smallest copy buffer. A copy's buffer is sized to the file (up to COPY_CHUNK): a fresh 1 MiB buffer per
+ * stored file (13 per job) was external memory the garbage collector chased at every job.
+ */
+const MIN_COPY_BUFFER = 4096;
+
+function copyBuffer(sizeHint: number): Buffer {
+  return Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(MIN_COPY_BUFFER, sizeHint + 1)));
+}
 /** Temp names used by `store`/`retrieve` while copying: `.<name>.tmp-<pid>-<12 hex>`. */
 const TEMP_NAME = /^\..+\.tmp-\d+-[0-9a-f]{12}$/;
 
@@ -23,13 +33,13 @@ function tempName(name: string): string {
 }
 
 /** Copy `src` to the new file `dst` (must not exist), hashing while copying; fsyncs `dst`. */
-async function copyWithHash(src: string, dst: string): Promise<{ size: number; sha256: string }> {
+async function copyWithHash(src: string, dst: string, sizeHint: number): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   const input = await fs.open(src, 'r');
   try {
     const output = await fs.open(dst, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
     try {
-      const buf = Buffer.allocUnsafe(COPY_CHUNK);
+      const buf = copyBuffer(sizeHint);
       let size = 0;
       for (;;) {
         const { bytesRead } = await input.read(buf, 0, buf.length, null);
@@ -54,11 +64,11 @@ async function copyWithHash(src: string, dst: string): Promise<{ size: number; s
 }
 
 /** SHA-256 hex of a file's content. */
-export async function sha256File(file: string): Promise<string> {
+export async function sha256File(file: string, sizeHint = COPY_CHUNK): Promise<string> {
   const hash = createHash('sha256');
   const handle = await fs.open(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(COPY_CHUNK);
+    const buf = copyBuffer(sizeHint);
     for (;;) {
       const { bytesRead } = await handle.read(buf, 0, buf.length, null);
       if (bytesRead === 0) break;
@@ -91,6 +101,13 @@ async function fsyncDir(dir: string): Promise<void> {
 export class LocalStorage implements StorageBackend {
   readonly baseDir: string;
   private realBase: string | undefined;
+  /**
+   * Directories this instance created or checked (relative path → real path inside the base). The runner
+   * makes one instance per job, so a job stores its 10+ files into `<model>/pdrgrid` after one check.
+   */
+  private readonly checkedDirs = new Map<string, string>();
+  /** Per directory: the fsync waiting to start (joined by every rename made before it starts). */
+  private readonly dirSyncs = new Map<string, { queued: Promise<void> | null; last: Promise<void> }>();
 
   constructor(baseDir: string) {
     if (typeof baseDir !== 'string' || baseDir === '' || baseDir.includes('\0')) {
@@ -137,6 +154,15 @@ export class LocalStorage implements StorageBackend {
 
   /** Create the directories of `dirSegs` one level at a time, checking each stays inside the base. */
   private async ensureDir(dirSegs: string[], relPath: string): Promise<string> {
+    const key = dirSegs.join('/');
+    const known = this.checkedDirs.get(key);
+    if (known) return known;
+    const real = await this.createDir(dirSegs, relPath);
+    this.checkedDirs.set(key, real);
+    return real;
+  }
+
+  private async createDir(dirSegs: string[], relPath: string): Promise<string> {
     const realBase = (await this.base(true)) as string;
     let cur = realBase;
     for (const seg of dirSegs) {
@@ -186,6 +212,28 @@ export class LocalStorage implements StorageBackend {
     }
   }
 
+  /**
+   * fsync of `dir` after a rename into it, shared by concurrent stores: a caller joins the fsync that has
+   * not started yet (it will see the caller's rename), or queues one after the running one. A burst of
+   * stores into one directory costs two directory fsyncs instead of one each.
+   */
+  private syncDir(dir: string): Promise<void> {
+    let entry = this.dirSyncs.get(dir);
+    if (!entry) {
+      entry = { queued: null, last: Promise.resolve() };
+      this.dirSyncs.set(dir, entry);
+    }
+    if (entry.queued) return entry.queued;
+    const e = entry;
+    const next = e.last.then(() => {
+      e.queued = null;
+      return fsyncDir(dir);
+    });
+    e.queued = next;
+    e.last = next;
+    return next;
+  }
+
   async store(localPath: string, relPath: string): Promise<StoredFile> {
     const segs = splitRelPath(relPath);
     const rel = segs.join('/');
@@ -193,9 +241,11 @@ export class LocalStorage implements StorageBackend {
       throw new StorageError(`cannot store ${localPath} as ${rel} in ${this.describe()}: ${reason}`, { cause });
     };
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute');
+    let sourceSize = 0;
     try {
       const st = await fs.stat(localPath);
       if (!st.isFile()) fail('the local path is not a regular file');
+      sourceSize = st.size;
     } catch (err) {
       if (err instanceof StorageError) throw err;
       fail(describeError(err), err);
@@ -212,9 +262,9 @@ export class LocalStorage implements StorageBackend {
     }
     const tmp = path.join(dir, tempName(name));
     try {
-      const { size, sha256 } = await copyWithHash(localPath, tmp);
+      const { size, sha256 } = await copyWithHash(localPath, tmp, sourceSize);
       await fs.rename(tmp, target);
-      await fsyncDir(dir);
+      await this.syncDir(dir);
       const st = await fs.stat(target);
       if (st.size !== size) fail(`size after copy is ${st.size} bytes, expected ${size}`);
       return { relPath: rel, fullPath: path.join(this.baseDir, ...segs), size, mtime: new Date(st.mtime.getTime()), sha256 };
@@ -239,7 +289,7 @@ export class LocalStorage implements StorageBackend {
     const tmp = path.join(dir, tempName(path.basename(localPath)));
     try {
       await fs.mkdir(dir, { recursive: true });
-      await copyWithHash(found.real, tmp);
+      await copyWithHash(found.real, tmp, found.st.size);
       await fs.rename(tmp, localPath);
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
@@ -259,7 +309,7 @@ export class LocalStorage implements StorageBackend {
     const found = await this.resolveExisting(segs, rel);
     if (!found || !found.st.isFile()) return null;
     try {
-      const sha256 = await sha256File(found.real);
+      const sha256 = await sha256File(found.real, found.st.size);
       return { relPath: rel, fullPath: path.join(this.baseDir, ...segs), size: found.st.size, mtime: new Date(found.st.mtime.getTime()), sha256 };
     } catch (err) {
       throw new StorageError(`cannot read ${rel} in ${this.describe()}: ${describeError(err)}`, { cause: err });
