@@ -352,26 +352,39 @@ describe('runJob with the kosmatau-mock base dir', () => {
     await expect(fs.access(storageBase)).rejects.toThrow(/ENOENT/);
   });
 
+  const failingOn = (part: string): StorageBackend => ({
+    describe: () => 'failing',
+    exists: (p) => storage.exists(p),
+    stat: (p) => storage.stat(p),
+    list: (p) => storage.list(p),
+    retrieve: (p, l) => storage.retrieve(p, l),
+    store: async (local, rel): Promise<StoredFile> => {
+      if (rel.includes(part)) throw new Error('disk quota exceeded');
+      return storage.store(local, rel);
+    },
+  });
+  const requiredStored = async () => {
+    const sp = storagePaths('mockmodel', '100_30_-10_10_00');
+    return Promise.all([sp.hdf4, sp.hdf5Struct, sp.hdf5Chem, sp.ctrlInd].map((p) => storage.exists(p)));
+  };
+
   it('a failed store ends the job as failed (transient, storage); nothing unstored is reported', async () => {
-    const failing: StorageBackend = {
-      describe: () => 'failing',
-      exists: (p) => storage.exists(p),
-      stat: (p) => storage.stat(p),
-      list: (p) => storage.list(p),
-      retrieve: (p, l) => storage.retrieve(p, l),
-      store: async (local, rel): Promise<StoredFile> => {
-        if (rel.includes('/pdrchem')) throw new Error('disk quota exceeded');
-        return storage.store(local, rel);
-      },
-    };
-    const r = await runJob(spec(), deps({ storage: failing }));
+    const r = await runJob(spec(), deps({ storage: failingOn('/pdrchem') }));
     expect(r).toMatchObject({ status: 'failed', failure: 'storage', transient: true });
     expect(r.reason).toMatch(/storing hdf5_chem failed: disk quota exceeded/);
     expect(r.files.hdf5_chem).toBeUndefined();
-    expect(r.files.ctrl_ind).toBeUndefined(); // stored after the chemistry file: never claimed
-    expect(r.files.hdf4).toBeDefined();
+    expect(r.files.textout).toBeDefined(); // the optional files went first
     for (const f of Object.values(r.files)) expect(await storage.exists(f.relPath)).toBe(true);
-    expect(await storage.exists(storagePaths('mockmodel', '100_30_-10_10_00').ctrlInd)).toBe(false);
+    // the required set is incomplete, so the retry runs the model instead of skipping it
+    expect(await requiredStored()).toContain(false);
+  });
+
+  it('a failed store of an optional file stores none of the required files (a retry must not skip)', async () => {
+    const r = await runJob(spec(), deps({ storage: failingOn('pdrgrid/TEXTOUT') }));
+    expect(r).toMatchObject({ status: 'failed', failure: 'storage', transient: true });
+    expect(r.reason).toMatch(/storing textout failed: disk quota exceeded/);
+    expect(await requiredStored()).toEqual([false, false, false, false]);
+    for (const f of Object.values(r.files)) expect(await storage.exists(f.relPath)).toBe(true);
   });
 
   it('a storage error during the skip check is a transient failure, not "missing"', async () => {
