@@ -86,7 +86,22 @@ describe('every state.* subject with a valid request', () => {
     expect(lost).toMatchObject({ granted: false, status: 'running' });
 
     expect(await call('jobHeartbeat', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1' })).toEqual({ alive: true, cancel: false });
-    expect(await call('jobStep', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1', step: 'pdr-started', detail: { pid: 42 } })).toEqual({ ok: true });
+    const steps = [
+      { step: 'setup-finished', detail: { workDir: '/w' }, at: '2026-01-01T00:00:00.100Z' },
+      { step: 'pdr-started', detail: { pid: 42 }, at: '2026-01-01T00:00:00.200Z' },
+    ];
+    expect(await call('jobStep', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1', steps })).toEqual({ ok: true });
+    expect(await call('jobStep', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1', steps: [{ step: 'pdr-finished', at: '2026-01-01T00:00:01Z' }] })).toEqual({ ok: true });
+    const history = await all<{ step: string; detail: string; at: string }>(
+      h.em(),
+      `SELECT step, detail, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f') AS at FROM job_steps WHERE job_id = ? AND attempt = 1 ORDER BY id`,
+      [jobIds[0]],
+    );
+    expect(history.map((r) => [r.step, JSON.parse(r.detail), r.at])).toEqual([
+      ['setup-finished', { workDir: '/w' }, '2026-01-01 00:00:00.100000'],
+      ['pdr-started', { pid: 42 }, '2026-01-01 00:00:00.200000'],
+      ['pdr-finished', {}, '2026-01-01 00:00:01.000000'],
+    ]);
 
     const finish = {
       v: 1 as const,
@@ -168,7 +183,17 @@ describe('every state.* subject with a valid request', () => {
       jobId: jobIds[0],
     });
     expect(got.job).toMatchObject({ status: 'finished', executionMs: 61_500 });
-    expect(got.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 'finished', steps: [expect.objectContaining({ step: 'pdr-started' })] })]);
+    expect(got.attempts).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        status: 'finished',
+        steps: [
+          { step: 'setup-finished', at: '2026-01-01T00:00:00.100Z', detail: { workDir: '/w' } },
+          { step: 'pdr-started', at: '2026-01-01T00:00:00.200Z', detail: { pid: 42 } },
+          { step: 'pdr-finished', at: '2026-01-01T00:00:01.000Z', detail: {} },
+        ],
+      }),
+    ]);
 
     const cancelled: { cancelled: number; runningFlagged: number } = await call('gridCancel', { v: 1, selector: { gridId }, kill: true });
     expect(cancelled).toEqual({ gridId, cancelled: 2, runningFlagged: 0 }); // the re-pended and the queued job
@@ -252,7 +277,7 @@ describe('bad input is answered, never crashes the service', () => {
     const cases: [RpcName, unknown][] = [
       ['jobClaim', { v: 1, jobId: id, generation: 0, delivery: 1, runnerId: 'r' }],
       ['jobHeartbeat', ref],
-      ['jobStep', { ...ref, step: 's' }],
+      ['jobStep', { ...ref, steps: [{ step: 's', at: '2025-01-01T00:00:00Z' }] }],
       ['jobFinish', { ...ref, status: 'finished', startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:00:01Z', executionMs: 1, exitCodes: { pdr: 0, onion: {} }, files: [] }],
       ['jobRelease', { ...ref, reason: 'x' }],
       ['jobAbandon', { v: 1, jobId: id, runnerId: 'r', reason: 'x' }],
@@ -269,7 +294,8 @@ describe('bad input is answered, never crashes the service', () => {
   it('a step of an attempt that was never claimed → CONFLICT; physics that cannot build rows → BAD_REQUEST', async () => {
     const { gridId } = await h.client.request('gridUpsert', gridRequest('bad-input'));
     const { jobs } = await h.client.request('pointsUpsert', { v: 1, gridId, points: points(1) });
-    expect(errorCode(await h.raw('jobStep', { v: 1, jobId: jobs[0][0], attempt: 3, runnerId: 'r', step: 'x' }))).toBe('CONFLICT');
+    expect(errorCode(await h.raw('jobStep', { v: 1, jobId: jobs[0][0], attempt: 3, runnerId: 'r', steps: [{ step: 'x', at: '2025-01-01T00:00:00Z' }] }))).toBe('CONFLICT');
+    expect(errorCode(await h.raw('jobStep', { v: 1, jobId: jobs[0][0], attempt: 1, runnerId: 'r', steps: [] }))).toBe('BAD_REQUEST');
     const typo = gridRequest('bad-physics', { physics: { alpha: 1.5, rcore: 0.2, chemistry: 'CO', nonDefault: { Xhtyr: 1 } } });
     const reply = await h.raw('gridUpsert', typo);
     expect(errorCode(reply)).toBe('BAD_REQUEST');

@@ -52,11 +52,22 @@ const attemptRef = runnerRef.extend({ v: schemaVersion, jobId: id, attempt: z.nu
 export const jobHeartbeatRequest = attemptRef;
 export const jobHeartbeatReply = z.object({ alive: z.boolean().describe('false: this attempt no longer owns the job'), cancel: z.boolean() });
 
-/** state.job.step: one step of an attempt (pdr started/finished, onion per species, storing), kept in the history. */
-export const jobStepRequest = attemptRef.extend({
+/** Most steps one state.job.step request carries (a job with every species failing reports ~2 per species). */
+export const MAX_STEPS_PER_REPORT = 100;
+export const jobStep = z.object({
   step: z.string().min(1).max(100),
   detail: z.record(z.string(), z.unknown()).default({}),
+  at: isoDate.describe("when the step happened, by the runner's clock"),
 });
+/**
+ * state.job.step: steps of an attempt (pdr started/finished, onion per species, storing), in the order they
+ * happened, kept in the history. A runner sends the steps that have piled up when a long phase starts
+ * (an executable is spawned) and before it reports the outcome, so one request usually carries two.
+ */
+export const jobStepRequest = attemptRef.extend({
+  steps: z.array(jobStep).min(1).max(MAX_STEPS_PER_REPORT),
+});
+export type JobStepInfo = z.infer<typeof jobStep>;
 export const okReply = z.object({ ok: z.literal(true) });
 
 export const storedFile = z.object({

@@ -31,7 +31,7 @@ export const RPC = {
   gridRetry: rpc({ suffix: 'state.grid.retry', answeredBy: 'state', publishedBy: 'planner', request: G.gridRetryRequest, reply: G.gridRetryReply, description: 'failed points back to pending with a new generation' }),
   jobClaim: rpc({ suffix: 'state.job.claim', answeredBy: 'state', publishedBy: 'runner', request: J.jobClaimRequest, reply: J.jobClaimReply, description: 'compare-and-set claim of a job for one attempt' }),
   jobHeartbeat: rpc({ suffix: 'state.job.heartbeat', answeredBy: 'state', publishedBy: 'runner', request: J.jobHeartbeatRequest, reply: J.jobHeartbeatReply, description: 'the attempt is alive; reply says whether to kill it' }),
-  jobStep: rpc({ suffix: 'state.job.step', answeredBy: 'state', publishedBy: 'runner', request: J.jobStepRequest, reply: J.okReply, description: 'record one step of an attempt in its history' }),
+  jobStep: rpc({ suffix: 'state.job.step', answeredBy: 'state', publishedBy: 'runner', request: J.jobStepRequest, reply: J.okReply, description: 'record steps of an attempt in its history, in order' }),
   jobFinish: rpc({ suffix: 'state.job.finish', answeredBy: 'state', publishedBy: 'runner', request: J.jobFinishRequest, reply: J.transitionReply, description: 'record the outcome of an attempt with its stored files' }),
   jobRelease: rpc({ suffix: 'state.job.release', answeredBy: 'state', publishedBy: 'runner', request: J.jobReleaseRequest, reply: J.transitionReply, description: 'give a running job back (graceful shutdown)' }),
   jobAbandon: rpc({ suffix: 'state.job.abandon', answeredBy: 'state', publishedBy: 'runner', request: J.jobAbandonRequest, reply: J.transitionReply, description: 'mark a job failed that can never run (max_deliver exceeded, bad event)' }),

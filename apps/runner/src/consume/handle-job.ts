@@ -7,6 +7,7 @@ import { runJob, JobRunResult } from '../execution';
 import { ProvenanceCache } from '../prepare/provenance';
 import { renderInputs } from '../prepare/render-inputs';
 import { RUNNER_LIMITS } from './limits';
+import { StepReporter } from './step-reporter';
 
 export interface HandlerDeps {
   state: ContractClient;
@@ -125,6 +126,13 @@ export class JobHandler {
       );
     }, this.d.heartbeatMs ?? RUNNER_LIMITS.HEARTBEAT_INTERVAL_MS);
 
+    const steps = new StepReporter((batch) =>
+      this.d.state
+        .request('jobStep', { ...ref, steps: batch })
+        .then(() => undefined)
+        .catch((err) => log.warn({ err: (err as Error).message, steps: batch.map((x) => x.step) }, 'steps not recorded')),
+    );
+
     const startedAt = new Date();
     let result: JobRunResult | null = null;
     let executables: JobFinishRequest['executables'] = [];
@@ -156,10 +164,8 @@ export class JobHandler {
           storage: new LocalStorage(job.run.storage.baseDir),
           signal: ctrl.signal,
           report: async (event) => {
-            const { type, jobKey: _k, attempt: _a, ...detail } = event;
-            await this.d.state
-              .request('jobStep', { ...ref, step: type, detail: { ...detail, at: event.at.toISOString() } })
-              .catch((err) => log.warn({ err: (err as Error).message }, 'step not recorded'));
+            const { type, jobKey: _k, attempt: _a, at, ...detail } = event;
+            steps.add({ step: type, detail, at: at.toISOString() });
           },
         },
       );
@@ -170,6 +176,8 @@ export class JobHandler {
     }
 
     try {
+      // the history before the outcome: state records the steps first, then the attempt's end
+      await steps.flush();
       const reasonNow = abortReason as AbortReason | null;
       if (reasonNow === 'lost') {
         log.warn('attempt lost its claim (another runner took the job over); outcome not reported');

@@ -25,7 +25,17 @@ export async function getJob(em: Em, req: RpcRequestParsed<'jobGet'>): Promise<R
       reason: a.reason,
       startedAt: fromDbTime(a.started_at),
       finishedAt: fromDbTime(a.finished_at),
-      steps: steps.filter((s) => s.attempt === a.attempt).map((s) => ({ step: s.step, at: fromDbTime(s.at)!, detail: s.detail })),
+      steps: steps.filter((s) => s.attempt === a.attempt).map((s) => ({ step: s.step, at: fromDbTime(s.at)!, detail: jsonValue(s.detail) })),
     })),
   };
+}
+
+/** MariaDB's JSON is LONGTEXT: the driver hands the column back as text, the reply carries the value. */
+function jsonValue(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
 }

@@ -12,7 +12,7 @@ import { finishJob } from './finish-job';
 import { getJob } from './get-job';
 import { heartbeat } from './heartbeat';
 import { queryJobs } from './query-jobs';
-import { recordStep } from './record-step';
+import { recordSteps } from './record-step';
 import { releaseJob } from './release-job';
 
 @Controller()
@@ -37,7 +37,7 @@ export class JobsController {
 
   @MessagePattern('jobStep')
   step(req: RpcRequestParsed<'jobStep'>) {
-    return recordStep(requestEm(), req);
+    return recordSteps(requestEm(), req);
   }
 
   @MessagePattern('jobFinish')

@@ -1,25 +1,36 @@
 import { ContractError, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, run, transaction } from '@pdr/persistence';
+import { Em, run, SqlValue, toDbTime } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 
 /**
- * Use case "step": one line of an attempt's history (job_steps). Recorded for any attempt that was
- * claimed (history is kept even after the attempt lost the job); a step of the owning attempt also
- * counts as a heartbeat. An attempt that was never claimed → CONFLICT.
+ * Use case "step": lines of an attempt's history (job_steps), in the order the runner sent them, each
+ * with the runner's time of the step. Recorded for any attempt that was claimed (history is kept even
+ * after the attempt lost the job); steps of the owning attempt also count as a heartbeat. An attempt
+ * that was never claimed → CONFLICT, nothing recorded.
+ *
+ * Two statements, no transaction: one INSERT ... SELECT of all steps, conditional on the attempt
+ * (ORDER BY keeps their order in the auto-increment ids), and the heartbeat, conditional on the attempt
+ * still owning the job. Either alone is a consistent state.
  */
-export async function recordStep(em: Em, req: RpcRequestParsed<'jobStep'>): Promise<RpcReply<'jobStep'>> {
-  return transaction(em, async (tem) => {
-    const ins = await run(
-      tem,
-      `INSERT INTO job_steps (job_id, attempt, step, detail, at)
-       SELECT ?, ?, ?, ?, NOW(3) FROM job_attempts WHERE job_id = ? AND attempt = ?`,
-      [req.jobId, req.attempt, req.step, JSON.stringify(req.detail), req.jobId, req.attempt],
-    );
-    if (ins.affectedRows !== 1) {
-      await loadJobStateOrFail(tem, req.jobId); // NOT_FOUND for an unknown job
-      throw new ContractError('CONFLICT', `attempt ${req.attempt} of job ${req.jobId} was never claimed`);
-    }
-    await run(tem, `UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) WHERE id = ? AND attempt = ? AND status = 'running'`, [req.jobId, req.attempt]);
-    return { ok: true };
+export async function recordSteps(em: Em, req: RpcRequestParsed<'jobStep'>): Promise<RpcReply<'jobStep'>> {
+  const values: SqlValue[] = [];
+  const rows = req.steps.map((s, i) => {
+    values.push(i, s.step, JSON.stringify(s.detail), toDbTime(s.at, `steps[${i}].at`));
+    return i === 0 ? 'SELECT ? AS n, ? AS step, ? AS detail, ? AS at' : 'SELECT ?, ?, ?, ?';
   });
+  const ins = await run(
+    em,
+    `INSERT INTO job_steps (job_id, attempt, step, detail, at)
+     SELECT a.job_id, a.attempt, s.step, s.detail, s.at
+     FROM job_attempts a JOIN (${rows.join(' UNION ALL ')}) s
+     WHERE a.job_id = ? AND a.attempt = ?
+     ORDER BY s.n`,
+    [...values, req.jobId, req.attempt],
+  );
+  if (ins.affectedRows === 0) {
+    await loadJobStateOrFail(em, req.jobId); // NOT_FOUND for an unknown job
+    throw new ContractError('CONFLICT', `attempt ${req.attempt} of job ${req.jobId} was never claimed`);
+  }
+  await run(em, `UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) WHERE id = ? AND attempt = ? AND status = 'running'`, [req.jobId, req.attempt]);
+  return { ok: true };
 }
