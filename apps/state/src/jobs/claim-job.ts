@@ -29,12 +29,14 @@ export async function claimJob(em: Em, req: RpcRequestParsed<'jobClaim'>, opts: 
     if (cas.affectedRows !== 1) return { reply: refusal(job, req), changed: [] };
 
     // earlier attempts still open (a reclaim after a lost heartbeat) are closed, never overwritten
-    await run(
-      tem,
-      `UPDATE job_attempts SET status = 'failed', finished_at = NOW(3), reason = CONCAT('heartbeat lost; reclaimed by attempt ', ?)
-       WHERE job_id = ? AND attempt < ? AND finished_at IS NULL`,
-      [job.attempt, job.id, job.attempt],
-    );
+    if (job.attempt > 1) {
+      await run(
+        tem,
+        `UPDATE job_attempts SET status = 'failed', finished_at = NOW(3), reason = CONCAT('heartbeat lost; reclaimed by attempt ', ?)
+         WHERE job_id = ? AND attempt < ? AND finished_at IS NULL`,
+        [job.attempt, job.id, job.attempt],
+      );
+    }
     await run(
       tem,
       `INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`,

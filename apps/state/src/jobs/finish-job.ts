@@ -42,6 +42,41 @@ function dirname(p: string): string {
   return i <= 0 ? (i === 0 ? '/' : '') : p.slice(0, i);
 }
 
+/** Most entries an ExecutableCache keeps before it starts over (a few per grid are usual). */
+const EXECUTABLE_CACHE_MAX = 10_000;
+
+/**
+ * What this state instance has already recorded of executables: identity → kosmatau_executables id, and
+ * which (grid, executable, role) rows exist. Every job of a grid reports the same two executables; without
+ * the cache each finish wrote them again (4 statements per job). Rows are only ever added, never deleted,
+ * and entries are added after their transaction committed, so a hit always names a row that exists.
+ */
+export class ExecutableCache {
+  private readonly ids = new Map<string, number>();
+  private readonly gridRows = new Set<string>();
+
+  idOf(x: ExecutableInfo): number | undefined {
+    return this.ids.get(identityKey(x));
+  }
+
+  hasGridRow(gridId: number, exeId: number, role: string): boolean {
+    return this.gridRows.has(`${gridId}:${exeId}:${role}`);
+  }
+
+  remember(learned: { ids: Array<[ExecutableInfo, number]>; gridRows: Array<[number, number, string]> }): void {
+    if (this.ids.size + this.gridRows.size > EXECUTABLE_CACHE_MAX) {
+      this.ids.clear();
+      this.gridRows.clear();
+    }
+    for (const [x, id] of learned.ids) this.ids.set(identityKey(x), id);
+    for (const [g, e, r] of learned.gridRows) this.gridRows.add(`${g}:${e}:${r}`);
+  }
+}
+
+function identityKey(x: ExecutableInfo): string {
+  return JSON.stringify([x.fileName, x.fullPath, x.sha256, x.revision, x.compilationDate, x.reasons]);
+}
+
 /**
  * Use case "finish": compare-and-set running(attempt) → the outcome, in one transaction with
  * everything the outcome carries: pdr_run's times (execution_time as an Interval DATETIME, always
@@ -50,8 +85,15 @@ function dirname(p: string): string {
  * the executables (kosmatau_executables + grid_executables; the pdr one on the job), the user and
  * chemistry of the job's grid, job_files, and the attempt closed. A second report of the same
  * outcome, or a report from an attempt that lost the job → applied:false (not an error).
+ *
+ * Per job of a known grid that is six statements: the CAS (which also sets the executable, user and
+ * chemistry), one SELECT, job_files, hdf_files, json_files and the attempt.
  */
-export async function finishJob(em: Em, req: RpcRequestParsed<'jobFinish'>): Promise<{ reply: RpcReply<'jobFinish'>; changed: number[] }> {
+export async function finishJob(
+  em: Em,
+  req: RpcRequestParsed<'jobFinish'>,
+  executables: ExecutableCache = new ExecutableCache(),
+): Promise<{ reply: RpcReply<'jobFinish'>; changed: number[] }> {
   const files = [...new Map(req.files.map((f) => [f.role, f])).values()];
   const startedAt = toDbTime(req.startedAt, 'startedAt');
   const finishedAt = toDbTime(req.finishedAt, 'finishedAt');
@@ -63,13 +105,37 @@ export async function finishJob(em: Em, req: RpcRequestParsed<'jobFinish'>): Pro
       fileValues.push(f.fullPath);
     }
   }
-  return transaction(em, async (tem) => {
+  const learned = { ids: [] as Array<[ExecutableInfo, number]>, gridRows: [] as Array<[number, number, string]> };
+  const result = await transaction(em, async (tem) => {
+    learned.ids = [];
+    learned.gridRows = [];
+    // executables first (get-or-create, harmless if the CAS then fails): the pdr one goes on the job
+    const exeIds: Array<[ExecutableInfo, number]> = [];
+    for (const x of req.executables) {
+      let id = executables.idOf(x);
+      if (id === undefined) {
+        id = await upsertExecutable(tem, {
+          fileName: x.fileName,
+          fullPath: x.fullPath,
+          sha256: x.sha256,
+          revision: x.revision,
+          compilationDate: x.compilationDate,
+          comment: x.reasons.length ? x.reasons.join('; ').slice(0, 250) : null,
+        });
+        learned.ids.push([x, id]);
+      }
+      exeIds.push([x, id]);
+    }
+    const pdrExeId = exeIds.find(([x]) => x.role === 'pdr')?.[1] ?? null;
     const cas = await run(
       tem,
       `UPDATE pdr_model_jobs SET ${setStatusSql(req.status)}, version = version + 1, heartbeat_at = NULL, reason = ?,
-         time_of_start = ?, time_of_finish = ?, execution_time = ?, execution_ms = ?${fileSets.join('')}
+         time_of_start = ?, time_of_finish = ?, execution_time = ?, execution_ms = ?${fileSets.join('')},
+         kosmatau_executable_id = COALESCE(?, kosmatau_executable_id),
+         user_id = COALESCE((SELECT g.user_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), user_id),
+         chemical_database_id = COALESCE((SELECT g.chemical_database_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), chemical_database_id)
        WHERE id = ? AND attempt = ? AND status = 'running'`,
-      [req.reason, startedAt, finishedAt, intervalToDbTime(req.executionMs), req.executionMs, ...fileValues, req.jobId, req.attempt],
+      [req.reason, startedAt, finishedAt, intervalToDbTime(req.executionMs), req.executionMs, ...fileValues, pdrExeId, req.jobId, req.attempt],
     );
     if (cas.affectedRows !== 1) {
       const job = await loadJobStateOrFail(tem, req.jobId);
@@ -80,16 +146,14 @@ export async function finishJob(em: Em, req: RpcRequestParsed<'jobFinish'>): Pro
       'SELECT grid_id, kosmatau_parameters_id, model_name_id FROM pdr_model_jobs WHERE id = ?',
       [req.jobId],
     );
-    if (job!.grid_id !== null) {
-      await run(
-        tem,
-        `UPDATE pdr_model_jobs j JOIN grids g ON g.id = j.grid_id
-         SET j.user_id = COALESCE(g.user_id, j.user_id), j.chemical_database_id = COALESCE(g.chemical_database_id, j.chemical_database_id)
-         WHERE j.id = ?`,
-        [req.jobId],
-      );
+    const gridId = job!.grid_id;
+    if (gridId !== null) {
+      for (const [x, id] of exeIds) {
+        if (executables.hasGridRow(gridId, id, x.role)) continue;
+        await run(tem, 'INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [gridId, id, x.role]);
+        learned.gridRows.push([gridId, id, x.role]);
+      }
     }
-    const pdrExeId = await recordExecutables(tem, req.jobId, job!.grid_id, req.executables);
     await recordJobFiles(tem, req.jobId, req.attempt, files);
     await recordHdfFiles(tem, req.jobId, pdrExeId, job!.kosmatau_parameters_id, job!.model_name_id, files);
     const json = files.find((f) => f.role === 'json');
@@ -111,33 +175,14 @@ export async function finishJob(em: Em, req: RpcRequestParsed<'jobFinish'>): Pro
     ]);
     return { reply: { applied: true, status: req.status }, changed: [req.jobId] };
   });
-}
-
-/** kosmatau_executables (race-free get-or-create) + grid_executables; the pdr executable's id goes on the job. */
-async function recordExecutables(em: Em, jobId: number, gridId: number | null, executables: ExecutableInfo[]): Promise<number | null> {
-  let pdrExeId: number | null = null;
-  for (const x of executables) {
-    const comment = x.reasons.length ? x.reasons.join('; ').slice(0, 250) : null;
-    const id = await upsertExecutable(em, {
-      fileName: x.fileName,
-      fullPath: x.fullPath,
-      sha256: x.sha256,
-      revision: x.revision,
-      compilationDate: x.compilationDate,
-      comment,
-    });
-    if (gridId !== null) {
-      await run(em, 'INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [gridId, id, x.role]);
-    }
-    if (x.role === 'pdr') pdrExeId = id;
-  }
-  if (pdrExeId !== null) await run(em, 'UPDATE pdr_model_jobs SET kosmatau_executable_id = ? WHERE id = ?', [pdrExeId, jobId]);
-  return pdrExeId;
+  executables.remember(learned); // only after the commit: a rolled-back row is never taken as recorded
+  return result;
 }
 
 /** The job's stored files: the latest finished attempt's set replaces the earlier one. */
 async function recordJobFiles(em: Em, jobId: number, attempt: number, files: StoredFileInfo[]): Promise<void> {
-  await run(em, 'DELETE FROM job_files WHERE job_id = ?', [jobId]);
+  // attempt 1 is the job's first claim ever (attempts only count up): no earlier set to replace
+  if (attempt > 1) await run(em, 'DELETE FROM job_files WHERE job_id = ?', [jobId]);
   if (!files.length) return;
   const values: SqlValue[] = [];
   for (const f of files) values.push(jobId, attempt, f.role, f.fileName, f.relPath, f.fullPath, f.size, toDbTime(f.mtime, `files.${f.role}.mtime`), f.sha256);

@@ -8,7 +8,7 @@ import { requestEm } from '../infrastructure/request-em';
 import { PROGRESS } from '../infrastructure/tokens';
 import { abandonJob } from './abandon-job';
 import { claimJob } from './claim-job';
-import { finishJob } from './finish-job';
+import { ExecutableCache, finishJob } from './finish-job';
 import { getJob } from './get-job';
 import { heartbeat } from './heartbeat';
 import { queryJobs } from './query-jobs';
@@ -17,6 +17,9 @@ import { releaseJob } from './release-job';
 
 @Controller()
 export class JobsController {
+  /** Executables this instance has recorded (one controller per state instance). */
+  private readonly executables = new ExecutableCache();
+
   constructor(
     @Inject(PROGRESS) private readonly progress: ProgressPublisher,
     @Inject(TIMINGS) private readonly timings: StateTimings,
@@ -43,7 +46,7 @@ export class JobsController {
   @MessagePattern('jobFinish')
   async finish(req: RpcRequestParsed<'jobFinish'>) {
     const em = requestEm();
-    const { reply, changed } = await finishJob(em, req);
+    const { reply, changed } = await finishJob(em, req, this.executables);
     await this.progress.publishJobs(em, changed);
     return reply;
   }
