@@ -78,5 +78,4 @@ it('two grids, three jobs each; the pdr executable changes for the last job', as
   );
   expect(onJobs.map((j) => j.kosmatau_executable_id)).toEqual([pdr1, pdr1, pdr1, pdr1, pdr2]);
   expect(onJobs.every((j) => j.user_id !== null && j.chemical_database_id !== null)).toBe(true);
-
 });
