@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ContractError, GridSubmitReply, JobEvent, LIMITS, RpcRequestParsed } from '@pdr/contracts';
+import { ContractError, GridSubmitReply, JobEvent, LIMITS, RpcReply, RpcRequestParsed } from '@pdr/contracts';
 import { ContractClient, JobPublisher } from '@pdr/messaging';
 import type { Logger } from 'pino';
 import { CLIENT, LOGGER, PUBLISHER } from '../infrastructure/tokens';
@@ -49,44 +49,68 @@ export class SubmitGridService {
       pointCount: plan.count,
       seed: r.random?.seed ?? null,
     });
-    const counts = { created: 0, alreadyDone: 0, queued: 0, inProgress: 0, notRetried: 0 };
-    for (const batch of chunks(plan.points(), LIMITS.PLANNER_BATCH_POINTS)) {
-      const { jobs } = await this.state.request(
-        'pointsUpsert',
-        { v: 1, gridId: grid.gridId, points: batch, retryFailed: req.retryFailed },
-        { timeoutMs: LIMITS.BATCH_REQUEST_TIMEOUT_MS },
-      );
-      const toPublish: JobEvent[] = [];
-      const toMark: number[] = [];
-      for (const [jobId, status, generation, created] of jobs) {
-        if (created) counts.created++;
-        switch (status) {
-          case 'pending':
-            toMark.push(jobId);
-            toPublish.push({ v: 1, jobId, gridId: grid.gridId, generation });
-            break;
-          case 'queued':
-            toPublish.push({ v: 1, jobId, gridId: grid.gridId, generation });
-            break;
-          case 'running':
-            counts.inProgress++;
-            break;
-          case 'finished':
-          case 'skipped':
-            counts.alreadyDone++;
-            break;
-          default:
-            counts.notRetried++;
-        }
+    const counts: Counts = { created: 0, alreadyDone: 0, queued: 0, inProgress: 0, notRetried: 0 };
+    // Pipelined, at most one batch ahead: while state upserts batch k + 1, batch k's events are published
+    // and its jobs marked queued (state's SQL and the publishing overlap instead of waiting for each other).
+    // Events still go to the stream in batch order. On a failure in any stage the submission waits for
+    // the other stage in flight to settle, then fails with the error of the earlier batch: nothing runs
+    // on after the reply, and what was left pending is republished by a resubmission or the reconciler.
+    let previous: Promise<void> = Promise.resolve();
+    try {
+      for (const batch of chunks(plan.points(), LIMITS.PLANNER_BATCH_POINTS)) {
+        const upsert = this.state.request(
+          'pointsUpsert',
+          { v: 1, gridId: grid.gridId, points: batch, retryFailed: req.retryFailed },
+          { timeoutMs: LIMITS.BATCH_REQUEST_TIMEOUT_MS },
+        );
+        const [done, upserted] = await Promise.allSettled([previous, upsert]);
+        previous = Promise.resolve();
+        if (done.status === 'rejected') throw done.reason;
+        if (upserted.status === 'rejected') throw upserted.reason;
+        previous = this.queue(grid.gridId, upserted.value.jobs, counts);
       }
-      if (toPublish.length) await this.publisher.publish(toPublish);
-      counts.queued += toPublish.length;
-      if (toMark.length) await this.state.request('markQueued', { v: 1, jobIds: toMark }, { timeoutMs: LIMITS.BATCH_REQUEST_TIMEOUT_MS });
+      await previous;
+    } catch (err) {
+      await previous.catch(() => undefined);
+      throw err;
     }
     this.log.info({ gridId: grid.gridId, modelName: r.modelName, total: plan.count, ...counts, ms: Date.now() - t0 }, 'grid planned');
     return { gridId: grid.gridId, modelName: r.modelName, total: plan.count, ...counts, seed: r.random?.seed ?? null };
   }
+
+  /** Counts one upserted batch, publishes the events of its pending and queued jobs, marks the pending ones queued. */
+  private async queue(gridId: number, jobs: readonly UpsertedJob[], counts: Counts): Promise<void> {
+    const toPublish: JobEvent[] = [];
+    const toMark: number[] = [];
+    for (const [jobId, status, generation, created] of jobs) {
+      if (created) counts.created++;
+      switch (status) {
+        case 'pending':
+          toMark.push(jobId);
+          toPublish.push({ v: 1, jobId, gridId, generation });
+          break;
+        case 'queued':
+          toPublish.push({ v: 1, jobId, gridId, generation });
+          break;
+        case 'running':
+          counts.inProgress++;
+          break;
+        case 'finished':
+        case 'skipped':
+          counts.alreadyDone++;
+          break;
+        default:
+          counts.notRetried++;
+      }
+    }
+    if (toPublish.length) await this.publisher.publish(toPublish);
+    counts.queued += toPublish.length;
+    if (toMark.length) await this.state.request('markQueued', { v: 1, jobIds: toMark }, { timeoutMs: LIMITS.BATCH_REQUEST_TIMEOUT_MS });
+  }
 }
+
+type UpsertedJob = RpcReply<'pointsUpsert'>['jobs'][number];
+type Counts = Record<'created' | 'alreadyDone' | 'queued' | 'inProgress' | 'notRetried', number>;
 
 function joinPath(...parts: string[]): string {
   return parts.map((p, i) => (i === 0 ? p.replace(/\/+$/, '') : p.replace(/^\/+|\/+$/g, ''))).join('/');
