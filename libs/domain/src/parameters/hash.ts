@@ -16,8 +16,8 @@
  */
 import { createHash } from 'crypto';
 import { InvalidParameterValue } from '../encoding/encoding';
-import { KOSMATAU_PARAMETER_COLUMNS } from './columns';
-import { checkColumnValue, ParameterRow } from './row';
+import { KOSMATAU_PARAMETER_COLUMNS, ParameterColumn } from './columns';
+import { checkColumnValue, ParameterRow, ParameterValue } from './row';
 
 export const PARAMETER_HASH_VERSION = 'kosmatau_parameters/v1';
 
@@ -37,30 +37,36 @@ function speciesJson(raw: string): string {
   return lastSpecies.json;
 }
 
-/** Canonical JSON text of a parameter row (see module doc). */
-export function canonicalParameterJson(row: ParameterRow): string {
+/** The JSON text of one column's value (see module doc); throws for a value the column cannot hold. */
+function columnJson(column: ParameterColumn, raw: ParameterValue | undefined): string {
+  if (raw === null) return 'null';
+  if (column.name === 'species' && typeof raw === 'string') return speciesJson(raw);
+  if (typeof raw === 'number' && Number.isFinite(raw) && (column.kind === 'float' || (column.kind === 'int' && Number.isSafeInteger(raw)))) {
+    return String(raw + 0);
+  }
+  const v = checkColumnValue(column, raw);
+  return typeof v === 'number' ? String(v + 0) : JSON.stringify(v);
+}
+
+function checkKeys(row: ParameterRow): void {
   for (const k of Object.keys(row)) {
     if (!KOSMATAU_PARAMETER_COLUMNS.has(k) && !IGNORED.has(k)) throw new InvalidParameterValue(k, row[k], 'not a kosmatau_parameters column');
   }
+}
+
+function missingColumns(row: ParameterRow, except: ReadonlySet<string> = new Set()): InvalidParameterValue {
+  const missing = SORTED.filter((s) => !(s.column.name in row) && !except.has(s.column.name)).map((s) => s.column.name);
+  return new InvalidParameterValue('parameter row', missing.join(', '), 'columns missing from the row');
+}
+
+/** Canonical JSON text of a parameter row (see module doc). */
+export function canonicalParameterJson(row: ParameterRow): string {
+  checkKeys(row);
   let out = '{';
   for (let i = 0; i < SORTED.length; i++) {
     const { column, key } = SORTED[i];
-    if (!(column.name in row)) {
-      const missing = SORTED.filter((s) => !(s.column.name in row)).map((s) => s.column.name);
-      throw new InvalidParameterValue('parameter row', missing.join(', '), 'columns missing from the row');
-    }
-    const raw = row[column.name];
-    let text: string;
-    if (raw === null) text = 'null';
-    else if (column.name === 'species' && typeof raw === 'string') text = speciesJson(raw);
-    else if (typeof raw === 'number' && Number.isFinite(raw) && (column.kind === 'float' || (column.kind === 'int' && Number.isSafeInteger(raw)))) {
-      text = String(raw + 0);
-    }
-    else {
-      const v = checkColumnValue(column, raw);
-      text = typeof v === 'number' ? String(v + 0) : JSON.stringify(v);
-    }
-    out += (i === 0 ? '' : ',') + key + text;
+    if (!(column.name in row)) throw missingColumns(row);
+    out += (i === 0 ? '' : ',') + key + columnJson(column, row[column.name]);
   }
   return `${out}}`;
 }
@@ -68,4 +74,40 @@ export function canonicalParameterJson(row: ParameterRow): string {
 /** sha256 hex of the versioned canonical JSON of a parameter row. */
 export function parameterHash(row: ParameterRow): string {
   return createHash('sha256').update(`${PARAMETER_HASH_VERSION}\n${canonicalParameterJson(row)}`, 'utf8').digest('hex');
+}
+
+/**
+ * parameterHash for many rows that differ only in the `variable` columns: the canonical JSON of all
+ * other columns (taken from `base`) is rendered once and the sha256 of the text before the first
+ * variable column is computed once; per row only the variable values are rendered and hashed.
+ * hasher(values) = parameterHash({ ...base, ...values }) for every `values` holding the variable columns.
+ */
+export function parameterHasher(base: ParameterRow, variable: readonly string[]): (values: Readonly<Record<string, ParameterValue>>) => string {
+  checkKeys(base);
+  const vary = new Set(variable);
+  for (const name of vary) {
+    if (!KOSMATAU_PARAMETER_COLUMNS.has(name)) throw new InvalidParameterValue(name, name, 'not a kosmatau_parameters column');
+  }
+  const segments: string[] = [];
+  const slots: ParameterColumn[] = [];
+  let text = '{';
+  for (let i = 0; i < SORTED.length; i++) {
+    const { column, key } = SORTED[i];
+    const head = (i === 0 ? '' : ',') + key;
+    if (vary.has(column.name)) {
+      segments.push(text + head);
+      slots.push(column);
+      text = '';
+    } else {
+      if (!(column.name in base)) throw missingColumns(base, vary);
+      text += head + columnJson(column, base[column.name]);
+    }
+  }
+  segments.push(`${text}}`);
+  const prefix = createHash('sha256').update(`${PARAMETER_HASH_VERSION}\n${segments[0]}`, 'utf8');
+  return (values) => {
+    let rest = '';
+    for (let j = 0; j < slots.length; j++) rest += columnJson(slots[j], values[slots[j].name]) + segments[j + 1];
+    return prefix.copy().update(rest, 'utf8').digest('hex');
+  };
 }

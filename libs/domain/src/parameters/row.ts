@@ -159,3 +159,45 @@ export function buildParameterRow(input: BuildParameterRowInput): ParameterRow {
   for (const k of Object.keys(overrides)) row[k] = overrides[k];
   return Object.freeze(row);
 }
+
+/** Columns whose value comes from the grid point (and the geometry); every other column is the same for all points of a grid. */
+export const POINT_COLUMNS = Object.freeze(['zmetal', 'xnsur', 'mass', 'sint', 'rtot'] as const);
+export type PointColumn = (typeof POINT_COLUMNS)[number];
+export type PointColumnValues = Readonly<Record<PointColumn, number>>;
+
+/** The rows of all points of one grid, as the columns they share and the few that differ per point. */
+export interface GridRows {
+  /** The columns every point's row shares (all columns, declaration order; the POINT_COLUMNS are null here). */
+  readonly base: ParameterRow;
+  /** The POINT_COLUMNS of one point's row: buildParameterRow({ point, ...grid }) = { ...base, ...pointValues(point) }. */
+  pointValues(point: PointStrings): PointColumnValues;
+}
+
+/**
+ * buildParameterRow for many points of one grid: the grid's inputs (alpha, rcore, chemistry, non-default
+ * parameters) are checked and applied once, each point then costs only its own four values and rtot.
+ * Throws what buildParameterRow throws for a bad grid input (the order of the checks within one point
+ * differs: grid inputs first).
+ */
+export function gridRows(input: Omit<BuildParameterRowInput, 'point'>): GridRows {
+  const alpha = input.alpha ?? DEFAULT_MODEL_PARAMETERS.alpha;
+  const rcore = input.rcore ?? DEFAULT_MODEL_PARAMETERS.rcore;
+  const overrides = checkNonDefaultParameters(input.nonDefault);
+  const species = chemistryString(input.chemistry ?? DEFAULT_CHEMISTRY);
+  const row: Record<string, ParameterValue> = { ...DEFAULT_ROW };
+  for (const c of POINT_COLUMNS) row[c] = null;
+  row.alpha = alpha;
+  row.rcore = rcore;
+  row.species = species;
+  for (const k of Object.keys(overrides)) row[k] = overrides[k];
+  return {
+    base: Object.freeze(row),
+    pointValues(point: PointStrings): PointColumnValues {
+      const zmetal = metalToZmetal(point.metal, 'metal');
+      const xnsur = logStringToValue(point.dens, 'dens');
+      const mass = logStringToValue(point.mass, 'mass');
+      const sint = logStringToValue(point.chi, 'chi');
+      return { zmetal, xnsur, mass, sint, rtot: computeRadius(mass, xnsur, alpha, rcore) };
+    },
+  };
+}
