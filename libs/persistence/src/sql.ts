@@ -3,6 +3,7 @@
  * EM's current transaction (inside `em.transactional(tem => ...)`, pass `tem`).
  */
 import { DeadlockException, LockWaitTimeoutException } from '@mikro-orm/core';
+import { escape as mysqlEscape } from 'mysql2';
 import type { Em } from './orm';
 
 export type SqlValue = string | number | boolean | null | readonly (string | number)[];
@@ -49,6 +50,43 @@ export async function all<T>(em: Em, sql: string, params: readonly SqlValue[] = 
 export async function one<T>(em: Em, sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
   const rows = await all<T>(em, sql, params);
   return rows[0];
+}
+
+/**
+ * One value as an SQL literal, exactly as MikroORM formats a bound value (sqlstring's escape): a number
+ * as String(n), a string quoted with backslash escapes, null as NULL, a boolean as true/false. For the
+ * big multi-row statements, whose values are formatted here once instead of through the ORM's
+ * placeholder substitution (see runLiteral). A non-finite number is an error (it has no SQL literal).
+ */
+export function sqlLiteral(value: string | number | boolean | null): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`sqlLiteral: ${value} is not a finite number`);
+    return String(value);
+  }
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return mysqlEscape(value);
+  throw new Error(`sqlLiteral: unsupported value ${JSON.stringify(value)} (${typeof value})`);
+}
+
+/** `a, b, c` as literals, for an IN list (never empty: callers check). */
+export function literalList(values: readonly (string | number)[]): string {
+  if (values.length < 1) throw new Error('literalList: empty list');
+  let out = sqlLiteral(values[0]);
+  for (let i = 1; i < values.length; i++) out += `, ${sqlLiteral(values[i])}`;
+  return out;
+}
+
+/**
+ * INSERT/UPDATE/DELETE whose values are already literals in the text (sqlLiteral): nothing is
+ * substituted on the way (no placeholders; a `?` inside a string literal is just a character).
+ */
+export async function runLiteral(em: Em, sql: string): Promise<RunResult> {
+  const res = await em.execute<{ affectedRows: number; insertId: number }>(sql, [], 'run');
+  return { affectedRows: Number(res.affectedRows ?? 0), insertId: Number(res.insertId ?? 0) };
+}
+
+/** SELECT whose values are already literals in the text (see runLiteral): all rows. */
+export async function allLiteral<T>(em: Em, sql: string): Promise<T[]> {
+  return (await em.execute(sql, [], 'all')) as unknown as T[];
 }
 
 /** `(?, ?, ?), (?, ?, ?)` for `rows` rows of `width` values. */
