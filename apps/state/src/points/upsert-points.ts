@@ -1,6 +1,6 @@
 import { ContractError, JobStatus, PointsUpsertReply, RpcRequestParsed } from '@pdr/contracts';
-import { buildParameterRow, jobNameOf, KOSMATAU_PARAMETER_NAMES, ParameterRow, parameterHash } from '@pdr/domain';
-import { all, asJobStatus, chunk, Em, ident, inList, placeholders, run, setStatusSql, SqlValue, statusList, transaction } from '@pdr/persistence';
+import { buildParameterRow, GridRows, gridRows, jobNameOf, KOSMATAU_PARAMETER_NAMES, parameterHasher, POINT_COLUMNS, PointColumnValues } from '@pdr/domain';
+import { all, allLiteral, asJobStatus, chunk, Em, ident, inList, literalList, run, runLiteral, setStatusSql, sqlLiteral, statusList, transaction } from '@pdr/persistence';
 import { badRequest } from '../infrastructure/errors';
 import { LoadedGrid, loadGridOrFail } from '../grids/load-grid';
 
@@ -30,7 +30,15 @@ const JOB_INSERT_HEAD = `INSERT INTO pdr_model_jobs (${JOB_COLUMNS.join(', ')}) 
 interface PlannedPoint {
   hash: string;
   jobName: string;
-  row: ParameterRow;
+  /** The columns of the point's kosmatau_parameters row that are not the grid's (GridRows.base has the others). */
+  values: PointColumnValues;
+}
+
+/** A request's points: each point's own values, and the grid's SQL text of the columns all its rows share. */
+interface PlannedPoints {
+  points: PlannedPoint[];
+  /** The parameter row of a point as `(v, v, …)` literals in PARAM_COLUMNS order: fixed[0] hash fixed[1] v fixed[2] … */
+  paramRowSql: (p: PlannedPoint) => string;
 }
 
 export interface PointOutcome {
@@ -60,15 +68,15 @@ export interface PointOutcome {
 export async function upsertPoints(em: Em, req: RpcRequestParsed<'pointsUpsert'>): Promise<{ reply: PointsUpsertReply; changed: number[] }> {
   const grid = await loadGridOrFail(em, req.gridId);
   const planned = await planPoints(grid, req.points);
-  const distinct = [...new Map(planned.map((p) => [p.hash, p])).values()].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+  const distinct = [...new Map(planned.points.map((p) => [p.hash, p])).values()].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
   const outcome = new Map<string, PointOutcome>();
   const changed: number[] = [];
   for (const part of chunk(distinct, POINT_CHUNK)) {
-    const res = await transaction(em, (tem) => upsertChunk(tem, grid, part, req.retryFailed));
+    const res = await transaction(em, (tem) => upsertChunk(tem, grid, part, planned.paramRowSql, req.retryFailed));
     for (const [h, o] of res.outcome) outcome.set(h, o);
     changed.push(...res.retried);
   }
-  const jobs = planned.map((p) => {
+  const jobs = planned.points.map((p) => {
     const o = outcome.get(p.hash)!;
     return [o.jobId, o.status, o.generation, o.created] as [number, JobStatus, number, boolean];
   });
@@ -76,31 +84,77 @@ export async function upsertPoints(em: Em, req: RpcRequestParsed<'pointsUpsert'>
 }
 
 /** Points whose rows are built between two yields to the event loop. */
-const BUILD_SLICE = 200;
+const BUILD_SLICE = 1000;
 
 /**
- * Builds every point's row and hash with @pdr/domain (~1 ms per point, mostly the correctly rounded
- * geometry and the canonical hash), yielding to the event loop every BUILD_SLICE points so heartbeats
- * and claims of other runners are answered while a large batch is planned.
+ * Builds every point's row and hash with @pdr/domain: the grid's part of the row, of its canonical JSON
+ * and of its INSERT text once per request (GridRows, parameterHasher), then per point only its four axis
+ * values, rtot and the hash (the same rows and hashes as buildParameterRow and parameterHash). Yields to
+ * the event loop every BUILD_SLICE points so heartbeats and claims of other runners are answered while
+ * a large batch is planned.
  */
-async function planPoints(grid: LoadedGrid, points: readonly (readonly [string, string, string, string])[]): Promise<PlannedPoint[]> {
+async function planPoints(grid: LoadedGrid, points: readonly (readonly [string, string, string, string])[]): Promise<PlannedPoints> {
   const { alpha, rcore, chemistry, nonDefault } = grid.physics;
   const out: PlannedPoint[] = [];
+  if (!points.length) return { points: out, paramRowSql: () => '' };
+  let rows: GridRows;
+  let hasher: ReturnType<typeof parameterHasher>;
+  try {
+    rows = gridRows({ alpha, rcore, chemistry, nonDefault });
+    hasher = parameterHasher(rows.base, POINT_COLUMNS);
+  } catch (gridErr) {
+    // a bad grid input: answered as before, as the error of the first point's row
+    const [metal, dens, mass, chi] = points[0];
+    let err = gridErr;
+    try {
+      buildParameterRow({ point: { metal, dens, mass, chi }, alpha, rcore, chemistry, nonDefault });
+    } catch (pointErr) {
+      err = pointErr;
+    }
+    throw badRequest(`points[0] ${JSON.stringify([metal, dens, mass, chi])}: ${(err as Error).message}`, { index: 0 });
+  }
   for (let i = 0; i < points.length; i++) {
     if (i > 0 && i % BUILD_SLICE === 0) await new Promise((r) => setImmediate(r));
     const [metal, dens, mass, chi] = points[i];
     const point = { metal, dens, mass, chi };
-    let row: ParameterRow;
+    let values: PointColumnValues;
+    let hash: string;
     try {
-      row = buildParameterRow({ point, alpha, rcore, chemistry, nonDefault });
+      values = rows.pointValues(point);
+      hash = hasher(values);
     } catch (err) {
       throw badRequest(`points[${i}] ${JSON.stringify([metal, dens, mass, chi])}: ${(err as Error).message}`, { index: i });
     }
     const jobName = jobNameOf(point);
     if (jobName.length > 255) throw badRequest(`points[${i}]: job name ${jobName.slice(0, 40)}… is longer than 255 characters`, { index: i });
-    out.push({ hash: parameterHash(row), jobName, row });
+    out.push({ hash, jobName, values });
   }
-  return out;
+  return { points: out, paramRowSql: paramRowSqlOf(grid.modelNameId, rows.base) };
+}
+
+/**
+ * The INSERT text `(model_name_id, 'hash', v, v, …)` of a point's parameter row in PARAM_COLUMNS order,
+ * with the literals of the grid's columns rendered once; per point only the hash and POINT_COLUMNS.
+ */
+function paramRowSqlOf(modelNameId: number, base: GridRows['base']): (p: PlannedPoint) => string {
+  const slots: (keyof PointColumnValues)[] = [];
+  const fixed: string[] = [`(${sqlLiteral(modelNameId)}, `];
+  let text = '';
+  for (const c of KOSMATAU_PARAMETER_NAMES) {
+    if ((POINT_COLUMNS as readonly string[]).includes(c)) {
+      fixed.push(`${text}, `);
+      slots.push(c as keyof PointColumnValues);
+      text = '';
+    } else {
+      text += `, ${sqlLiteral(base[c] ?? null)}`;
+    }
+  }
+  fixed.push(`${text})`);
+  return (p) => {
+    let out = fixed[0] + sqlLiteral(p.hash);
+    for (let j = 0; j < slots.length; j++) out += fixed[j + 1] + sqlLiteral(p.values[slots[j]]);
+    return out + fixed[slots.length + 1];
+  };
 }
 
 interface JobDbRow {
@@ -114,17 +168,20 @@ async function upsertChunk(
   em: Em,
   grid: LoadedGrid,
   part: PlannedPoint[],
+  paramRowSql: PlannedPoints['paramRowSql'],
   retryFailed: boolean,
 ): Promise<{ outcome: Map<string, PointOutcome>; retried: number[] }> {
-  const hashes = part.map((p) => p.hash);
+  // The big statements carry their values as literals (sqlLiteral), formatted here once instead of
+  // through the ORM's placeholder substitution of ~110 000 values per chunk.
+  const model = sqlLiteral(grid.modelNameId);
+  const hashList = literalList(part.map((p) => p.hash));
   const existed = new Set(
     (
-      await all<{ h: string }>(
+      await allLiteral<{ h: string }>(
         em,
         `SELECT p.parameter_hash AS h FROM kosmatau_parameters p
          JOIN pdr_model_jobs j ON j.model_name_id = p.model_name_id AND j.kosmatau_parameters_id = p.id
-         WHERE p.model_name_id = ? AND p.parameter_hash IN (${inList(hashes.length)})`,
-        [grid.modelNameId, ...hashes],
+         WHERE p.model_name_id = ${model} AND p.parameter_hash IN (${hashList})`,
       )
     ).map((r) => r.h),
   );
@@ -133,54 +190,39 @@ async function upsertChunk(
   // all others the INSERT ... ON DUPLICATE KEY is what decides, also against concurrent requests.
   const fresh = part.filter((p) => !existed.has(p.hash));
   if (fresh.length) {
-    const paramValues: SqlValue[] = [];
-    for (const p of fresh) {
-      paramValues.push(grid.modelNameId, p.hash);
-      for (const c of KOSMATAU_PARAMETER_NAMES) paramValues.push(p.row[c] ?? null);
-    }
-    await run(em, `${PARAM_INSERT_HEAD}${placeholders(fresh.length, PARAM_COLUMNS.length)} ON DUPLICATE KEY UPDATE id = id`, paramValues);
+    await runLiteral(em, `${PARAM_INSERT_HEAD}${fresh.map(paramRowSql).join(', ')} ON DUPLICATE KEY UPDATE id = id`);
   }
   const paramIds = new Map(
     (
-      await all<{ id: number; h: string }>(
+      await allLiteral<{ id: number; h: string }>(
         em,
-        `SELECT id, parameter_hash AS h FROM kosmatau_parameters WHERE model_name_id = ? AND parameter_hash IN (${inList(hashes.length)})`,
-        [grid.modelNameId, ...hashes],
+        `SELECT id, parameter_hash AS h FROM kosmatau_parameters WHERE model_name_id = ${model} AND parameter_hash IN (${hashList})`,
       )
     ).map((r) => [r.h, r.id]),
   );
 
-  const jobValues: SqlValue[] = [];
-  for (const p of fresh) {
-    const paramId = paramIds.get(p.hash);
-    if (paramId === undefined) throw new ContractError('INTERNAL', `parameter row of point ${p.jobName} missing after insert`);
-    jobValues.push(
-      grid.modelNameId,
-      p.jobName,
-      grid.userId,
-      paramId,
-      grid.chemicalDatabaseId,
-      grid.onionSpecies,
-      1,
-      0,
-      'pending',
-      grid.modelPath,
-      `pdr${p.jobName}.hdf`,
-      grid.id,
-    );
+  if (fresh.length) {
+    // JOB_COLUMNS: the point's name, parameter row and output file between the grid's values
+    const user = sqlLiteral(grid.userId);
+    const afterParam = [grid.chemicalDatabaseId, grid.onionSpecies, 1, 0, 'pending', grid.modelPath].map(sqlLiteral).join(', ');
+    const gridId = sqlLiteral(grid.id);
+    const rows: string[] = [];
+    for (const p of fresh) {
+      const paramId = paramIds.get(p.hash);
+      if (paramId === undefined) throw new ContractError('INTERNAL', `parameter row of point ${p.jobName} missing after insert`);
+      rows.push(`(${model}, ${sqlLiteral(p.jobName)}, ${user}, ${sqlLiteral(paramId)}, ${afterParam}, ${sqlLiteral(`pdr${p.jobName}.hdf`)}, ${gridId})`);
+    }
+    await runLiteral(em, `${JOB_INSERT_HEAD}${rows.join(', ')} ON DUPLICATE KEY UPDATE id = id`);
   }
-  if (fresh.length) await run(em, `${JOB_INSERT_HEAD}${placeholders(fresh.length, JOB_COLUMNS.length)} ON DUPLICATE KEY UPDATE id = id`, jobValues);
   const ids = [...paramIds.values()];
-  const jobs = await all<JobDbRow>(
+  const jobs = await allLiteral<JobDbRow>(
     em,
-    `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ? AND kosmatau_parameters_id IN (${inList(ids.length)})`,
-    [grid.modelNameId, ...ids],
+    `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${literalList(ids)})`,
   );
   const jobByParam = new Map(jobs.map((j) => [j.kosmatau_parameters_id, j]));
 
-  const members: number[] = [];
-  for (const j of jobs) members.push(grid.id, j.id);
-  await run(em, `INSERT INTO grid_points (grid_id, job_id) VALUES ${placeholders(jobs.length, 2)} ON DUPLICATE KEY UPDATE grid_id = grid_id`, members);
+  const gridId = sqlLiteral(grid.id);
+  await runLiteral(em, `INSERT INTO grid_points (grid_id, job_id) VALUES ${jobs.map((j) => `(${gridId}, ${sqlLiteral(j.id)})`).join(', ')} ON DUPLICATE KEY UPDATE grid_id = grid_id`);
 
   let retried: number[] = [];
   const again: readonly JobStatus[] = [...(retryFailed ? RETRYABLE : []), ...(grid.run.forceOnion ? DONE : [])];
