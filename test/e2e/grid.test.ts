@@ -43,6 +43,12 @@ describe('a grid through the real stack (state + planner + runners, MariaDB, NAT
       const hdf = j.files!.find((f) => f.role === 'hdf4')!;
       expect(existsSync(hdf.fullPath)).toBe(true);
     }
+    // each attempt's history is complete and in order (steps batched by the runner, the last ones with the outcome)
+    const history = await s.client.request('jobGet', { v: 1, jobId: jobs[0].jobId });
+    expect(history.attempts.map((a) => a.steps.map((st) => st.step))).toEqual([
+      ['setup-finished', 'pdr-started', 'pdr-finished', 'onion-started', 'onion-finished', 'onion-started', 'onion-finished', 'outputs-stored'],
+    ]);
+    expect(history.attempts[0].steps.find((st) => st.step === 'pdr-started')!.detail).toMatchObject({ pid: expect.any(Number) });
     // every job's outputs differ (inputs differ), and pdr_run's parameter columns are there
     const shas = new Set(jobs.map((j) => j.files!.find((f) => f.role === 'hdf4')!.sha256));
     expect(shas.size).toBe(8);

@@ -130,6 +130,7 @@ describe('every state.* subject with a valid request', () => {
         { role: 'pdr' as const, fileName: 'mockpdr', fullPath: '/base/mockpdr', sha256: sha('pdr'), revision: '1.2.3', compilationDate: '2025-02-11T11:01:00Z', reasons: [] },
         { role: 'onion' as const, fileName: 'mockonion', fullPath: '/base/mockonion', sha256: null, revision: null, compilationDate: null, reasons: ['no --version'] },
       ],
+      steps: [{ step: 'outputs-stored', detail: { files: 10 }, at: '2025-03-01T10:01:01.400Z' }],
     };
     expect(await call('jobFinish', finish)).toEqual({ applied: true, status: 'finished' });
     expect(await call('jobFinish', finish)).toEqual({ applied: false, status: 'finished' }); // a repeated report changes nothing
@@ -191,6 +192,7 @@ describe('every state.* subject with a valid request', () => {
           { step: 'setup-finished', at: '2026-01-01T00:00:00.100Z', detail: { workDir: '/w' } },
           { step: 'pdr-started', at: '2026-01-01T00:00:00.200Z', detail: { pid: 42 } },
           { step: 'pdr-finished', at: '2026-01-01T00:00:01.000Z', detail: {} },
+          { step: 'outputs-stored', at: '2025-03-01T10:01:01.400Z', detail: { files: 10 } }, // with the outcome, once
         ],
       }),
     ]);

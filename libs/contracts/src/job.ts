@@ -61,8 +61,8 @@ export const jobStep = z.object({
 });
 /**
  * state.job.step: steps of an attempt (pdr started/finished, onion per species, storing), in the order they
- * happened, kept in the history. A runner sends the steps that have piled up when a long phase starts
- * (an executable is spawned) and before it reports the outcome, so one request usually carries two.
+ * happened, kept in the history. A runner sends the steps that have waited a moment (STEP_REPORT_DELAY_MS);
+ * those still waiting when the attempt ends travel with its state.job.finish.
  */
 export const jobStepRequest = attemptRef.extend({
   steps: z.array(jobStep).min(1).max(MAX_STEPS_PER_REPORT),
@@ -104,6 +104,7 @@ export const jobFinishRequest = attemptRef.extend({
   exitCodes: z.object({ pdr: z.number().int().nullable(), onion: z.record(z.string(), z.number().int().nullable()) }),
   files: z.array(storedFile).max(500),
   executables: z.array(executableInfo).max(10).default([]),
+  steps: z.array(jobStep).max(MAX_STEPS_PER_REPORT).default([]).describe('steps not yet reported, recorded with the outcome (before it)'),
 });
 export type JobFinishRequest = z.infer<typeof jobFinishRequest>;
 

@@ -29,6 +29,12 @@ export const LIMITS = {
   RECONCILE_INTERVAL_MS: 30_000,
   /** A pending job whose event has not been confirmed for this long is published again by the reconciler. */
   STALE_PENDING_MS: 60_000,
+  /**
+   * A runner sends an attempt's steps to state once they have waited this long (batched); steps still
+   * waiting when the attempt ends go with its outcome. A long run shows its current step after this
+   * delay; a quick one costs two requests (claim, finish) instead of one more per step.
+   */
+  STEP_REPORT_DELAY_MS: 2_000,
   /** Health ping replies are collected for this long. */
   HEALTH_COLLECT_MS: 1_000,
 } as const;

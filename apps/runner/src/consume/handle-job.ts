@@ -176,15 +176,15 @@ export class JobHandler {
     }
 
     try {
-      // the history before the outcome: state records the steps first, then the attempt's end
-      await steps.flush();
       const reasonNow = abortReason as AbortReason | null;
       if (reasonNow === 'lost') {
+        await steps.flush(); // the lost attempt's history is still kept
         log.warn('attempt lost its claim (another runner took the job over); outcome not reported');
         m.ack();
         return;
       }
       if (reasonNow === 'shutdown') {
+        await steps.flush();
         await this.d.state.request('jobRelease', { ...ref, reason: 'runner shut down' }).catch((err) => log.warn({ err: (err as Error).message }, 'release not recorded'));
         m.nak();
         log.info('released for another runner (shutdown)');
@@ -210,6 +210,7 @@ export class JobHandler {
       } else if (result!.status === 'failed' && retryable(result!) && !lastDelivery) {
         // transient (storage) or a timeout: give the event back for a later delivery
         log.warn({ reason: result!.reason, delivery }, 'transient failure, job released for a retry');
+        await steps.flush();
         await this.d.state.request('jobRelease', { ...ref, reason: result!.reason ?? 'transient failure' }).catch(() => undefined);
         m.nak(this.d.retryDelayMs ?? RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS);
         return;
@@ -219,6 +220,8 @@ export class JobHandler {
       } else {
         finish = { ...base, status: result!.status, reason: result!.reason ?? speciesReason(result!) };
       }
+      // the steps not yet reported are recorded with the outcome, in the same transaction
+      finish.steps = await steps.take();
       await this.report(finish, m, log);
     } finally {
       this.running.delete(job.jobId);

@@ -2,53 +2,80 @@ import { JobStepInfo } from '@pdr/contracts';
 import { StepReporter } from './step-reporter';
 
 const step = (name: string): JobStepInfo => ({ step: name, detail: {}, at: '2026-01-01T00:00:00.000Z' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('StepReporter', () => {
-  it('holds steps until an executable starts, then sends them in one batch; flush sends the rest', async () => {
+  it('a quick attempt sends nothing: take() hands every step over for the outcome, in order', async () => {
     const sent: string[][] = [];
-    const r = new StepReporter(async (b) => void sent.push(b.map((s) => s.step)));
-    r.add(step('setup-finished'));
-    await Promise.resolve();
+    const r = new StepReporter(async (b) => void sent.push(b.map((s) => s.step)), 1_000);
+    for (const s of ['setup-finished', 'pdr-started', 'pdr-finished', 'onion-started', 'onion-finished', 'outputs-stored']) r.add(step(s));
+    expect((await r.take()).map((s) => s.step)).toEqual(['setup-finished', 'pdr-started', 'pdr-finished', 'onion-started', 'onion-finished', 'outputs-stored']);
     expect(sent).toEqual([]);
-    r.add(step('pdr-started'));
-    r.add(step('pdr-finished'));
-    r.add(step('onion-started'));
-    r.add(step('onion-finished'));
-    r.add(step('outputs-stored'));
-    await r.flush();
-    expect(sent).toEqual([['setup-finished', 'pdr-started'], ['pdr-finished', 'onion-started'], ['onion-finished', 'outputs-stored']]);
-    await r.flush(); // nothing left: no empty request
-    expect(sent).toHaveLength(3);
+    await sleep(1_100); // the timer was stopped: nothing goes out later
+    expect(sent).toEqual([]);
   });
 
-  it('one request at a time, in order, even when an earlier one is slow; flush waits for all', async () => {
+  it('steps that waited delayMs go out as one request; later ones wait for the next delay or the outcome', async () => {
+    const sent: string[][] = [];
+    const r = new StepReporter(async (b) => void sent.push(b.map((s) => s.step)), 50);
+    r.add(step('setup-finished'));
+    r.add(step('pdr-started'));
+    await sleep(120);
+    expect(sent).toEqual([['setup-finished', 'pdr-started']]);
+    r.add(step('pdr-finished'));
+    expect((await r.take()).map((s) => s.step)).toEqual(['pdr-finished']);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('flush() sends what waits and resolves when every request has been answered; one request at a time, in order', async () => {
     const log: string[] = [];
     let release!: () => void;
     const slow = new Promise<void>((res) => (release = res));
     const r = new StepReporter(async (b) => {
-      log.push(`start ${b[0].step}`);
+      log.push(`start ${b.map((s) => s.step).join('+')}`);
       if (b[0].step === 'a') await slow;
       log.push(`end ${b[0].step}`);
-    });
+    }, 20);
     r.add(step('a'));
-    r.add(step('pdr-started'));
+    await sleep(60); // 'a' is in flight, stuck
     r.add(step('b'));
-    r.add(step('onion-started'));
+    r.add(step('c'));
     let flushed = false;
     const f = r.flush().then(() => (flushed = true));
-    await new Promise((res) => setTimeout(res, 20));
+    await sleep(20);
     expect(log).toEqual(['start a']);
     expect(flushed).toBe(false);
     release();
     await f;
-    expect(log).toEqual(['start a', 'end a', 'start b', 'end b']);
+    expect(log).toEqual(['start a', 'end a', 'start b+c', 'end b']);
   });
 
-  it('splits a long pile into requests of at most MAX_STEPS_PER_REPORT', async () => {
+  it('take() waits for the request in flight before it hands over the rest', async () => {
+    const log: string[] = [];
+    const r = new StepReporter(async (b) => {
+      await sleep(50);
+      log.push(b.map((s) => s.step).join('+'));
+    }, 10);
+    r.add(step('a'));
+    await sleep(30); // 'a' in flight
+    r.add(step('b'));
+    const rest = await r.take();
+    expect(log).toEqual(['a']);
+    expect(rest.map((s) => s.step)).toEqual(['b']);
+  });
+
+  it('never more than MAX_STEPS_PER_REPORT per request, nor in the hand-over (older ones are sent first)', async () => {
     const sizes: number[] = [];
-    const r = new StepReporter(async (b) => void sizes.push(b.length));
+    const r = new StepReporter(async (b) => void sizes.push(b.length), 60_000);
     for (let i = 0; i < 250; i++) r.add(step(`species-failed-${i}`));
-    await r.flush();
+    const rest = await r.take();
+    expect(sizes).toEqual([100, 50]);
+    expect(rest).toHaveLength(100);
+    expect(rest[0].step).toBe('species-failed-150');
+    const again = new StepReporter(async (b) => void sizes.push(b.length), 60_000);
+    for (let i = 0; i < 250; i++) again.add(step(`x${i}`));
+    sizes.length = 0;
+    await again.flush();
     expect(sizes).toEqual([100, 100, 50]);
   });
 });

@@ -14,6 +14,7 @@ import {
   upsertExecutable,
 } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
+import { insertSteps } from './record-step';
 
 /**
  * pdr_run's job columns per stored file role (SPEC §5.11; `output_hdf5_file`, never written by
@@ -86,8 +87,11 @@ function identityKey(x: ExecutableInfo): string {
  * chemistry of the job's grid, job_files, and the attempt closed. A second report of the same
  * outcome, or a report from an attempt that lost the job → applied:false (not an error).
  *
- * Per job of a known grid that is six statements: the CAS (which also sets the executable, user and
- * chemistry), one SELECT, job_files, hdf_files, json_files and the attempt.
+ * Steps the runner had not reported yet come with the outcome and are recorded before it, only when
+ * the CAS applies (a repeated report must not record them twice).
+ *
+ * Per job of a known grid that is seven statements: the CAS (which also sets the executable, user and
+ * chemistry), one SELECT, steps, job_files, hdf_files, json_files and the attempt.
  */
 export async function finishJob(
   em: Em,
@@ -146,6 +150,7 @@ export async function finishJob(
       'SELECT grid_id, kosmatau_parameters_id, model_name_id FROM pdr_model_jobs WHERE id = ?',
       [req.jobId],
     );
+    await insertSteps(tem, req.jobId, req.attempt, req.steps);
     const gridId = job!.grid_id;
     if (gridId !== null) {
       for (const [x, id] of exeIds) {

@@ -1,5 +1,5 @@
-import { ContractError, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, run, SqlValue, toDbTime } from '@pdr/persistence';
+import { ContractError, JobStepInfo, RpcReply, RpcRequestParsed } from '@pdr/contracts';
+import { Em, placeholders, run, SqlValue, toDbTime } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 
 /**
@@ -33,4 +33,12 @@ export async function recordSteps(em: Em, req: RpcRequestParsed<'jobStep'>): Pro
   }
   await run(em, `UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) WHERE id = ? AND attempt = ? AND status = 'running'`, [req.jobId, req.attempt]);
   return { ok: true };
+}
+
+/** Steps of an attempt known to exist (the caller holds its claim), in order; nothing for an empty list. */
+export async function insertSteps(em: Em, jobId: number, attempt: number, steps: readonly JobStepInfo[]): Promise<void> {
+  if (!steps.length) return;
+  const values: SqlValue[] = [];
+  steps.forEach((s, i) => values.push(jobId, attempt, s.step, JSON.stringify(s.detail), toDbTime(s.at, `steps[${i}].at`)));
+  await run(em, `INSERT INTO job_steps (job_id, attempt, step, detail, at) VALUES ${placeholders(steps.length, 5)}`, values);
 }
