@@ -1,8 +1,8 @@
 /**
  * pointsUpsert's literal SQL stores exactly the domain's rows: every column of every stored
  * kosmatau_parameters row equals buildParameterRow's value and parameter_hash equals parameterHash,
- * also for a chemistry string with a quote and a `?` (which placeholder formatting would have taken
- * for a placeholder) and for non-default overrides of every column kind.
+ * also for a chemistry string with a quote and a `?` (inside a literal the `?` must reach MariaDB as a
+ * character: nothing on the way may substitute it) and for non-default overrides of every column kind.
  */
 import { buildParameterRow, KOSMATAU_PARAMETER_NAMES, parameterHash } from '@pdr/domain';
 import { all } from '@pdr/persistence';
