@@ -1,5 +1,7 @@
 /** Concurrency against the real service: unique keys and compare-and-set decide, never timing. */
+import { buildParameterRow, parameterHash } from '@pdr/domain';
 import { one } from '@pdr/persistence';
+import mysql from 'mysql2/promise';
 import { gridRequest, Harness, points, startHarness } from './helpers';
 
 jest.setTimeout(120_000);
@@ -58,6 +60,40 @@ it('concurrent pointsUpsert of overlapping batches → one parameter row and one
   expect(await count('SELECT COUNT(*) AS n FROM pdr_model_jobs j JOIN model_names m ON m.id = j.model_name_id WHERE m.model_name = ?', ['points-race'])).toBe(300);
   expect(await count('SELECT COUNT(*) AS n FROM kosmatau_parameters p JOIN model_names m ON m.id = p.model_name_id WHERE m.model_name = ?', ['points-race'])).toBe(300);
   expect(await count('SELECT COUNT(*) AS n FROM grid_points WHERE grid_id = ?', [gridId])).toBe(300);
+});
+
+it('pointsUpsert whose insert waited for another transaction inserting the same point still finds that row', async () => {
+  // The request's transaction has read (the "existed" SELECT) before its INSERT ... ON DUPLICATE KEY waits
+  // for another transaction's uncommitted row of the same point; that one commits, the INSERT is a no-op,
+  // and the ids must still come back (the SELECT after the INSERT is a locking read: it reads the latest
+  // committed rows, whatever the transaction's snapshot) — one parameter row, the job on it.
+  const { gridId } = await h.client.request('gridUpsert', gridRequest('snapshot-race'));
+  const [point] = points(1, '90');
+  const [metal, dens, mass, chi] = point;
+  const g = gridRequest('snapshot-race').physics;
+  const hash = parameterHash(buildParameterRow({ point: { metal, dens, mass, chi }, alpha: g.alpha, rcore: g.rcore, chemistry: g.chemistry, nonDefault: g.nonDefault }));
+  const modelNameId = await count("SELECT id AS n FROM model_names WHERE model_name = 'snapshot-race'");
+  const conn = await mysql.createConnection({ host: h.db.host, port: h.db.port, user: h.db.user, password: h.db.password, database: h.db.database });
+  try {
+    await conn.query('BEGIN');
+    await conn.query('INSERT INTO kosmatau_parameters (model_name_id, parameter_hash) VALUES (?, ?)', [modelNameId, hash]);
+    const reply = h.call('pointsUpsert', { v: 1, gridId, points: [point] });
+    // wait until the request's INSERT is running (blocked on the uncommitted row's lock)
+    for (let i = 0; i < 100; i++) {
+      const [rows] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE 'INSERT INTO kosmatau_parameters%'");
+      if (Number((rows as { n: number }[])[0].n) > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await conn.query('COMMIT');
+    const { jobs } = await reply;
+    expect(jobs).toHaveLength(1);
+    expect(await count('SELECT COUNT(*) AS n FROM kosmatau_parameters WHERE parameter_hash = ?', [hash])).toBe(1);
+    expect(await count('SELECT kosmatau_parameters_id AS n FROM pdr_model_jobs WHERE id = ?', [jobs[0][0]])).toBe(
+      await count('SELECT id AS n FROM kosmatau_parameters WHERE parameter_hash = ?', [hash]),
+    );
+  } finally {
+    await conn.end();
+  }
 });
 
 it('a claim with a stale generation, or of a finished job, is refused with the reason', async () => {

@@ -192,11 +192,13 @@ async function upsertChunk(
   if (fresh.length) {
     await runLiteral(em, `${PARAM_INSERT_HEAD}${fresh.map(paramRowSql).join(', ')} ON DUPLICATE KEY UPDATE id = id`);
   }
+  // The id SELECTs after the INSERTs are locking reads: they see rows another request committed while this
+  // transaction waited on them (a plain read could answer from a snapshot taken before), never "missing".
   const paramIds = new Map(
     (
       await allLiteral<{ id: number; h: string }>(
         em,
-        `SELECT id, parameter_hash AS h FROM kosmatau_parameters WHERE model_name_id = ${model} AND parameter_hash IN (${hashList})`,
+        `SELECT id, parameter_hash AS h FROM kosmatau_parameters WHERE model_name_id = ${model} AND parameter_hash IN (${hashList}) LOCK IN SHARE MODE`,
       )
     ).map((r) => [r.h, r.id]),
   );
@@ -217,7 +219,7 @@ async function upsertChunk(
   const ids = [...paramIds.values()];
   const jobs = await allLiteral<JobDbRow>(
     em,
-    `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${literalList(ids)})`,
+    `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${literalList(ids)}) LOCK IN SHARE MODE`,
   );
   const jobByParam = new Map(jobs.map((j) => [j.kosmatau_parameters_id, j]));
 
