@@ -1,8 +1,14 @@
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeError } from '@pdr/storage';
 import { JobFailure } from './job-failure';
 import type { JobRunSpec } from './types';
+
+/*
+ * The job directory is the runner's local scratch space: it is laid out with synchronous calls (microseconds
+ * each), because every asynchronous fs call cost ~30-100 µs of CPU in thread-pool hand-offs on the 2-core
+ * machines here, ~40 of them per job (docs/benchmarks.md).
+ */
 
 /** Output directories the executables write into (SPEC §5.4 step 1). */
 export const OUTPUT_DIRS = ['pdroutput', 'onionoutput', 'Out'] as const;
@@ -14,7 +20,7 @@ const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoExceptio
 
 async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
   try {
-    return await fs.stat(p);
+    return statSync(p);
   } catch (err) {
     if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
     throw err;
@@ -25,8 +31,8 @@ async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
 export async function createJobDir(spec: JobRunSpec): Promise<string> {
   const parent = path.join(spec.workRoot, spec.modelName);
   try {
-    await fs.mkdir(parent, { recursive: true });
-    return await fs.mkdtemp(path.join(parent, `${spec.jobName}.${spec.attempt}-`));
+    mkdirSync(parent, { recursive: true });
+    return mkdtempSync(path.join(parent, `${spec.jobName}.${spec.attempt}-`));
   } catch (err) {
     throw new JobFailure('internal', `cannot create a job directory under ${parent}: ${describeError(err)}`, true, { cause: err });
   }
@@ -38,7 +44,7 @@ async function requireExecutable(baseDir: string, name: string, what: string): P
   if (!st) throw new JobFailure('setup', `${what} executable ${p} not found`, false);
   if (!st.isFile()) throw new JobFailure('setup', `${what} executable ${p} is not a regular file`, false);
   try {
-    await fs.access(p, fsConstants.X_OK);
+    accessSync(p, fsConstants.X_OK);
   } catch {
     throw new JobFailure('setup', `${what} executable ${p} is not executable`, false);
   }
@@ -63,25 +69,25 @@ export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { n
   if (opts.needOnion) exes.push([spec.executables.onion, await requireExecutable(spec.baseDir, spec.executables.onion, 'onion')]);
 
   try {
-    for (const d of OUTPUT_DIRS) await fs.mkdir(path.join(jobDir, d));
+    for (const d of OUTPUT_DIRS) mkdirSync(path.join(jobDir, d));
     for (const d of INPUT_DIRS) {
       const src = path.join(spec.baseDir, d);
       const st = await statOrNull(src);
       if (!st || !st.isDirectory()) {
         warnings.push(`input directory ${src} not found; the job directory has an empty ${d}/`);
-        await fs.mkdir(path.join(jobDir, d));
+        mkdirSync(path.join(jobDir, d));
         continue;
       }
-      await fs.mkdir(path.join(jobDir, d));
-      for (const entry of await fs.readdir(src)) {
+      mkdirSync(path.join(jobDir, d));
+      for (const entry of readdirSync(src)) {
         if (d === 'pdrinpdata' && entry === CHEM_LINK) continue;
-        await fs.symlink(path.join(src, entry), path.join(jobDir, d, entry));
+        symlinkSync(path.join(src, entry), path.join(jobDir, d, entry));
       }
     }
-    if (chemStat?.isFile()) await fs.symlink(chemPath, path.join(jobDir, 'pdrinpdata', CHEM_LINK));
-    for (const [name, target] of exes) await fs.symlink(target, path.join(jobDir, name));
-    if (spec.inputs.pdrnewInp !== null) await fs.writeFile(path.join(jobDir, 'PDRNEW.INP'), spec.inputs.pdrnewInp);
-    if (spec.inputs.pdrConfigJson !== null) await fs.writeFile(path.join(jobDir, 'pdr_config.json'), spec.inputs.pdrConfigJson);
+    if (chemStat?.isFile()) symlinkSync(chemPath, path.join(jobDir, 'pdrinpdata', CHEM_LINK));
+    for (const [name, target] of exes) symlinkSync(target, path.join(jobDir, name));
+    if (spec.inputs.pdrnewInp !== null) writeFileSync(path.join(jobDir, 'PDRNEW.INP'), spec.inputs.pdrnewInp);
+    if (spec.inputs.pdrConfigJson !== null) writeFileSync(path.join(jobDir, 'pdr_config.json'), spec.inputs.pdrConfigJson);
   } catch (err) {
     throw new JobFailure('internal', `cannot set up job directory ${jobDir}: ${describeError(err)}`, true, { cause: err });
   }

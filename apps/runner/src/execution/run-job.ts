@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync, promises as fs } from 'node:fs';
+import { closeSync, copyFileSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   StoragePathError,
@@ -70,7 +70,7 @@ function utc(d: Date): string {
 
 async function isFile(p: string): Promise<boolean> {
   try {
-    return (await fs.stat(p)).isFile();
+    return statSync(p).isFile();
   } catch {
     return false;
   }
@@ -235,7 +235,7 @@ export async function runJob(spec: JobRunSpec, deps: JobRunDeps): Promise<JobRun
     if (spec.keepTmp) workDirKept = true;
     else {
       try {
-        await fs.rm(run.workDir, { recursive: true, force: true });
+        rmSync(run.workDir, { recursive: true, force: true });
       } catch (err) {
         workDirKept = true;
         run.warnings.push(`cannot remove job directory ${run.workDir}: ${describeError(err)}`);
@@ -466,15 +466,15 @@ async function runOnion(
   const outDir = path.join(jobDir, 'onionoutput');
   const outputs = onionOutputFileNames(species);
   // set_oniondir: no stale outputs of an earlier run of this species
-  for (const f of outputs) await fs.rm(path.join(outDir, f), { force: true });
+  for (const f of outputs) rmSync(path.join(outDir, f), { force: true });
   const input = path.join(jobDir, 'onioninpdata', `ONION3.INP.${species}`);
   if (!(await isFile(input))) {
     await failSpecies(run, species, `onion input ${path.join(spec.baseDir, 'onioninpdata', `ONION3.INP.${species}`)} not found`);
     return 'done';
   }
   try {
-    await fs.copyFile(input, path.join(jobDir, 'ONION3.INP'));
-    await fs.copyFile(ctrlLocal, path.join(jobDir, 'CTRL_IND'));
+    copyFileSync(input, path.join(jobDir, 'ONION3.INP'));
+    copyFileSync(ctrlLocal, path.join(jobDir, 'CTRL_IND'));
   } catch (err) {
     throw new JobFailure('internal', `preparing onion for ${species} failed: ${describeError(err)}`, true, { cause: err });
   }

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, lstatSync, promises as fs, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +23,8 @@ export async function tarGz(dir: string, entry: string, archive: string): Promis
 }
 
 const BLOCK = 512;
+/** Files up to this size are read in one synchronous call (as the storage does, see @pdr/storage). */
+const SMALL_FILE_BYTES = 1 << 20;
 /** Largest size the 11 octal digits of a ustar header hold (8 GiB - 1); larger files carry a pax size. */
 const USTAR_MAX_SIZE = 0o77777777777;
 
@@ -33,11 +35,13 @@ async function* tarStream(dir: string, entry: string): AsyncGenerator<Buffer> {
     if (st.isDirectory()) {
       yield* header({ name: `${e.name}/`, mode: st.mode, size: 0, mtime, type: '5' });
     } else if (st.isSymbolicLink()) {
-      yield* header({ name: e.name, mode: st.mode, size: 0, mtime, type: '2', linkname: await fs.readlink(path.join(dir, e.name)) });
+      yield* header({ name: e.name, mode: st.mode, size: 0, mtime, type: '2', linkname: readlinkSync(path.join(dir, e.name)) });
     } else if (st.isFile()) {
       yield* header({ name: e.name, mode: st.mode, size: st.size, mtime, type: '0' });
       let written = 0;
-      for await (const chunk of createReadStream(path.join(dir, e.name)) as AsyncIterable<Buffer>) {
+      // small files in one synchronous read (no thread-pool hand-offs), big ones streamed
+      const chunks = st.size <= SMALL_FILE_BYTES ? [readFileSync(path.join(dir, e.name))] : (createReadStream(path.join(dir, e.name)) as AsyncIterable<Buffer>);
+      for await (const chunk of chunks) {
         written += chunk.length;
         if (written > st.size) throw new Error(`${e.name} grew while it was archived`);
         yield chunk;
@@ -52,10 +56,10 @@ async function* tarStream(dir: string, entry: string): AsyncGenerator<Buffer> {
 }
 
 async function* walk(dir: string, name: string): AsyncGenerator<{ name: string; stat: import('node:fs').Stats }> {
-  const stat = await fs.lstat(path.join(dir, name));
+  const stat = lstatSync(path.join(dir, name));
   yield { name, stat };
   if (!stat.isDirectory()) return;
-  const children = (await fs.readdir(path.join(dir, name))).sort();
+  const children = readdirSync(path.join(dir, name)).sort();
   for (const c of children) yield* walk(dir, `${name}/${c}`);
 }
 
