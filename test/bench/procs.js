@@ -45,6 +45,7 @@ function startService(label, svc, { env, args = [], logDir, cwd }) {
   if (process.env.BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF), '--cpu-prof-name', `${label}.cpuprofile`);
   const timingFile = process.env.BENCH_TIMING ? path.join(logDir, `${label}.timing.txt`) : null;
   if (timingFile) nodeArgs.push('--require', path.join(__dirname, 'timing-preload.js'));
+  if (process.env.BENCH_NODE_ARGS) nodeArgs.push(...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean));
   const logFile = path.join(logDir, `${label}.log`);
   const out = fs.openSync(logFile, 'a');
   const childEnv = { ...process.env, ...env, ...(timingFile ? { BENCH_TIMING_OUT: timingFile } : {}) };
