@@ -258,6 +258,29 @@ async function planningPhase(root, sampler, results) {
 }
 
 /**
+ * Type and device of the filesystem holding `dir`, and for ext4 whether it has a journal: ext4 without one
+ * skips inodes deleted in the last 60-360 s when it allocates a new one, so the file churn of many quick
+ * jobs (a job directory created and removed per job) makes every file creation slower, for the runner and
+ * the executables alike (docs/benchmarks.md).
+ */
+function describeFilesystem(dir) {
+  try {
+    const [type, source] = execFileSync('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', dir], { encoding: 'utf8' }).trim().split(/\s+/);
+    if (type !== 'ext4') return `${type} (${source})`;
+    let journal = 'journal unknown';
+    try {
+      const task = fs.readFileSync(`/sys/fs/ext4/${path.basename(source)}/journal_task`, 'utf8').trim();
+      journal = task === '<none>' || task === '' ? 'no journal' : 'with journal';
+    } catch {
+      /* not exposed */
+    }
+    return `ext4 (${source}, ${journal})`;
+  } catch {
+    return 'unknown filesystem';
+  }
+}
+
+/**
  * The median time of the GROUP BYs the status query is made of (a grid that owns all its member jobs:
  * status counts from the jobs' covering index, member count from grid_points), straight over mysql2.
  */
@@ -472,6 +495,7 @@ async function main() {
   startReaper(root);
   if (!process.env.BENCH_KEEP) cleanups.unshift(['temp dir', () => fs.rmSync(root, { recursive: true, force: true })]);
   else say(`temp dir (kept): ${root}`);
+  say(`files (job dirs, storage, floor): ${root} on ${describeFilesystem(root)}`);
   const sampler = new RssSampler(100);
   cleanups.push(['RSS sampler', () => sampler.close()]);
   const results = {};
