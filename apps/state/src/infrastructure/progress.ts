@@ -31,10 +31,13 @@ export class ProgressPublisher {
     let sent = 0;
     try {
       for (const ids of chunk([...new Set(jobIds)], 1000)) {
+        // STRAIGHT_JOIN: jobs by primary key first, then their memberships by grid_points' job_id index.
+        // Left to itself the optimizer sometimes (statistics of a growing grid_points) read grid_points
+        // first: 5 ms became 150 ms per 1000 jobs, and planning 100k points 10 s became 15-31 s.
         const rows = await all<Row>(
           em,
           `SELECT j.id, gp.grid_id, j.model_job_name, j.status, j.attempt, j.reason, COALESCE(j.time_updated, j.time_created) AS at
-           FROM pdr_model_jobs j JOIN grid_points gp ON gp.job_id = j.id WHERE j.id IN (${inList(ids.length)})`,
+           FROM pdr_model_jobs j STRAIGHT_JOIN grid_points gp ON gp.job_id = j.id WHERE j.id IN (${inList(ids.length)})`,
           ids,
         );
         for (const r of rows) {
