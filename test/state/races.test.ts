@@ -65,8 +65,8 @@ it('concurrent pointsUpsert of overlapping batches → one parameter row and one
 it('pointsUpsert whose insert waited for another transaction inserting the same point still finds that row', async () => {
   // The request's transaction has read (the "existed" SELECT) before its INSERT ... ON DUPLICATE KEY waits
   // for another transaction's uncommitted row of the same point; that one commits, the INSERT is a no-op,
-  // and the ids must still come back (the SELECT after the INSERT is a locking read: it reads the latest
-  // committed rows, whatever the transaction's snapshot) — one parameter row, the job on it.
+  // and the ids must still come back (the chunk runs at READ COMMITTED: its SELECT after the INSERT sees
+  // the row committed meanwhile) — one parameter row, the job on it.
   const { gridId } = await h.client.request('gridUpsert', gridRequest('snapshot-race'));
   const [point] = points(1, '90');
   const [metal, dens, mass, chi] = point;
@@ -78,12 +78,17 @@ it('pointsUpsert whose insert waited for another transaction inserting the same 
     await conn.query('BEGIN');
     await conn.query('INSERT INTO kosmatau_parameters (model_name_id, parameter_hash) VALUES (?, ?)', [modelNameId, hash]);
     const reply = h.call('pointsUpsert', { v: 1, gridId, points: [point] });
-    // wait until the request's INSERT is running (blocked on the uncommitted row's lock)
-    for (let i = 0; i < 100; i++) {
-      const [rows] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE 'INSERT INTO kosmatau_parameters%'");
-      if (Number((rows as { n: number }[])[0].n) > 0) break;
-      await new Promise((r) => setTimeout(r, 20));
+    // wait until the request's INSERT (in this test's database) is blocked on the uncommitted row's lock
+    let blocked = false;
+    for (let i = 0; i < 250 && !blocked; i++) {
+      const [rows] = await conn.query(
+        "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND info LIKE 'INSERT INTO kosmatau_parameters%' AND state = 'Update' AND time_ms > 50",
+        [h.db.database],
+      );
+      blocked = Number((rows as { n: number }[])[0].n) > 0;
+      if (!blocked) await new Promise((r) => setTimeout(r, 20));
     }
+    expect(blocked).toBe(true);
     await conn.query('COMMIT');
     const { jobs } = await reply;
     expect(jobs).toHaveLength(1);

@@ -2,7 +2,7 @@
  * Thin helpers over the entity manager's connection, so use cases write plain SQL that runs in the
  * EM's current transaction (inside `em.transactional(tem => ...)`, pass `tem`).
  */
-import { DeadlockException, LockWaitTimeoutException } from '@mikro-orm/core';
+import { DeadlockException, IsolationLevel, LockWaitTimeoutException } from '@mikro-orm/core';
 import { escape as mysqlEscape } from 'mysql2';
 import type { Em } from './orm';
 
@@ -124,10 +124,10 @@ export function isRetryableTxError(err: unknown): boolean {
  * One short transaction, run again (a few times, with a small jittered pause) when InnoDB picked it as
  * a deadlock victim. `fn` must be safe to repeat: everything it did was rolled back.
  */
-export async function transaction<T>(em: Em, fn: (tem: Em) => Promise<T>, attempts = 5): Promise<T> {
+export async function transaction<T>(em: Em, fn: (tem: Em) => Promise<T>, attempts = 5, opts: { isolationLevel?: IsolationLevel } = {}): Promise<T> {
   for (let i = 1; ; i++) {
     try {
-      return await em.transactional((tem) => fn(tem as Em));
+      return await em.transactional((tem) => fn(tem as Em), opts);
     } catch (err) {
       if (i >= attempts || !isRetryableTxError(err)) throw err;
       await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * i)));

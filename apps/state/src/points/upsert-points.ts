@@ -1,3 +1,4 @@
+import { IsolationLevel } from '@mikro-orm/core';
 import { ContractError, JobStatus, PointsUpsertReply, RpcRequestParsed } from '@pdr/contracts';
 import { buildParameterRow, GridRows, gridRows, jobNameOf, KOSMATAU_PARAMETER_NAMES, parameterHasher, POINT_COLUMNS, PointColumnValues } from '@pdr/domain';
 import { all, allLiteral, asJobStatus, chunk, Em, ident, inList, literalList, run, runLiteral, setStatusSql, sqlLiteral, statusList, transaction } from '@pdr/persistence';
@@ -72,7 +73,9 @@ export async function upsertPoints(em: Em, req: RpcRequestParsed<'pointsUpsert'>
   const outcome = new Map<string, PointOutcome>();
   const changed: number[] = [];
   for (const part of chunk(distinct, POINT_CHUNK)) {
-    const res = await transaction(em, (tem) => upsertChunk(tem, grid, part, planned.paramRowSql, req.retryFailed));
+    // READ COMMITTED: the SELECTs of ids after the INSERTs see rows another request committed while this
+    // one waited on them (a REPEATABLE READ snapshot taken before might not), without locking the rows read
+    const res = await transaction(em, (tem) => upsertChunk(tem, grid, part, planned.paramRowSql, req.retryFailed), undefined, { isolationLevel: IsolationLevel.READ_COMMITTED });
     for (const [h, o] of res.outcome) outcome.set(h, o);
     changed.push(...res.retried);
   }
@@ -192,13 +195,11 @@ async function upsertChunk(
   if (fresh.length) {
     await runLiteral(em, `${PARAM_INSERT_HEAD}${fresh.map(paramRowSql).join(', ')} ON DUPLICATE KEY UPDATE id = id`);
   }
-  // The id SELECTs after the INSERTs are locking reads: they see rows another request committed while this
-  // transaction waited on them (a plain read could answer from a snapshot taken before), never "missing".
   const paramIds = new Map(
     (
       await allLiteral<{ id: number; h: string }>(
         em,
-        `SELECT id, parameter_hash AS h FROM kosmatau_parameters WHERE model_name_id = ${model} AND parameter_hash IN (${hashList}) LOCK IN SHARE MODE`,
+        `SELECT id, parameter_hash AS h FROM kosmatau_parameters WHERE model_name_id = ${model} AND parameter_hash IN (${hashList})`,
       )
     ).map((r) => [r.h, r.id]),
   );
@@ -219,7 +220,7 @@ async function upsertChunk(
   const ids = [...paramIds.values()];
   const jobs = await allLiteral<JobDbRow>(
     em,
-    `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${literalList(ids)}) LOCK IN SHARE MODE`,
+    `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${literalList(ids)})`,
   );
   const jobByParam = new Map(jobs.map((j) => [j.kosmatau_parameters_id, j]));
 
