@@ -171,8 +171,6 @@ export class JobHandler {
       );
     } catch (err) {
       failure = { reason: (err as Error).message, transient: false };
-    } finally {
-      clearInterval(beat);
     }
 
     try {
@@ -224,6 +222,9 @@ export class JobHandler {
       finish.steps = await steps.take();
       await this.report(finish, m, log);
     } finally {
+      // the heartbeat runs until the outcome is reported: flushing steps and retrying the finish may take
+      // longer than the stale-heartbeat window, and the job must not be reclaimed meanwhile
+      clearInterval(beat);
       this.running.delete(job.jobId);
       resolveDone();
     }

@@ -53,7 +53,8 @@ export class StepReporter {
     while (count > 0) {
       const batch = this.waiting.splice(0, Math.min(count, MAX_STEPS_PER_REPORT));
       count -= batch.length;
-      this.inFlight = this.inFlight.then(() => this.send(batch));
+      // a send that rejected after all must not stop the steps behind it
+      this.inFlight = this.inFlight.then(() => this.send(batch)).catch(() => undefined);
     }
   }
 

@@ -14,7 +14,7 @@ import {
   upsertExecutable,
 } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
-import { insertSteps } from './record-step';
+import { insertSteps, insertStepsOnce } from './record-step';
 
 /**
  * pdr_run's job columns per stored file role (SPEC §5.11; `output_hdf5_file`, never written by
@@ -87,8 +87,9 @@ function identityKey(x: ExecutableInfo): string {
  * chemistry of the job's grid, job_files, and the attempt closed. A second report of the same
  * outcome, or a report from an attempt that lost the job → applied:false (not an error).
  *
- * Steps the runner had not reported yet come with the outcome and are recorded before it, only when
- * the CAS applies (a repeated report must not record them twice).
+ * Steps the runner had not reported yet come with the outcome and are recorded before it when the CAS
+ * applies; for an attempt that lost the job they are recorded all the same, each step once (the runner
+ * repeats a report whose answer it did not get).
  *
  * Per job of a known grid that is seven statements: the CAS (which also sets the executable, user and
  * chemistry), one SELECT, steps, job_files, hdf_files, json_files and the attempt.
@@ -143,6 +144,8 @@ export async function finishJob(
     );
     if (cas.affectedRows !== 1) {
       const job = await loadJobStateOrFail(tem, req.jobId);
+      // an attempt that lost the job (reclaimed by a later one) still has its history kept
+      if (req.attempt < job.attempt) await insertStepsOnce(tem, req.jobId, req.attempt, req.steps);
       return { reply: { applied: false, status: job.status }, changed: [] };
     }
     const job = await one<{ grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null }>(

@@ -42,3 +42,24 @@ export async function insertSteps(em: Em, jobId: number, attempt: number, steps:
   steps.forEach((s, i) => values.push(jobId, attempt, s.step, JSON.stringify(s.detail), toDbTime(s.at, `steps[${i}].at`)));
   await run(em, `INSERT INTO job_steps (job_id, attempt, step, detail, at) VALUES ${placeholders(steps.length, 5)}`, values);
 }
+
+/**
+ * Steps of a claimed attempt, skipping any already recorded with the same name and time (a repeated
+ * report after a lost answer), in order.
+ */
+export async function insertStepsOnce(em: Em, jobId: number, attempt: number, steps: readonly JobStepInfo[]): Promise<void> {
+  if (!steps.length) return;
+  const values: SqlValue[] = [];
+  const rows = steps.map((s, i) => {
+    values.push(i, s.step, JSON.stringify(s.detail), toDbTime(s.at, `steps[${i}].at`));
+    return i === 0 ? 'SELECT ? AS n, ? AS step, ? AS detail, ? AS at' : 'SELECT ?, ?, ?, ?';
+  });
+  await run(
+    em,
+    `INSERT INTO job_steps (job_id, attempt, step, detail, at)
+     SELECT ?, ?, s.step, s.detail, s.at FROM (${rows.join(' UNION ALL ')}) s
+     WHERE NOT EXISTS (SELECT 1 FROM job_steps x WHERE x.job_id = ? AND x.attempt = ? AND x.step = s.step AND x.at = s.at)
+     ORDER BY s.n`,
+    [jobId, attempt, ...values, jobId, attempt],
+  );
+}

@@ -1,0 +1,57 @@
+/**
+ * Steps that travel with jobFinish: recorded with an applied outcome; for an attempt that lost the job to
+ * a later one they are kept too, each once, also when the runner repeats its report.
+ */
+import { all, run } from '@pdr/persistence';
+import { gridRequest, Harness, points, startHarness } from './helpers';
+
+jest.setTimeout(120_000);
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const finish = (jobId: number, attempt: number, runnerId: string, steps: { step: string; at: string }[]) => ({
+  v: 1 as const,
+  jobId,
+  attempt,
+  runnerId,
+  status: 'finished' as const,
+  reason: null,
+  startedAt: '2026-01-01T00:00:00Z',
+  finishedAt: '2026-01-01T00:00:09Z',
+  executionMs: 9000,
+  exitCodes: { pdr: 0, onion: {} },
+  files: [],
+  executables: [],
+  steps: steps.map((s) => ({ ...s, detail: {} })),
+});
+
+it("a lost attempt's steps are kept once; the winning attempt's with its outcome", async () => {
+  const { gridId } = await h.call('gridUpsert', gridRequest('finish-steps'));
+  const [[jobId]] = (await h.call('pointsUpsert', { v: 1, gridId, points: points(1) })).jobs;
+  expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 1, runnerId: 'r1' })).granted).toBe(true);
+  // r1 goes silent; r2 reclaims the job
+  await run(h.em(), 'UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) - INTERVAL 1 HOUR WHERE id = ?', [jobId]);
+  expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 2, runnerId: 'r2' })).granted).toBe(true);
+
+  const late = finish(jobId, 1, 'r1', [
+    { step: 'setup-finished', at: '2026-01-01T00:00:01Z' },
+    { step: 'pdr-started', at: '2026-01-01T00:00:02Z' },
+  ]);
+  expect(await h.call('jobFinish', late)).toEqual({ applied: false, status: 'running' });
+  expect(await h.call('jobFinish', late)).toEqual({ applied: false, status: 'running' }); // repeated: nothing twice
+  expect(await h.call('jobFinish', finish(jobId, 2, 'r2', [{ step: 'outputs-stored', at: '2026-01-01T00:00:08Z' }]))).toEqual({ applied: true, status: 'finished' });
+  expect(await h.call('jobFinish', finish(jobId, 2, 'r2', [{ step: 'outputs-stored', at: '2026-01-01T00:00:08Z' }]))).toEqual({ applied: false, status: 'finished' });
+
+  const rows = await all<{ attempt: number; step: string }>(h.em(), 'SELECT attempt, step FROM job_steps WHERE job_id = ? ORDER BY id', [jobId]);
+  expect(rows.map((r) => [r.attempt, r.step])).toEqual([
+    [1, 'setup-finished'],
+    [1, 'pdr-started'],
+    [2, 'outputs-stored'],
+  ]);
+});
