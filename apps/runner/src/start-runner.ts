@@ -5,6 +5,7 @@ import { join, resolve } from 'path';
 import { gridCancelledEvent, limitFromEnv, names, namespaceFromEnv } from '@pdr/contracts';
 import { createLogger, type Logger } from '@pdr/logging';
 import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, natsUrlFromEnv, newInstanceId } from '@pdr/messaging';
+import { filesystemKind } from '@pdr/storage';
 import { JobConsumer } from './consume/job-consumer';
 import { JobHandler } from './consume/handle-job';
 import { ProvenanceCache } from './prepare/provenance';
@@ -36,6 +37,13 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const runnerId = newInstanceId('runner');
   const workRoot = resolve(o.workRoot ?? join(tmpdir(), 'pdr-runner'));
   await mkdir(workRoot, { recursive: true });
+  const workFs = filesystemKind(workRoot);
+  if (!workFs.local) {
+    logger.warn(
+      { workRoot, filesystem: workFs.name },
+      'the work dir is not on a local filesystem: job directories are laid out with synchronous calls there, so a slow or hanging file server stalls this runner; use --work-dir on local scratch',
+    );
+  }
   const nc = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: runnerId });
   const maxDeliver = o.maxDeliver ?? limitFromEnv('JOB_MAX_DELIVER');
   await ensureJobStream(nc, n, { ackWaitMs: o.ackWaitMs, maxDeliver });

@@ -2,11 +2,20 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalStorage, StorageError, StoragePathError } from './index';
+import { filesystemKind, LocalStorage, StorageError, StoragePathError } from './index';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-describe('LocalStorage', () => {
+describe('filesystemKind', () => {
+  it('tells local filesystems from others', () => {
+    expect(filesystemKind('/dev/shm')).toEqual({ local: true, name: 'tmpfs' });
+    expect(filesystemKind('/proc')).toEqual({ local: false, name: '0x9fa0' });
+    expect(filesystemKind('/no/such/dir')).toEqual({ local: false, name: 'unknown' });
+  });
+});
+
+// every behaviour with the synchronous calls of a local filesystem ('auto' here) and through the thread pool
+describe.each([['auto'], ['never']] as const)('LocalStorage (syncCalls: %s)', (syncCalls) => {
   let tmp: string;
   let base: string;
   let src: string;
@@ -17,7 +26,7 @@ describe('LocalStorage', () => {
     base = path.join(tmp, 'store', 'base');
     src = path.join(tmp, 'src.txt');
     await fs.writeFile(src, 'hello pdr\n');
-    storage = new LocalStorage(base);
+    storage = new LocalStorage(base, { syncCalls });
   });
   afterEach(async () => {
     await fs.rm(tmp, { recursive: true, force: true });

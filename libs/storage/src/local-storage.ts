@@ -16,6 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { promisify } from 'node:util';
+import { filesystemKind, type FilesystemKind } from './filesystem';
 import * as path from 'node:path';
 import type { StorageBackend, StoredFile } from './backend';
 import { StorageError, StoragePathError, describeError } from './errors';
@@ -36,6 +37,9 @@ const MIN_COPY_BUFFER = 4096;
  * and writing 1 MiB through the page cache blocks the event loop for well under a millisecond; larger
  * files (HDF outputs of 100s of MB) stream through the thread pool as before. Metadata calls (mkdir,
  * realpath, stat, rename) are synchronous for the same reason: microseconds each on a local disk.
+ * All of this only when the storage base is on a local filesystem (`filesystemKind`): on NFS, Lustre or a
+ * FUSE mount a synchronous call could block the runner's event loop — heartbeats included — for as long
+ * as the server hangs, so there every call goes through the thread pool.
  */
 const SMALL_FILE_BYTES = 1 << 20;
 
@@ -123,18 +127,59 @@ export async function sha256File(file: string, sizeHint = COPY_CHUNK): Promise<s
   return hash.digest('hex');
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      await fsyncFd(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Directory fsync is not supported everywhere; the rename itself is already atomic.
-  }
+/** The filesystem calls of a store, synchronous (local filesystems) or through the thread pool (others). */
+interface Io {
+  mkdir(p: string, recursive?: boolean): Promise<unknown>;
+  realpath(p: string): Promise<string>;
+  stat(p: string): Promise<import('node:fs').Stats>;
+  lstat(p: string): Promise<import('node:fs').Stats>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(p: string): Promise<void>;
+  /** fsync of a directory; never fails (not supported everywhere; the rename itself is already atomic). */
+  syncDir(dir: string): Promise<void>;
 }
+
+const SYNC_IO: Io = {
+  mkdir: async (p, recursive = false) => mkdirSync(p, { recursive }),
+  realpath: async (p) => realpathSync.native(p),
+  stat: async (p) => statSync(p),
+  lstat: async (p) => lstatSync(p),
+  rename: async (from, to) => renameSync(from, to),
+  unlink: async (p) => unlinkSync(p),
+  syncDir: async (dir) => {
+    try {
+      const fd = openSync(dir, 'r');
+      try {
+        await fsyncFd(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // see Io.syncDir
+    }
+  },
+};
+
+const ASYNC_IO: Io = {
+  mkdir: (p, recursive = false) => fs.mkdir(p, { recursive }),
+  realpath: (p) => fs.realpath(p),
+  stat: (p) => fs.stat(p),
+  lstat: (p) => fs.lstat(p),
+  rename: (from, to) => fs.rename(from, to),
+  unlink: (p) => fs.unlink(p),
+  syncDir: async (dir) => {
+    try {
+      const h = await fs.open(dir, 'r');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    } catch {
+      // see Io.syncDir
+    }
+  },
+};
 
 /**
  * Storage on a locally mounted filesystem (SPEC §6.2, with defects 11 and 25 fixed): the base must be
@@ -149,10 +194,21 @@ export class LocalStorage implements StorageBackend {
    * makes one instance per job, so a job stores its 10+ files into `<model>/pdrgrid` after one check.
    */
   private readonly checkedDirs = new Map<string, string>();
+  /** The base's filesystem (known once the base was resolved) and the calls that suit it. */
+  private fsKind: FilesystemKind | undefined;
+  private io: Io = ASYNC_IO;
   /** Per directory: the fsync waiting to start (joined by every rename made before it starts). */
   private readonly dirSyncs = new Map<string, { queued: Promise<void> | null; last: Promise<void> }>();
 
-  constructor(baseDir: string) {
+  /**
+   * `syncCalls`: 'auto' (default) uses synchronous calls when the base is on a local filesystem; 'never'
+   * sends every call through the thread pool (for a filesystem that claims to be local but is not, and
+   * for tests of that path).
+   */
+  constructor(
+    baseDir: string,
+    private readonly opts: { syncCalls?: 'auto' | 'never' } = {},
+  ) {
     if (typeof baseDir !== 'string' || baseDir === '' || baseDir.includes('\0')) {
       throw new StoragePathError(String(baseDir), 'local storage base directory must be a non-empty path');
     }
@@ -171,15 +227,17 @@ export class LocalStorage implements StorageBackend {
     if (this.realBase) return this.realBase;
     if (create) {
       try {
-        mkdirSync(this.baseDir, { recursive: true });
+        await fs.mkdir(this.baseDir, { recursive: true });
       } catch (err) {
         throw new StorageError(`cannot create storage base directory ${this.baseDir}: ${describeError(err)}`, { cause: err });
       }
     }
     try {
-      const real = realpathSync.native(this.baseDir);
-      const st = statSync(real);
+      const real = await fs.realpath(this.baseDir);
+      const st = await fs.stat(real);
       if (!st.isDirectory()) throw new StorageError(`storage base ${this.baseDir} is not a directory`);
+      this.fsKind = this.opts.syncCalls === 'never' ? { local: false, name: 'not checked (syncCalls: never)' } : filesystemKind(real);
+      this.io = this.fsKind.local ? SYNC_IO : ASYNC_IO;
       this.realBase = real;
       return real;
     } catch (err) {
@@ -211,7 +269,7 @@ export class LocalStorage implements StorageBackend {
     for (const seg of dirSegs) {
       const next = path.join(cur, seg);
       try {
-        mkdirSync(next);
+        await this.io.mkdir(next);
       } catch (err) {
         if (errno(err) !== 'EEXIST') {
           throw new StorageError(`cannot create directory ${next} for ${relPath}: ${describeError(err)}`, { cause: err });
@@ -219,12 +277,12 @@ export class LocalStorage implements StorageBackend {
       }
       let real: string;
       try {
-        real = realpathSync.native(next);
+        real = await this.io.realpath(next);
       } catch (err) {
         throw new StorageError(`cannot resolve directory ${next} for ${relPath}: ${describeError(err)}`, { cause: err });
       }
       this.confine(realBase, real, relPath);
-      const st = statSync(real);
+      const st = await this.io.stat(real);
       if (!st.isDirectory()) throw new StorageError(`cannot store ${relPath}: ${next} exists and is not a directory`);
       cur = real;
     }
@@ -241,14 +299,14 @@ export class LocalStorage implements StorageBackend {
     const full = path.join(realBase, ...segs);
     let real: string;
     try {
-      real = realpathSync.native(full);
+      real = await this.io.realpath(full);
     } catch (err) {
       if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
       throw new StorageError(`cannot access ${relPath} in ${this.describe()}: ${describeError(err)}`, { cause: err });
     }
     this.confine(realBase, real, relPath);
     try {
-      return { real, st: statSync(real) };
+      return { real, st: await this.io.stat(real) };
     } catch (err) {
       if (errno(err) === 'ENOENT') return null;
       throw new StorageError(`cannot stat ${relPath} in ${this.describe()}: ${describeError(err)}`, { cause: err });
@@ -270,7 +328,7 @@ export class LocalStorage implements StorageBackend {
     const e = entry;
     const next = e.last.then(() => {
       e.queued = null;
-      return fsyncDir(dir);
+      return this.io.syncDir(dir);
     });
     e.queued = next;
     e.last = next;
@@ -286,7 +344,7 @@ export class LocalStorage implements StorageBackend {
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute');
     let sourceSize = 0;
     try {
-      const st = statSync(localPath);
+      const st = await fs.stat(localPath);
       if (!st.isFile()) fail('the local path is not a regular file');
       sourceSize = st.size;
     } catch (err) {
@@ -297,7 +355,7 @@ export class LocalStorage implements StorageBackend {
     const name = segs[segs.length - 1];
     const target = path.join(dir, name);
     try {
-      const existing = lstatSync(target);
+      const existing = await this.io.lstat(target);
       if (existing.isDirectory()) fail(`${target} is a directory`);
     } catch (err) {
       if (err instanceof StorageError) throw err;
@@ -305,9 +363,9 @@ export class LocalStorage implements StorageBackend {
     }
     const tmp = path.join(dir, tempName(name));
     try {
-      if (sourceSize <= SMALL_FILE_BYTES) {
+      if (sourceSize <= SMALL_FILE_BYTES && this.fsKind?.local) {
         const { size, sha256, mtime } = await copySmallWithHash(localPath, tmp);
-        renameSync(tmp, target);
+        await this.io.rename(tmp, target);
         await this.syncDir(dir);
         return { relPath: rel, fullPath: path.join(this.baseDir, ...segs), size, mtime, sha256 };
       }
@@ -318,11 +376,7 @@ export class LocalStorage implements StorageBackend {
       if (st.size !== size) fail(`size after copy is ${st.size} bytes, expected ${size}`);
       return { relPath: rel, fullPath: path.join(this.baseDir, ...segs), size, mtime: new Date(st.mtime.getTime()), sha256 };
     } catch (err) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // not created, or already renamed
-      }
+      await this.io.unlink(tmp).catch(() => undefined); // not created, or already renamed
       if (err instanceof StorageError) throw err;
       return fail(describeError(err), err);
     }

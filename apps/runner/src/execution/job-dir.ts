@@ -1,13 +1,15 @@
-import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, promises as fs, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeError } from '@pdr/storage';
 import { JobFailure } from './job-failure';
 import type { JobRunSpec } from './types';
 
 /*
- * The job directory is the runner's local scratch space: it is laid out with synchronous calls (microseconds
- * each), because every asynchronous fs call cost ~30-100 µs of CPU in thread-pool hand-offs on the 2-core
- * machines here, ~40 of them per job (docs/benchmarks.md).
+ * The job directory is the runner's local scratch space (the runner warns at start when --work-dir is not on
+ * a local filesystem): it is laid out with synchronous calls (microseconds each), because every asynchronous
+ * fs call cost ~30-100 µs of CPU in thread-pool hand-offs on the 2-core machines here, ~40 of them per job
+ * (docs/benchmarks.md). The base dir, often on a shared filesystem, is read with asynchronous calls: a
+ * hanging file server must not block the runner's event loop.
  */
 
 /** Output directories the executables write into (SPEC §5.4 step 1). */
@@ -20,7 +22,7 @@ const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoExceptio
 
 async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
   try {
-    return statSync(p);
+    return await fs.stat(p);
   } catch (err) {
     if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
     throw err;
@@ -44,7 +46,7 @@ async function requireExecutable(baseDir: string, name: string, what: string): P
   if (!st) throw new JobFailure('setup', `${what} executable ${p} not found`, false);
   if (!st.isFile()) throw new JobFailure('setup', `${what} executable ${p} is not a regular file`, false);
   try {
-    accessSync(p, fsConstants.X_OK);
+    await fs.access(p, fsConstants.X_OK);
   } catch {
     throw new JobFailure('setup', `${what} executable ${p} is not executable`, false);
   }
@@ -79,7 +81,7 @@ export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { n
         continue;
       }
       mkdirSync(path.join(jobDir, d));
-      for (const entry of readdirSync(src)) {
+      for (const entry of await fs.readdir(src)) {
         if (d === 'pdrinpdata' && entry === CHEM_LINK) continue;
         symlinkSync(path.join(src, entry), path.join(jobDir, d, entry));
       }

@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, promises as fs, rmSync, statSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   StoragePathError,
@@ -68,6 +68,7 @@ function utc(d: Date): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** A regular file in the job directory (local scratch: a synchronous stat, see job-dir.ts)? */
 async function isFile(p: string): Promise<boolean> {
   try {
     return statSync(p).isFile();
@@ -468,12 +469,13 @@ async function runOnion(
   // set_oniondir: no stale outputs of an earlier run of this species
   for (const f of outputs) rmSync(path.join(outDir, f), { force: true });
   const input = path.join(jobDir, 'onioninpdata', `ONION3.INP.${species}`);
-  if (!(await isFile(input))) {
+  // the input is a link into the base dir (often a shared filesystem): asynchronous calls
+  if (!(await fs.stat(input).then((st) => st.isFile(), () => false))) {
     await failSpecies(run, species, `onion input ${path.join(spec.baseDir, 'onioninpdata', `ONION3.INP.${species}`)} not found`);
     return 'done';
   }
   try {
-    copyFileSync(input, path.join(jobDir, 'ONION3.INP'));
+    await fs.copyFile(input, path.join(jobDir, 'ONION3.INP'));
     copyFileSync(ctrlLocal, path.join(jobDir, 'CTRL_IND'));
   } catch (err) {
     throw new JobFailure('internal', `preparing onion for ${species} failed: ${describeError(err)}`, true, { cause: err });
