@@ -6,17 +6,12 @@
  */
 import { buildParameterRow, KOSMATAU_PARAMETER_NAMES, parameterHash } from '@pdr/domain';
 import { all } from '@pdr/persistence';
-import { gridRequest, Harness, startHarness } from '../state/helpers';
+import { gridRequest, Harness, useHarness } from '../state/helpers';
 
 jest.setTimeout(120_000);
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+useHarness((started) => (h = started));
 
 it('stored rows and hashes equal the domain library’s, column by column', async () => {
   const physics = { alpha: 1.7, rcore: 0.15, chemistry: "H+  H2 CO? C'+ 13CO", nonDefault: { ihdfout: 4, tgasc: 55.5, fuvstring: 'Draine' } };

@@ -7,17 +7,12 @@ import { names, progressEvent, ProgressEvent, RPC, RpcName } from '@pdr/contract
 import { buildParameterRow } from '@pdr/domain';
 import { collectHealth, decodeJson } from '@pdr/messaging';
 import { all, one, PdrModelJob } from '@pdr/persistence';
-import { gridRequest, Harness, points, sha, startHarness } from './helpers';
+import { gridRequest, Harness, points, sha, useHarness } from './helpers';
 
 jest.setTimeout(120_000);
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+useHarness((started) => (h = started));
 
 const STATE_RPCS = (Object.keys(RPC) as RpcName[]).filter((n) => RPC[n].answeredBy === 'state');
 

@@ -4,17 +4,12 @@
  * new kosmatau_executables row.
  */
 import { all } from '@pdr/persistence';
-import { gridRequest, Harness, points, sha, startHarness } from './helpers';
+import { gridRequest, Harness, points, sha, useHarness } from './helpers';
 
 jest.setTimeout(120_000);
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+useHarness((started) => (h = started));
 
 const exe = (role: 'pdr' | 'onion', digest: string) => ({
   role,

@@ -3,17 +3,12 @@
  * a later one they are kept too, each once, also when the runner repeats its report.
  */
 import { all, run } from '@pdr/persistence';
-import { gridRequest, Harness, points, startHarness } from './helpers';
+import { gridRequest, Harness, points, useHarness } from './helpers';
 
 jest.setTimeout(120_000);
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+useHarness((started) => (h = started));
 
 const finish = (jobId: number, attempt: number, runnerId: string, steps: { step: string; at: string }[]) => ({
   v: 1 as const,

@@ -3,17 +3,12 @@
  * the grid that created it or last re-queued it; the other grid still counts it through grid_points).
  */
 import { run } from '@pdr/persistence';
-import { gridRequest, Harness, points, sha, startHarness } from './helpers';
+import { gridRequest, Harness, points, sha, useHarness } from './helpers';
 
 jest.setTimeout(120_000);
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+useHarness((started) => (h = started));
 
 async function status(gridId: number) {
   return (await h.call('gridStatus', { v: 1, selector: { gridId } })).grid;

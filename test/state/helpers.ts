@@ -82,6 +82,18 @@ export async function startHarness(opts: Partial<StateServiceOptions> = {}): Pro
   };
 }
 
+/** A harness for the whole test file: started before its first test, closed after its last. */
+export function useHarness(set: (h: Harness) => void, opts: Partial<StateServiceOptions> = {}): void {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness(opts);
+    set(h);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+}
+
 export function sha(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }

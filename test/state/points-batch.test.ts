@@ -1,17 +1,12 @@
 /** 10k points in one request: built in memory, inserted in chunks, re-sending inserts nothing. */
 import { MAX_POINTS_PER_BATCH } from '@pdr/contracts';
 import { one } from '@pdr/persistence';
-import { gridRequest, Harness, startHarness } from './helpers';
+import { gridRequest, Harness, useHarness } from './helpers';
 
 jest.setTimeout(300_000);
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+useHarness((started) => (h = started));
 
 async function count(table: string): Promise<number> {
   return Number((await one<{ n: number }>(h.em(), `SELECT COUNT(*) AS n FROM ${table}`))!.n);

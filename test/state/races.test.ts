@@ -2,17 +2,12 @@
 import { buildParameterRow, parameterHash } from '@pdr/domain';
 import { one } from '@pdr/persistence';
 import mysql from 'mysql2/promise';
-import { gridRequest, Harness, points, startHarness } from './helpers';
+import { gridRequest, Harness, points, useHarness } from './helpers';
 
 jest.setTimeout(120_000);
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+useHarness((started) => (h = started));
 
 async function count(sql: string, params: (string | number)[] = []): Promise<number> {
   return Number((await one<{ n: number }>(h.em(), sql, params))!.n);
