@@ -8,7 +8,7 @@
  *  1. planning: gridSubmit of 10k and 100k points (rows in MariaDB + job events in JetStream), no runners,
  *     vs. a bare batched multi-row INSERT of as many rows + pipelined JetStream publish of as many messages
  *  2. status: median of 20 gridStatus queries of the 100k grid
- *  3. RSS of state (and planner) during the planning — two more 100k grids after the first tell memory
+ *  3. RSS of state (and planner) during the planning — four more 100k grids after the first tell memory
  *     that grows with the work from a heap that fluctuates — and of state and runners during the overhead run
  *  4. per-job overhead: a 200-point grid (1 onion species, instant mock executables) through the stack
  *     with 2 runners × concurrency 1, submit → all finished, vs. spawning the same executables the same
@@ -41,8 +41,12 @@ const { execFloor, insertFloor, publishFloor } = require('./floors');
 const NATS_URL = process.env.PDR_NATS_URL || 'nats://127.0.0.1:4222';
 const MOCK_BASE_DIR = path.join(REPO, 'deploy', 'kosmatau-mock');
 const OVERHEAD_POINTS = Number(process.env.BENCH_POINTS || 200);
-/** Further 100k grids planned after the timed one, to tell memory growth from heap fluctuation. */
-const MEMORY_CHECK_GRIDS = 2;
+/**
+ * Further 100k grids planned after the timed one, to tell memory growth from heap fluctuation: the peaks of
+ * the last two must stay within the envelope of the first three (a V8 heap moves by ±30 MB from one 100k
+ * grid to the next here; a leak of 20 MB per grid would show as +40 MB).
+ */
+const MEMORY_CHECK_GRIDS = 4;
 const PHYSICS = { alpha: 1.5, rcore: 0.2, chemistry: 'H H2 C C+ CO O', nonDefault: {} };
 const SPECIES = ['CO'];
 const RUNNERS = 2;
@@ -426,9 +430,9 @@ function line(name, value, floor, ratio, goal, ok) {
 /**
  * Peak RSS of a phase against the goal, and whether it is flat: the peak of the phase's second half within
  * max(10 MB, 10 %) of the first half's — or, when `thenPhases` (the same work repeated) were measured, the
- * peak of the last repetition within max(10 MB, 10 %) of the highest peak before it. A 10 s phase is too
- * short to tell V8 sizing its heap up from memory that grows with the work, and one repetition is not
- * enough: a heap fluctuates by tens of MB from one 100k grid to the next.
+ * highest peak of the last two repetitions within max(10 MB, 10 %) of the highest peak of all before them.
+ * A 10 s phase is too short to tell V8 sizing its heap up from memory that grows with the work, and one
+ * or two repetitions are not enough: a heap fluctuates by tens of MB from one 100k grid to the next.
  */
 function rssLine(sampler, phase, label, name, context = '', thenPhases = []) {
   const s = sampler.summary(phase, label);
@@ -436,7 +440,8 @@ function rssLine(sampler, phase, label, name, context = '', thenPhases = []) {
   const idle = sampler.summary(`idle-${label.split('-')[0]}`, label)?.peak ?? s.first;
   const then = thenPhases.map((ph) => sampler.summary(ph, label)).filter(Boolean);
   const peaks = [s.peak, ...then.map((t) => t.peak)];
-  const [before, after] = then.length ? [Math.max(...peaks.slice(0, -1)), peaks[peaks.length - 1]] : [s.firstHalfPeak, s.secondHalfPeak];
+  const tail = Math.min(2, peaks.length - 1);
+  const [before, after] = then.length ? [Math.max(...peaks.slice(0, -tail)), Math.max(...peaks.slice(-tail))] : [s.firstHalfPeak, s.secondHalfPeak];
   const flat = after - before <= Math.max(10, 0.1 * before);
   const peak = Math.max(...peaks);
   const ok = peak <= GOALS.rssMb && flat;
@@ -476,7 +481,7 @@ function report(sampler, results) {
       const growth = last / first;
       out.push(
         line(
-          `planning 100k points with ${p.again.length * 100}k more already in the database`,
+          `planning 100k points with up to ${p.again.length * 100}k more already in the database`,
           `${p.again.map(fmtMs).join(', ')} (the first 100k: ${fmtMs(first)})`,
           'none (the first 100k grid is the reference)',
           r2(growth),
