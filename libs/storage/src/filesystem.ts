@@ -32,6 +32,7 @@ export interface FilesystemKind {
  * so a hanging server can never block a service's event loop.
  */
 export function filesystemKind(path: string): FilesystemKind {
+  if (process.platform !== 'linux') return { local: false, name: `not checked on ${process.platform}` };
   try {
     const type = Number(statfsSync(path).type) >>> 0;
     const name = LOCAL_FILESYSTEMS.get(type);
