@@ -160,6 +160,32 @@ function paramRowSqlOf(modelNameId: number, base: GridRows['base']): (p: Planned
   };
 }
 
+/**
+ * Rounds of INSERT ... ON DUPLICATE KEY for rows a concurrent request may be inserting at the same time.
+ * An INSERT that met such a row uncommitted leaves it to that request; when that request is then rolled
+ * back (a deadlock victim, to be retried), the row is in neither transaction — seen as "parameter row
+ * missing after insert" with four overlapping requests. So: insert, read back, insert what is still
+ * missing. Two rounds are almost always enough.
+ */
+const INSERT_ROUNDS = 5;
+
+async function insertUntilPresent<T, K, R extends { has(key: K): boolean }>(
+  items: readonly T[],
+  insert: (missing: T[]) => Promise<unknown>,
+  readBack: () => Promise<R>,
+  keyOf: (item: T) => K,
+  what: string,
+): Promise<R> {
+  let missing = [...items];
+  for (let round = 1; ; round++) {
+    if (missing.length) await insert(missing);
+    const present = await readBack();
+    missing = items.filter((it) => !present.has(keyOf(it)));
+    if (!missing.length) return present;
+    if (round >= INSERT_ROUNDS) throw new ContractError('INTERNAL', `${what} of ${missing.length} point(s) still missing after ${round} inserts`);
+  }
+}
+
 interface JobDbRow {
   id: number;
   kosmatau_parameters_id: number;
@@ -192,40 +218,58 @@ async function upsertChunk(
   // Points that already have their job need no insert (a re-sent batch costs only the SELECTs); for
   // all others the INSERT ... ON DUPLICATE KEY is what decides, also against concurrent requests.
   const fresh = part.filter((p) => !existed.has(p.hash));
-  if (fresh.length) {
-    await runLiteral(em, `${PARAM_INSERT_HEAD}${fresh.map(paramRowSql).join(', ')} ON DUPLICATE KEY UPDATE id = id`);
-  }
-  const paramIds = new Map(
-    (
-      await allLiteral<{ id: number; h: string }>(
-        em,
-        `SELECT id, parameter_hash AS h FROM kosmatau_parameters WHERE model_name_id = ${model} AND parameter_hash IN (${hashList})`,
-      )
-    ).map((r) => [r.h, r.id]),
+  const paramIds = await insertUntilPresent(
+    fresh,
+    (missing) => runLiteral(em, `${PARAM_INSERT_HEAD}${missing.map(paramRowSql).join(', ')} ON DUPLICATE KEY UPDATE id = id`),
+    async () =>
+      new Map(
+        (
+          await allLiteral<{ id: number; h: string }>(
+            em,
+            `SELECT id, parameter_hash AS h FROM kosmatau_parameters WHERE model_name_id = ${model} AND parameter_hash IN (${hashList})`,
+          )
+        ).map((r) => [r.h, r.id]),
+      ),
+    (p) => p.hash,
+    'parameter row',
   );
 
-  if (fresh.length) {
-    // JOB_COLUMNS: the point's name, parameter row and output file between the grid's values
-    const user = sqlLiteral(grid.userId);
-    const afterParam = [grid.chemicalDatabaseId, grid.onionSpecies, 1, 0, 'pending', grid.modelPath].map(sqlLiteral).join(', ');
-    const gridId = sqlLiteral(grid.id);
-    const rows: string[] = [];
-    for (const p of fresh) {
-      const paramId = paramIds.get(p.hash);
-      if (paramId === undefined) throw new ContractError('INTERNAL', `parameter row of point ${p.jobName} missing after insert`);
-      rows.push(`(${model}, ${sqlLiteral(p.jobName)}, ${user}, ${sqlLiteral(paramId)}, ${afterParam}, ${sqlLiteral(`pdr${p.jobName}.hdf`)}, ${gridId})`);
-    }
-    await runLiteral(em, `${JOB_INSERT_HEAD}${rows.join(', ')} ON DUPLICATE KEY UPDATE id = id`);
-  }
-  const ids = [...paramIds.values()];
-  const jobs = await allLiteral<JobDbRow>(
-    em,
-    `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${literalList(ids)})`,
-  );
-  const jobByParam = new Map(jobs.map((j) => [j.kosmatau_parameters_id, j]));
-
+  // JOB_COLUMNS: the point's name, parameter row and output file between the grid's values
+  const user = sqlLiteral(grid.userId);
+  const afterParam = [grid.chemicalDatabaseId, grid.onionSpecies, 1, 0, 'pending', grid.modelPath].map(sqlLiteral).join(', ');
   const gridId = sqlLiteral(grid.id);
-  await runLiteral(em, `INSERT INTO grid_points (grid_id, job_id) VALUES ${jobs.map((j) => `(${gridId}, ${sqlLiteral(j.id)})`).join(', ')} ON DUPLICATE KEY UPDATE grid_id = grid_id`);
+  const paramIdList = literalList([...paramIds.values()]);
+  const jobByParam = await insertUntilPresent(
+    fresh,
+    (missing) =>
+      runLiteral(
+        em,
+        `${JOB_INSERT_HEAD}${missing
+          .map((p) => `(${model}, ${sqlLiteral(p.jobName)}, ${user}, ${sqlLiteral(paramIds.get(p.hash)!)}, ${afterParam}, ${sqlLiteral(`pdr${p.jobName}.hdf`)}, ${gridId})`)
+          .join(', ')} ON DUPLICATE KEY UPDATE id = id`,
+      ),
+    async () =>
+      new Map(
+        (
+          await allLiteral<JobDbRow>(
+            em,
+            `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${paramIdList})`,
+          )
+        ).map((j) => [j.kosmatau_parameters_id, j]),
+      ),
+    (p) => paramIds.get(p.hash)!,
+    'job',
+  );
+  const jobs = [...jobByParam.values()];
+
+  await insertUntilPresent(
+    jobs,
+    (missing) => runLiteral(em, `INSERT INTO grid_points (grid_id, job_id) VALUES ${missing.map((j) => `(${gridId}, ${sqlLiteral(j.id)})`).join(', ')} ON DUPLICATE KEY UPDATE grid_id = grid_id`),
+    async () =>
+      new Set((await allLiteral<{ id: number }>(em, `SELECT job_id AS id FROM grid_points WHERE grid_id = ${gridId} AND job_id IN (${literalList(jobs.map((j) => j.id))})`)).map((r) => r.id)),
+    (j) => j.id,
+    'grid membership',
+  );
 
   let retried: number[] = [];
   const again: readonly JobStatus[] = [...(retryFailed ? RETRYABLE : []), ...(grid.run.forceOnion ? DONE : [])];
