@@ -34,7 +34,7 @@ const path = require('node:path');
 const { execFileSync, spawn } = require('node:child_process');
 const { names } = require('@pdr/contracts');
 const { connectNats, ContractClient, decodeJson } = require('@pdr/messaging');
-const { testDatabaseSettings, dropDatabase } = require('@pdr/persistence');
+const { databaseEnv, testDatabaseSettings, dropDatabase } = require('@pdr/persistence');
 const { REPO, startService, waitHealthy, RssSampler } = require('./procs');
 const { execFloor, insertFloor, publishFloor } = require('./floors');
 
@@ -147,11 +147,7 @@ async function startInstallation(label, root, sampler, { runners }) {
   const env = {
     PDR_NATS_URL: NATS_URL,
     PDR_NATS_PREFIX: ns,
-    PDR_DB_HOST: db.host,
-    PDR_DB_PORT: String(db.port),
-    PDR_DB_USERNAME: db.user,
-    PDR_DB_PASSWORD: db.password,
-    PDR_DB_DATABASE: db.database,
+    ...databaseEnv(db),
     PDR_LOG_LEVEL: process.env.PDR_LOG_LEVEL || 'warn',
     PDR_LOG_DIR: '',
   };

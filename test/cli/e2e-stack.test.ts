@@ -6,7 +6,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { dropDatabase, testDatabaseSettings } from '@pdr/persistence';
+import { databaseEnv, dropDatabase, testDatabaseSettings } from '@pdr/persistence';
 import { NATS_URL, reachable, testNamespace } from '../support/env';
 import { CLI, MOCK_BASE, pdr, tmpDir } from './helpers';
 
@@ -49,11 +49,7 @@ describe('pdr against the real stack', () => {
     env = {
       PDR_NATS_URL: NATS_URL,
       PDR_NATS_PREFIX: ns,
-      PDR_DB_HOST: db.host,
-      PDR_DB_PORT: String(db.port),
-      PDR_DB_USERNAME: db.user,
-      PDR_DB_PASSWORD: db.password,
-      PDR_DB_DATABASE: db.database,
+      ...databaseEnv(db),
     };
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PDR_') && !k.startsWith('MOCK_'))) as Record<string, string>;
     // the mock PDR fails every point with dens "50" (its job directory name contains _50_)

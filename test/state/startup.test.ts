@@ -5,7 +5,7 @@
 import { randomBytes } from 'crypto';
 import { names } from '@pdr/contracts';
 import { collectHealth, connectNats } from '@pdr/messaging';
-import { all, createOrm, dropDatabase, Em, MIGRATIONS, MIGRATIONS_TABLE, testDatabaseSettings } from '@pdr/persistence';
+import { all, createOrm, databaseEnv, dropDatabase, Em, MIGRATIONS, MIGRATIONS_TABLE, testDatabaseSettings } from '@pdr/persistence';
 import { startStateService } from '../../apps/state/src/main';
 import { NATS_URL, quietLogger } from './helpers';
 
@@ -18,11 +18,7 @@ const ns = `t${randomBytes(4).toString('hex')}`;
 
 beforeAll(() => {
   Object.assign(process.env, {
-    PDR_DB_HOST: db.host,
-    PDR_DB_PORT: String(db.port),
-    PDR_DB_DATABASE: db.database,
-    PDR_DB_USERNAME: db.user,
-    PDR_DB_PASSWORD: db.password,
+    ...databaseEnv(db),
     PDR_NATS_URL: NATS_URL,
     PDR_NATS_PREFIX: ns,
   });

@@ -11,7 +11,7 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { GridRequest, JobRow, names, RpcReply } from '@pdr/contracts';
 import { connectNats, ContractClient } from '@pdr/messaging';
-import { testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
+import { databaseEnv, testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
 import type { NatsConnection } from 'nats';
 import { NATS_URL, testNamespace } from './env';
 import { GridRequestOverrides, mockGridRequest } from './grid-request';
@@ -136,11 +136,7 @@ export async function startProcStack(o: ProcStackOptions = {}): Promise<ProcStac
     ...FAST_TIMINGS,
     PDR_NATS_URL: natsUrl,
     PDR_NATS_PREFIX: ns,
-    PDR_DB_HOST: via.host,
-    PDR_DB_PORT: String(via.port),
-    PDR_DB_DATABASE: db.database,
-    PDR_DB_USERNAME: db.user,
-    PDR_DB_PASSWORD: db.password,
+    ...databaseEnv({ ...db, host: via.host, port: via.port }),
     ...o.env,
   };
   const all: Proc[] = [];

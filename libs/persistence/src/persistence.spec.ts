@@ -4,6 +4,8 @@ import {
   all,
   countPlaceholders,
   createOrm,
+  databaseEnv,
+  databaseSettingsFromEnvFallback,
   dropDatabase,
   ensureDatabase,
   Em,
@@ -145,6 +147,11 @@ describe('get-or-create (insert first, unique keys decide)', () => {
 });
 
 describe('helpers', () => {
+  it('databaseEnv gives the PDR_DB_* variables that read back as the same settings', () => {
+    const s = { host: 'db.example', port: 3307, user: 'grid', password: 'p w', database: 'pdr_x' };
+    expect(databaseEnv(s)).toEqual({ PDR_DB_HOST: 'db.example', PDR_DB_PORT: '3307', PDR_DB_USERNAME: 'grid', PDR_DB_PASSWORD: 'p w', PDR_DB_DATABASE: 'pdr_x' });
+    expect(databaseSettingsFromEnvFallback(databaseEnv(s))).toEqual(s);
+  });
   it('convert times to and from UTC DATETIME(3)', () => {
     expect(toDbTime('2025-01-02T03:04:05.678+01:00')).toBe('2025-01-02 02:04:05.678');
     expect(fromDbTime('2025-01-02 02:04:05.678')).toBe('2025-01-02T02:04:05.678Z');

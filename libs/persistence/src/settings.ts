@@ -51,6 +51,11 @@ export function databaseSettingsFromEnvFallback(env: NodeJS.ProcessEnv = process
   };
 }
 
+/** The PDR_DB_* variables that give a child process these settings (the inverse of databaseSettingsFromEnvFallback). */
+export function databaseEnv(s: DatabaseSettings): Record<'PDR_DB_HOST' | 'PDR_DB_PORT' | 'PDR_DB_USERNAME' | 'PDR_DB_PASSWORD' | 'PDR_DB_DATABASE', string> {
+  return { PDR_DB_HOST: s.host, PDR_DB_PORT: String(s.port), PDR_DB_USERNAME: s.user, PDR_DB_PASSWORD: s.password, PDR_DB_DATABASE: s.database };
+}
+
 /** For logs and errors: everything but the password. */
 export function describeDatabase(s: DatabaseSettings): string {
   return `mysql://${s.user}@${s.host}:${s.port}/${s.database}`;
