@@ -30,18 +30,12 @@ export class GridsController {
   }
 
   @MessagePattern('gridCancel')
-  async cancel(req: RpcRequestParsed<'gridCancel'>) {
-    const em = requestEm();
-    const { reply, changed } = await cancelGrid(em, req);
-    await this.progress.publishJobs(em, changed);
-    return reply;
+  cancel(req: RpcRequestParsed<'gridCancel'>) {
+    return this.progress.afterChange((em) => cancelGrid(em, req));
   }
 
   @MessagePattern('gridRetry')
-  async retry(req: RpcRequestParsed<'gridRetry'>) {
-    const em = requestEm();
-    const { reply, changed } = await retryGrid(em, req);
-    await this.progress.publishJobs(em, changed);
-    return reply;
+  retry(req: RpcRequestParsed<'gridRetry'>) {
+    return this.progress.afterChange((em) => retryGrid(em, req));
   }
 }

@@ -3,6 +3,7 @@ import { encodeJson } from '@pdr/messaging';
 import { all, asJobStatus, chunk, Em, fromDbTime, inList } from '@pdr/persistence';
 import type { Logger } from '@pdr/logging';
 import type { NatsConnection } from 'nats';
+import { requestEm } from './request-em';
 
 interface Row {
   id: number;
@@ -25,6 +26,17 @@ export class ProgressPublisher {
     private readonly n: Names,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * A use case that changes jobs, run with the message's entity manager, and then the progress events of
+   * the jobs it changed (as committed); its reply is returned.
+   */
+  async afterChange<R>(useCase: (em: Em) => Promise<{ reply: R; changed: readonly number[] }>): Promise<R> {
+    const em = requestEm();
+    const { reply, changed } = await useCase(em);
+    await this.publishJobs(em, changed);
+    return reply;
+  }
 
   async publishJobs(em: Em, jobIds: readonly number[]): Promise<number> {
     if (!jobIds.length) return 0;

@@ -26,11 +26,8 @@ export class JobsController {
   ) {}
 
   @MessagePattern('jobClaim')
-  async claim(req: RpcRequestParsed<'jobClaim'>) {
-    const em = requestEm();
-    const { reply, changed } = await claimJob(em, req, { staleHeartbeatMs: this.timings.staleHeartbeatMs });
-    await this.progress.publishJobs(em, changed);
-    return reply;
+  claim(req: RpcRequestParsed<'jobClaim'>) {
+    return this.progress.afterChange((em) => claimJob(em, req, { staleHeartbeatMs: this.timings.staleHeartbeatMs }));
   }
 
   @MessagePattern('jobHeartbeat')
@@ -44,27 +41,18 @@ export class JobsController {
   }
 
   @MessagePattern('jobFinish')
-  async finish(req: RpcRequestParsed<'jobFinish'>) {
-    const em = requestEm();
-    const { reply, changed } = await finishJob(em, req, this.executables);
-    await this.progress.publishJobs(em, changed);
-    return reply;
+  finish(req: RpcRequestParsed<'jobFinish'>) {
+    return this.progress.afterChange((em) => finishJob(em, req, this.executables));
   }
 
   @MessagePattern('jobRelease')
-  async release(req: RpcRequestParsed<'jobRelease'>) {
-    const em = requestEm();
-    const { reply, changed } = await releaseJob(em, req);
-    await this.progress.publishJobs(em, changed);
-    return reply;
+  release(req: RpcRequestParsed<'jobRelease'>) {
+    return this.progress.afterChange((em) => releaseJob(em, req));
   }
 
   @MessagePattern('jobAbandon')
-  async abandon(req: RpcRequestParsed<'jobAbandon'>) {
-    const em = requestEm();
-    const { reply, changed } = await abandonJob(em, req, { staleHeartbeatMs: this.timings.staleHeartbeatMs });
-    await this.progress.publishJobs(em, changed);
-    return reply;
+  abandon(req: RpcRequestParsed<'jobAbandon'>) {
+    return this.progress.afterChange((em) => abandonJob(em, req, { staleHeartbeatMs: this.timings.staleHeartbeatMs }));
   }
 
   @MessagePattern('jobsQuery')
