@@ -37,10 +37,10 @@ it('drops malformed and unknown job events (term) and keeps running the good one
     ['deep nesting', enc('['.repeat(50_000) + ']'.repeat(50_000))],
     ['half a megabyte of junk', enc(JSON.stringify({ v: 1, junk: 'j'.repeat(512 * 1024) }))],
   ];
-  for (const [label, data] of bad) await js.publish(n.jobSubject(good1.gridId), data, { msgID: `bad-${label}` });
+  for (const [label, data] of bad) await js.publish(n.jobSubject(good1.gridId, 1), data, { msgID: `bad-${label}` });
   // well-formed, but for jobs that do not exist
-  await js.publish(n.jobSubject(987654), encodeJson({ v: 1, jobId: 987654, gridId: 987654, generation: 0 }), { msgID: 'unknown-job' });
-  await js.publish(n.jobSubject('not-a-grid'), encodeJson({ v: 1, jobId: 876543, gridId: 1, generation: 0 }), { msgID: 'unknown-job-2' });
+  await js.publish(n.jobSubject(987654, 987654), encodeJson({ v: 1, jobId: 987654, gridId: 987654, generation: 0 }), { msgID: 'unknown-job' });
+  await js.publish(n.jobSubject('not-a-grid', 876543), encodeJson({ v: 1, jobId: 876543, gridId: 1, generation: 0 }), { msgID: 'unknown-job-2' });
   const good2 = await s.client.request('gridSubmit', { v: 1, request: s.request({ modelName: 'events_after', axes: { dens: ['40'], chi: ['10', '20'] } }) });
 
   expect((await s.waitDone(good1.gridId)).counts.finished).toBe(1);

@@ -45,9 +45,9 @@ function attempt(what, fn) {
 
 if (out) {
   attempt('contract requests', () => {
-    const { ContractClient, JobPublisher } = require(path.join(REPO, 'libs/messaging/dist/index.js'));
+    const { ContractClient, JobStream } = require(path.join(REPO, 'libs/messaging/dist/index.js'));
     timeMethod(ContractClient.prototype, 'request', ([name]) => `rpc ${name}`);
-    timeMethod(JobPublisher.prototype, 'publish', () => 'publish job events (n = events)', ([events]) => events.length);
+    timeMethod(JobStream.prototype, 'publish', () => 'publish job events (n = events)', ([events]) => events.length);
   });
   attempt('SQL', () => {
     const knex = require(require.resolve('@mikro-orm/knex', { paths: [REPO] }));

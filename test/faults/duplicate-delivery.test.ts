@@ -30,7 +30,7 @@ describe('the same job event published twice (different Nats-Msg-Id)', () => {
     const sub = await s.client.request('gridSubmit', { v: 1, request: s.request({ modelName: 'dup_event', axes: { dens: ['30'], chi: ['10'] } }) });
     const [job] = await s.jobs(sub.gridId);
     // a second copy of the planner's event, as a duplicate publish outside the dedupe window would be
-    const ack = await s.nc.jetstream().publish(names(s.ns).jobSubject(sub.gridId), encodeJson({ v: 1, jobId: job.jobId, gridId: sub.gridId, generation: job.generation }), {
+    const ack = await s.nc.jetstream().publish(names(s.ns).jobSubject(sub.gridId, job.jobId), encodeJson({ v: 1, jobId: job.jobId, gridId: sub.gridId, generation: job.generation }), {
       msgID: `test-duplicate-${job.jobId}`,
     });
     expect(ack.duplicate).toBe(false);

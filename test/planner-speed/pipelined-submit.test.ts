@@ -5,7 +5,8 @@
  * the submission outlives its reply, no unhandled rejection), and a resubmission repairs the rest.
  */
 import { ContractError, LIMITS, names, RPC, RpcName } from '@pdr/contracts';
-import { ContractClient, JobPublisher } from '@pdr/messaging';
+import { ContractClient, JobStream } from '@pdr/messaging';
+import { JobDispatcher } from '../../apps/planner/src/dispatch/job-dispatcher';
 import { SubmitGridService } from '../../apps/planner/src/submit-grid/submit-grid.service';
 import { quiet, Stack, startStack } from '../support/stack';
 
@@ -52,7 +53,7 @@ function faultyClient(failing: RpcName, nth: number) {
 }
 
 function service(client: ContractClient): SubmitGridService {
-  return new SubmitGridService(client, new JobPublisher(s.nc, names(s.ns)), quiet('planner') as never);
+  return new SubmitGridService(client, new JobDispatcher(client, new JobStream(s.nc, names(s.ns)), quiet('planner') as never), quiet('planner') as never);
 }
 
 function submitRequest(modelName: string) {

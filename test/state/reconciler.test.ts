@@ -1,25 +1,34 @@
 /**
- * The reconciler re-queues running jobs whose heartbeat stopped (new generation, event published
- * again) and republishes pending jobs whose event was never confirmed; two state instances never act
- * on the same job. Sweeps are triggered by the test (reconcile: false), thresholds are short.
+ * The reconciler re-queues running jobs whose heartbeat stopped (new generation) and hands them to the
+ * planner, which publishes them; the planner's dispatch sweep publishes pending jobs whose planner went
+ * away; two state instances (and two planners) never act on the same job. Sweeps are triggered by the
+ * test (reconcile: false, sweep: false), thresholds are short.
  */
 import { jobEvent, jobMsgId, names } from '@pdr/contracts';
 import { decodeJson } from '@pdr/messaging';
 import { one } from '@pdr/persistence';
 import type { JetStreamManager } from 'nats';
-import { gridRequest, Harness, points, startHarness } from './helpers';
+import { startPlanner, type PlannerHandle } from '../../apps/planner/src/main';
+import { gridRequest, Harness, NATS_URL, points, quietLogger, startHarness } from './helpers';
 
 jest.setTimeout(120_000);
 
 const STALE_MS = 300;
 let h: Harness;
 let jsm: JetStreamManager;
+let planner: PlannerHandle;
+let planner2: PlannerHandle;
 
 beforeAll(async () => {
-  h = await startHarness({ timings: { staleHeartbeatMs: STALE_MS, stalePendingMs: STALE_MS, reconcileIntervalMs: 3_600_000 } });
+  h = await startHarness({ timings: { staleHeartbeatMs: STALE_MS, reconcileIntervalMs: 3_600_000 } });
+  const o = { ns: h.ns, natsUrl: NATS_URL, logger: quietLogger('planner'), sweep: false, timings: { stalePendingMs: STALE_MS } };
+  planner = await startPlanner(o);
+  planner2 = await startPlanner(o);
   jsm = await h.nc.jetstreamManager();
 });
 afterAll(async () => {
+  await planner?.close();
+  await planner2?.close();
   await h?.close();
 });
 
@@ -47,20 +56,20 @@ async function job(jobId: number) {
   ))!;
 }
 
-it('re-queues a running job whose heartbeat stopped: new generation, event published, old attempt lost', async () => {
-  const { gridId } = await h.client.request('gridUpsert', gridRequest('stale-running'));
+it('re-queues a running job whose heartbeat stopped: new generation, event published by the planner, old attempt lost', async () => {
+  const { gridId, installationId: db } = await h.client.request('gridUpsert', gridRequest('stale-running'));
   const { jobs } = await h.client.request('pointsUpsert', { v: 1, gridId, points: points(1) });
   const jobId = jobs[0][0];
   await h.client.request('markQueued', { v: 1, jobIds: [jobId] });
   const claim = await h.client.request('jobClaim', { v: 1, jobId, generation: 0, delivery: 1, runnerId: 'dead-runner' });
   expect(claim.granted).toBe(true);
 
-  expect(await h.state.reconciler.tick()).toEqual({ requeued: 0, cancelled: 0, republished: 0 }); // heartbeat still fresh
+  expect(await h.state.reconciler.tick()).toEqual({ requeued: 0, cancelled: 0 }); // heartbeat still fresh
   await pause(STALE_MS * 2);
-  expect(await h.state.reconciler.tick()).toEqual({ requeued: 1, cancelled: 0, republished: 0 });
+  expect(await h.state.reconciler.tick()).toEqual({ requeued: 1, cancelled: 0 });
 
   expect(await job(jobId)).toMatchObject({ status: 'queued', generation: 1, pending: 1, active: 0 });
-  expect(await eventsOf(jobId)).toEqual([[1, jobMsgId(jobId, 1)]]);
+  expect(await eventsOf(jobId)).toEqual([[1, jobMsgId({ db, jobId, generation: 1 })]]);
   expect(await h.client.request('jobHeartbeat', { v: 1, jobId, attempt: 1, runnerId: 'dead-runner' })).toEqual({ alive: false, cancel: false });
   const late = await h.client.request('jobFinish', {
     v: 1,
@@ -97,19 +106,19 @@ it('a running job whose runner died after a cancel request ends cancelled, not r
   expect(await job(jobId)).toMatchObject({ status: 'cancelled', pending: 0, active: 0 });
 });
 
-it('republishes pending jobs nobody queued (same generation), and two instances never act twice', async () => {
-  const other = await h.startAnother();
-  const { gridId } = await h.client.request('gridUpsert', gridRequest('stale-pending'));
+it("the dispatch sweep publishes pending jobs nobody queued (same generation), and two planners' sweeps never act twice", async () => {
+  await h.startAnother();
+  const { gridId, installationId: db } = await h.client.request('gridUpsert', gridRequest('stale-pending'));
   const { jobs } = await h.client.request('pointsUpsert', { v: 1, gridId, points: points(40, '70') });
   await pause(STALE_MS * 2);
-  const [a, b] = await Promise.all([h.state.reconciler.tick(), other.reconciler.tick()]);
-  expect(a!.republished + b!.republished).toBe(40);
+  const [a, b] = await Promise.all([planner.sweep.tick(), planner2.sweep.tick()]);
+  expect(a!.stalePending + b!.stalePending).toBe(40);
   for (const [jobId] of jobs) {
     expect(await job(jobId)).toMatchObject({ status: 'queued', generation: 0 });
-    expect(await eventsOf(jobId)).toEqual([[0, jobMsgId(jobId, 0)]]);
+    expect(await eventsOf(jobId)).toEqual([[0, jobMsgId({ db, jobId, generation: 0 })]]);
   }
-  expect(await Promise.all([h.state.reconciler.tick(), other.reconciler.tick()])).toEqual([
-    { requeued: 0, cancelled: 0, republished: 0 },
-    { requeued: 0, cancelled: 0, republished: 0 },
+  expect(await Promise.all([planner.sweep.tick(), planner2.sweep.tick()])).toEqual([
+    { recreated: false, stalePending: 0, lost: 0 },
+    { recreated: false, stalePending: 0, lost: 0 },
   ]);
 });

@@ -2,7 +2,7 @@ import { createLogger } from '@pdr/logging';
 import { closeOnSignals } from '@pdr/messaging';
 import { startPlanner } from './start-planner';
 
-export { startPlanner } from './start-planner';
+export { startPlanner, type PlannerHandle, type PlannerOptions } from './start-planner';
 
 if (require.main === module) {
   const logger = createLogger('planner');

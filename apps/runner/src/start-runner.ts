@@ -46,7 +46,8 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   }
   const nc = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: runnerId });
   const maxDeliver = o.maxDeliver ?? limitFromEnv('JOB_MAX_DELIVER');
-  await ensureJobStream(nc, n, { ackWaitMs: o.ackWaitMs, maxDeliver });
+  const streamSettings = { ackWaitMs: o.ackWaitMs, maxDeliver, warn: (msg: string, detail: Record<string, unknown>) => logger.warn(detail, msg) };
+  await ensureJobStream(nc, n, streamSettings);
   const handler = new JobHandler({
     state: new ContractClient(nc, ns),
     runnerId,
@@ -57,7 +58,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     heartbeatMs: o.heartbeatMs ?? limitFromEnv('HEARTBEAT_INTERVAL_MS'),
     retryDelayMs: o.retryDelayMs ?? limitFromEnv('TRANSIENT_RETRY_DELAY_MS'),
   });
-  const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger);
+  const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger, () => ensureJobStream(nc, n, streamSettings));
   const startedAt = new Date().toISOString();
   const health = answerHealth(nc, ns, {
     service: 'runner',

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { RequestContext } from '@mikro-orm/core';
 import { databaseSettingsFromEnv } from '@pdr/config';
 import { createLogger, registerSecret, type Logger } from '@pdr/logging';
-import { ensureJobStream, JobPublisher, RunningService, startContractService } from '@pdr/messaging';
-import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm } from '@pdr/persistence';
+import { ContractClient, RunningService, startContractService } from '@pdr/messaging';
+import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm, readInstallationId } from '@pdr/persistence';
 import { classifyError } from './infrastructure/errors';
 import { StateTimings, timingsFromEnv } from './infrastructure/options';
 import { ProgressPublisher } from './infrastructure/progress';
@@ -94,7 +94,8 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
   let reconciler: Reconciler | undefined;
   try {
     const applied = await migrateUp(orm);
-    logger.info({ database: describeDatabase(settings), created, migrations: applied }, 'database ready');
+    const installationId = await readInstallationId(orm.em);
+    logger.info({ database: describeDatabase(settings), created, migrations: applied, installationId }, 'database ready');
     let progress!: ProgressPublisher;
     const service = await startContractService({
       service: 'state',
@@ -110,12 +111,11 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
       },
       detail: () => ({ database: describeDatabase(settings), reconciledAt: reconciler?.lastRunAt ?? null, reconcileError: reconciler?.lastError ?? null }),
       module: async (infra) => {
-        await ensureJobStream(infra.nc, infra.n);
         progress = new ProgressPublisher(infra.nc, infra.n, logger);
-        return StateModule.with(infra, progress, timings);
+        return StateModule.with(infra, progress, timings, installationId);
       },
     });
-    reconciler = new Reconciler(orm, new JobPublisher(service.infra.nc, service.infra.n), progress, logger, timings);
+    reconciler = new Reconciler(orm, new ContractClient(service.infra.nc, service.infra.ns), installationId, progress, logger, timings);
     if (o.reconcile !== false) reconciler.start();
     const r = reconciler;
     void (async () => {

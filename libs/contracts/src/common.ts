@@ -13,6 +13,8 @@ export const TERMINAL_STATUSES: readonly JobStatus[] = ['finished', 'problem', '
 export const SUCCESS_STATUSES: readonly JobStatus[] = ['finished', 'skipped'];
 
 export const id = z.number().int().positive();
+/** The id of the database that owns the jobs (a UUID written by its migration): job ids are unique only within one database. */
+export const installationId = z.string().regex(/^[0-9a-f-]{8,64}$/, 'an installation id (the UUID of a database)');
 /** Names that become path segments (model name, species, file names): never a path of their own. */
 export const safeName = z
   .string()

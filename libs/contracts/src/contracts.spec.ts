@@ -17,7 +17,11 @@ describe('contract registry', () => {
   });
 
   it('event ids change with the generation so a retried job is not deduplicated', () => {
-    expect(jobMsgId(5, 0)).not.toBe(jobMsgId(5, 1));
+    expect(jobMsgId({ jobId: 5, generation: 0, db: 'aaaaaaaa' })).not.toBe(jobMsgId({ jobId: 5, generation: 1, db: 'aaaaaaaa' }));
+  });
+
+  it('event ids differ between databases: job 5 of one database is not a duplicate of job 5 of another', () => {
+    expect(jobMsgId({ jobId: 5, generation: 0, db: 'aaaaaaaa' })).not.toBe(jobMsgId({ jobId: 5, generation: 0, db: 'bbbbbbbb' }));
   });
 
   it.each(['../etc', 'a/b', '.hidden', 'nul\0byte', '', '..'])('refuses %j as a name that becomes a path segment', (s) => {

@@ -31,7 +31,7 @@ export function renderMessagesDoc(): string {
     lines.push(`| \`${n.rpc(name)}\` | ${d.publishedBy} | ${d.answeredBy === 'all' ? 'every service instance' : d.answeredBy} | ${d.description} |`);
   }
   lines.push('', '## Events', '', '| subject | published by | what |', '| --- | --- | --- |');
-  lines.push(`| \`${n.jobSubject('<gridId>')}\` (JetStream stream \`${n.jobStream}\`, durable consumer \`${n.jobConsumer}\`) | planner, state's reconciler | one job event per point, \`Nats-Msg-Id: job-<jobId>-g<generation>\` |`);
+  lines.push(`| \`${n.jobSubject('<gridId>', '<jobId>')}\` (JetStream stream \`${n.jobStream}\`, durable consumer \`${n.jobConsumer}\`) | planner (its dispatch use case only) | one job event per point, \`Nats-Msg-Id: job-<installationId>-<jobId>-g<generation>\` |`);
   lines.push(`| \`${n.progress('<gridId>')}\` | ${EVENTS.progress.publishedBy} | ${EVENTS.progress.description} |`);
   lines.push(`| \`${n.gridCancelled}\` | ${EVENTS.gridCancelled.publishedBy} | ${EVENTS.gridCancelled.description} |`);
   lines.push('', '## Limits', '', '| name | value |', '| --- | --- |');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { axisValue, id, isoDate, jobStatus, JOB_STATUSES, point, safeName, schemaVersion } from './common';
+import { axisValue, id, installationId, isoDate, jobStatus, JOB_STATUSES, point, safeName, schemaVersion } from './common';
 
 /** How a runner runs the points of a grid. Carries no secret: runners take credentials from their own env. */
 export const runOptions = z.object({
@@ -45,7 +45,7 @@ export const gridUpsertRequest = z.object({
   seed: z.number().int().nullable().default(null).describe('seed of a random grid, so it can be reproduced'),
 });
 export type GridUpsertRequest = z.infer<typeof gridUpsertRequest>;
-export const gridUpsertReply = z.object({ gridId: id, modelNameId: id, created: z.boolean() });
+export const gridUpsertReply = z.object({ gridId: id, modelNameId: id, created: z.boolean(), installationId });
 export type GridUpsertReply = z.infer<typeof gridUpsertReply>;
 
 /** Most points in one state.points.upsert request (a 10k grid fits in one; larger grids are batched). */
@@ -112,7 +112,7 @@ export const gridCancelReply = z.object({ gridId: id, cancelled: z.number().int(
 /** state.grid.retry: failed/problem (and cancelled with includeCancelled) → pending with a new generation. */
 export const gridRetryRequest = z.object({ v: schemaVersion, selector: gridSelector, includeCancelled: z.boolean().default(false) });
 /** jobs to publish again: [jobId, generation]. */
-export const gridRetryReply = z.object({ gridId: id, jobs: z.array(z.tuple([id, z.number().int().nonnegative()])) });
+export const gridRetryReply = z.object({ gridId: id, installationId, jobs: z.array(z.tuple([id, z.number().int().nonnegative()])) });
 
 // ---------------------------------------------------------------- planner (what the CLI talks to)
 
@@ -150,7 +150,7 @@ export const gridSubmitReply = z.object({
   total: z.number().int().nonnegative(),
   created: z.number().int().nonnegative().describe('points new to the database'),
   alreadyDone: z.number().int().nonnegative().describe('finished or skipped before: not run again'),
-  queued: z.number().int().nonnegative().describe('job events published now'),
+  queued: z.number().int().nonnegative().describe('points waiting in the job queue (their events published now or by an earlier submission)'),
   inProgress: z.number().int().nonnegative().describe('running right now: left alone'),
   notRetried: z.number().int().nonnegative().describe('failed/problem/cancelled points left alone (use --retry-failed)'),
   seed: z.number().int().nullable(),

@@ -1,17 +1,27 @@
 import { z } from 'zod';
-import { id, isoDate, jobStatus, parameterRow, safeName, schemaVersion, sha256 } from './common';
+import { id, installationId, isoDate, jobStatus, parameterRow, safeName, schemaVersion, sha256 } from './common';
 import { runOptions } from './grid';
 
-/** The event a planner publishes to the job stream, one per point; Nats-Msg-Id = jobMsgId(jobId, generation). */
+/** The event the planner publishes to the job stream, one per point; Nats-Msg-Id = jobMsgId(event). */
 export const jobEvent = z.object({
   v: schemaVersion,
   jobId: id,
   gridId: id,
-  generation: z.number().int().nonnegative().describe('bumped on every retry, so a retried job gets a new event id'),
+  generation: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('bumped on every retry and whenever a lost event is published again, so the new event has a new id and an old copy loses the claim'),
+  db: installationId.optional().describe('installation id of the database the job belongs to; a claim from another database is refused (absent in events of older versions)'),
 });
 export type JobEvent = z.infer<typeof jobEvent>;
-export function jobMsgId(jobId: number, generation: number): string {
-  return `job-${jobId}-g${generation}`;
+/**
+ * Nats-Msg-Id of a job event: unique per database (installation id), job and generation. Job ids alone
+ * repeat across databases (a new database, a test database behind the same namespace), and JetStream
+ * silently drops a repeated id within its duplicate window.
+ */
+export function jobMsgId(ev: Pick<JobEvent, 'jobId' | 'generation' | 'db'>): string {
+  return `job-${ev.db ?? 'nodb'}-${ev.jobId}-g${ev.generation}`;
 }
 
 const runnerRef = z.object({ runnerId: z.string().min(1).max(200) });
@@ -26,6 +36,7 @@ export const jobClaimRequest = runnerRef.extend({
   jobId: id,
   generation: z.number().int().nonnegative(),
   delivery: z.number().int().positive().describe('JetStream delivery count of the event'),
+  db: installationId.optional().describe("the event's installation id: a job event of another database is refused"),
 });
 export type JobClaimRequest = z.infer<typeof jobClaimRequest>;
 export const claimedJob = z.object({

@@ -27,8 +27,17 @@ export const LIMITS = {
   PLANNER_BATCH_POINTS: 5_000,
   /** How often the reconciler in state looks for stuck jobs. */
   RECONCILE_INTERVAL_MS: 30_000,
-  /** A pending job whose event has not been confirmed for this long is published again by the reconciler. */
+  /**
+   * A pending job untouched for this long was left by a planner that died between persisting and
+   * publishing: the planner's dispatch sweep publishes it. Longer than one planning batch takes.
+   */
   STALE_PENDING_MS: 60_000,
+  /**
+   * How often each planner's dispatch sweep compares the stream with the database: makes sure the stream
+   * and consumer exist, publishes stale pending jobs, and publishes again queued jobs whose event the
+   * stream lost (restarted empty, purged, deleted). Bounds the time to recover from a lost stream.
+   */
+  DISPATCH_SWEEP_INTERVAL_MS: 15_000,
   /**
    * A runner sends an attempt's steps to state once they have waited this long (batched); steps still
    * waiting when the attempt ends go with its outcome. A long run shows its current step after this

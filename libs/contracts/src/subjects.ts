@@ -2,6 +2,7 @@ import { z } from 'zod';
 import * as G from './grid';
 import * as J from './job';
 import * as E from './events';
+import * as D from './dispatch';
 
 /**
  * Every request/reply subject of the system: its subject suffix, who answers, request and reply schemas.
@@ -37,6 +38,10 @@ export const RPC = {
   jobAbandon: rpc({ suffix: 'state.job.abandon', answeredBy: 'state', publishedBy: 'runner', request: J.jobAbandonRequest, reply: J.transitionReply, description: 'mark a job failed that can never run (max_deliver exceeded, bad event)' }),
   jobsQuery: rpc({ suffix: 'state.jobs.query', answeredBy: 'state', publishedBy: 'cli', request: J.jobsQueryRequest, reply: J.jobsQueryReply, description: 'jobs with filters and keyset paging' }),
   jobGet: rpc({ suffix: 'state.job.get', answeredBy: 'state', publishedBy: 'cli', request: J.jobGetRequest, reply: J.jobGetReply, description: 'one job with its attempt history' }),
+  jobsTakeStalePending: rpc({ suffix: 'state.jobs.take-stale-pending', answeredBy: 'state', publishedBy: 'planner', request: D.takeStalePendingRequest, reply: D.dispatchBatch, description: 'pending jobs whose publisher went away, to publish (dispatch sweep)' }),
+  jobsOutstanding: rpc({ suffix: 'state.jobs.outstanding', answeredBy: 'state', publishedBy: 'planner', request: D.outstandingJobsRequest, reply: D.outstandingJobsReply, description: 'queued/running counts and a page of queued jobs, to compare with the stream (dispatch sweep)' }),
+  jobsRedispatch: rpc({ suffix: 'state.jobs.redispatch', answeredBy: 'state', publishedBy: 'planner', request: D.redispatchRequest, reply: D.dispatchBatch, description: 'jobs whose event is lost: new generation, back to pending, to publish again' }),
+  plannerDispatch: rpc({ suffix: 'planner.jobs.dispatch', answeredBy: 'planner', publishedBy: 'state', request: D.plannerDispatchRequest, reply: D.plannerDispatchReply, description: "publish job events and mark the jobs queued (state's reconciler asks after requeueing)" }),
   gridSubmit: rpc({ suffix: 'planner.grid.submit', answeredBy: 'planner', publishedBy: 'cli', request: G.gridSubmitRequest, reply: G.gridSubmitReply, description: 'validate, expand, persist and queue a grid' }),
   plannerCancel: rpc({ suffix: 'planner.grid.cancel', answeredBy: 'planner', publishedBy: 'cli', request: G.plannerCancelRequest, reply: G.plannerCancelReply, description: 'cancel a grid and tell runners' }),
   plannerRetry: rpc({ suffix: 'planner.grid.retry', answeredBy: 'planner', publishedBy: 'cli', request: G.plannerRetryRequest, reply: G.plannerRetryReply, description: 'queue the failed points of a grid again' }),
@@ -70,9 +75,17 @@ export function names(ns: string = DEFAULT_NAMESPACE) {
     rpc: (n: RpcName) => `${ns}.${RPC[n].suffix}`,
     progress: (gridId: number | string) => `${ns}.${EVENTS.progress.suffix}.${gridId}`,
     gridCancelled: `${ns}.${EVENTS.gridCancelled.suffix}`,
-    /** JetStream: one work-queue stream for job events, one durable pull consumer shared by all runners. */
+    /**
+     * JetStream: one work-queue stream for job events, one durable pull consumer shared by all runners.
+     * One subject per job (`<ns>.jobs.run.<gridId>.<jobId>`): the stream's per-subject counts tell which
+     * queued jobs have an event, and a cancelled grid's events are purged by `<ns>.jobs.run.<gridId>.>`.
+     */
     jobStream: `${upper}_JOBS`,
-    jobSubject: (gridId: number | string) => `${ns}.jobs.run.${gridId}`,
+    jobSubject: (gridId: number | string, jobId: number | string) => `${ns}.jobs.run.${gridId}.${jobId}`,
+    /** Every job event of a grid (and, with `*` for the grid, of all grids). */
+    gridJobSubjects: (gridId: number | string) => `${ns}.jobs.run.${gridId}.>`,
+    /** What the stream holds: job subjects of this version, and `<ns>.jobs.run.<gridId>` of earlier ones. */
+    jobStreamSubjects: `${ns}.jobs.run.>`,
     jobConsumer: `${upper}_RUNNERS`,
     /** Queue groups: several instances of a service share the load. */
     queueGroup: (service: 'state' | 'planner') => `${ns}-${service}`,

@@ -7,6 +7,7 @@ export * from './sql';
 export * from './time';
 export * from './status';
 export * from './get-or-create';
+export * from './installation';
 export * from './entities';
 export { MIGRATIONS } from './migrations';
 export { testDatabaseSettings } from './testing';

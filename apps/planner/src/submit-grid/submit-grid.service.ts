@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ContractError, GridSubmitReply, JobEvent, LIMITS, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { ContractClient, JobPublisher } from '@pdr/messaging';
+import { ContractError, DispatchJob, GridSubmitReply, LIMITS, RpcReply, RpcRequestParsed } from '@pdr/contracts';
+import { ContractClient } from '@pdr/messaging';
 import type { Logger } from 'pino';
-import { CLIENT, LOGGER, PUBLISHER } from '../infrastructure/tokens';
+import { JobDispatcher } from '../dispatch/job-dispatcher';
+import { CLIENT, DISPATCHER, LOGGER } from '../infrastructure/tokens';
 import { chunks, planPoints } from './grid-points';
 import { gridRequestHash } from './request-hash';
 import { validatePhysics } from './validate';
@@ -11,13 +12,13 @@ import { validatePhysics } from './validate';
  * Use case "submit a grid": validate with the domain library, have state persist grid, points and jobs in
  * batches, publish one job event per point that needs to run, mark them queued, reply with counts.
  * Idempotent: a resubmission inserts nothing, finished points are not run again, unfinished ones are
- * re-published (Nats-Msg-Id dedupes events still in the stream), failed ones only with retryFailed.
+ * left to the queue they are in (the dispatch sweep restores lost events), failed ones only with retryFailed.
  */
 @Injectable()
 export class SubmitGridService {
   constructor(
     @Inject(CLIENT) private readonly state: ContractClient,
-    @Inject(PUBLISHER) private readonly publisher: JobPublisher,
+    @Inject(DISPATCHER) private readonly dispatcher: JobDispatcher,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -67,7 +68,7 @@ export class SubmitGridService {
         previous = Promise.resolve();
         if (done.status === 'rejected') throw done.reason;
         if (upserted.status === 'rejected') throw upserted.reason;
-        previous = this.queue(grid.gridId, upserted.value.jobs, counts);
+        previous = this.queue(grid.gridId, grid.installationId, upserted.value.jobs, counts);
       }
       await previous;
     } catch (err) {
@@ -78,19 +79,19 @@ export class SubmitGridService {
     return { gridId: grid.gridId, modelName: r.modelName, total: plan.count, ...counts, seed: r.random?.seed ?? null };
   }
 
-  /** Counts one upserted batch, publishes the events of its pending and queued jobs, marks the pending ones queued. */
-  private async queue(gridId: number, jobs: readonly UpsertedJob[], counts: Counts): Promise<void> {
-    const toPublish: JobEvent[] = [];
-    const toMark: number[] = [];
+  /** Counts one upserted batch and dispatches its pending and queued jobs (published, then marked queued). */
+  private async queue(gridId: number, installationId: string, jobs: readonly UpsertedJob[], counts: Counts): Promise<void> {
+    const toDispatch: DispatchJob[] = [];
     for (const [jobId, status, generation, created] of jobs) {
       if (created) counts.created++;
       switch (status) {
         case 'pending':
-          toMark.push(jobId);
-          toPublish.push({ v: 1, jobId, gridId, generation });
+          toDispatch.push([jobId, gridId, generation]);
           break;
         case 'queued':
-          toPublish.push({ v: 1, jobId, gridId, generation });
+          // its event is in the stream (published before it was marked queued); should the stream have
+          // lost it, the dispatch sweep publishes it again
+          counts.queued++;
           break;
         case 'running':
           counts.inProgress++;
@@ -103,9 +104,8 @@ export class SubmitGridService {
           counts.notRetried++;
       }
     }
-    if (toPublish.length) await this.publisher.publish(toPublish);
-    counts.queued += toPublish.length;
-    if (toMark.length) await this.state.request('markQueued', { v: 1, jobIds: toMark }, { timeoutMs: LIMITS.BATCH_REQUEST_TIMEOUT_MS });
+    if (toDispatch.length) await this.dispatcher.dispatch(installationId, toDispatch);
+    counts.queued += toDispatch.length;
   }
 }
 

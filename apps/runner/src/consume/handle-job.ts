@@ -68,7 +68,7 @@ export class JobHandler {
     try {
       for (let tries = 1; ; tries++) {
         try {
-          claim = await this.d.state.request('jobClaim', { v: 1, jobId: ev.jobId, generation: ev.generation, delivery, runnerId: this.d.runnerId });
+          claim = await this.d.state.request('jobClaim', { v: 1, jobId: ev.jobId, generation: ev.generation, db: ev.db, delivery, runnerId: this.d.runnerId });
           break;
         } catch (err) {
           if (err instanceof ContractError && (err.code === 'NOT_FOUND' || err.code === 'BAD_REQUEST')) {

@@ -11,6 +11,8 @@ import { RUNNER_LIMITS } from './limits';
 export class JobConsumer {
   private stopping = false;
   private loops: Promise<void>[] = [];
+  private consumer!: Consumer;
+  private refreshing: Promise<void> | null = null;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -18,26 +20,46 @@ export class JobConsumer {
     private readonly handler: JobHandler,
     private readonly slots: number,
     private readonly logger: Logger,
+    /** Creates the job stream and consumer when they are missing (idempotent). */
+    private readonly ensureStream: () => Promise<unknown>,
   ) {}
 
   async start(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(this.n.jobStream, this.n.jobConsumer);
-    for (let i = 0; i < this.slots; i++) this.loops.push(this.slotLoop(consumer, i));
+    this.consumer = await this.nc.jetstream().consumers.get(this.n.jobStream, this.n.jobConsumer);
+    for (let i = 0; i < this.slots; i++) this.loops.push(this.slotLoop(i));
+  }
+
+  /**
+   * The consumer (or the whole stream) was deleted, or nats-server came back without its store: create
+   * them again (a planner's dispatch sweep refills the stream) and pull from the new consumer. One
+   * refresh at a time for all slots.
+   */
+  private refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      try {
+        await this.ensureStream();
+        this.consumer = await this.nc.jetstream().consumers.get(this.n.jobStream, this.n.jobConsumer);
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
   }
 
   get busy(): number {
     return this.handler.running.size;
   }
 
-  private async slotLoop(consumer: Consumer, slot: number): Promise<void> {
+  private async slotLoop(slot: number): Promise<void> {
     while (!this.stopping) {
       let m: JsMsg | null = null;
       try {
-        m = await consumer.next({ expires: RUNNER_LIMITS.PULL_EXPIRES_MS });
+        m = await this.consumer.next({ expires: RUNNER_LIMITS.PULL_EXPIRES_MS });
       } catch (err) {
         if (this.stopping) break;
         this.logger.warn({ slot, err: (err as Error).message }, 'pull failed, retrying');
         await new Promise((r) => setTimeout(r, 1000));
+        if (!this.stopping) await this.refresh().catch((e) => this.logger.warn({ slot, err: (e as Error).message }, 'job stream not available yet'));
         continue;
       }
       if (!m) continue;

@@ -3,7 +3,7 @@ import { MessagePattern } from '@nestjs/microservices';
 import { RpcRequestParsed } from '@pdr/contracts';
 import { ProgressPublisher } from '../infrastructure/progress';
 import { requestEm } from '../infrastructure/request-em';
-import { PROGRESS } from '../infrastructure/tokens';
+import { INSTALLATION, PROGRESS } from '../infrastructure/tokens';
 import { cancelGrid } from './cancel-grid';
 import { gridList, gridStatus } from './grid-summary';
 import { retryGrid } from './retry-grid';
@@ -12,11 +12,14 @@ import { upsertGrid } from './upsert-grid';
 /** Grid subjects: each handler runs in the message's own entity manager (requestEm) and delegates. */
 @Controller()
 export class GridsController {
-  constructor(@Inject(PROGRESS) private readonly progress: ProgressPublisher) {}
+  constructor(
+    @Inject(PROGRESS) private readonly progress: ProgressPublisher,
+    @Inject(INSTALLATION) private readonly installationId: string,
+  ) {}
 
   @MessagePattern('gridUpsert')
-  upsert(req: RpcRequestParsed<'gridUpsert'>) {
-    return upsertGrid(requestEm(), req);
+  async upsert(req: RpcRequestParsed<'gridUpsert'>) {
+    return { ...(await upsertGrid(requestEm(), req)), installationId: this.installationId };
   }
 
   @MessagePattern('gridStatus')
@@ -35,7 +38,7 @@ export class GridsController {
   }
 
   @MessagePattern('gridRetry')
-  retry(req: RpcRequestParsed<'gridRetry'>) {
-    return this.progress.afterChange((em) => retryGrid(em, req));
+  async retry(req: RpcRequestParsed<'gridRetry'>) {
+    return { ...(await this.progress.afterChange((em) => retryGrid(em, req))), installationId: this.installationId };
   }
 }

@@ -10,7 +10,7 @@ const CHUNK = 1000;
  * with generation + 1 and this grid's run options; replies [jobId, generation] for the planner to
  * publish. includeCancelled also lifts the grid's cancel flag.
  */
-export async function retryGrid(em: Em, req: RpcRequestParsed<'gridRetry'>): Promise<{ reply: RpcReply<'gridRetry'>; changed: number[] }> {
+export async function retryGrid(em: Em, req: RpcRequestParsed<'gridRetry'>): Promise<{ reply: Omit<RpcReply<'gridRetry'>, 'installationId'>; changed: number[] }> {
   const grid = await selectGrid(em, req.selector);
   const from: JobStatus[] = req.includeCancelled ? ['failed', 'problem', 'cancelled'] : ['failed', 'problem'];
   if (req.includeCancelled) await transaction(em, (tem) => run(tem, 'UPDATE grids SET cancel_requested = 0, cancel_kill = 0 WHERE id = ?', [grid.id]));

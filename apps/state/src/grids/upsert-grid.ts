@@ -9,7 +9,7 @@ import { badRequest } from '../infrastructure/errors';
  * transaction (run again on a deadlock). `created` is exact: on a duplicate the statement bumps
  * `submit_count`, which MariaDB reports as 2 affected rows instead of 1.
  */
-export async function upsertGrid(em: Em, req: RpcRequestParsed<'gridUpsert'>): Promise<GridUpsertReply> {
+export async function upsertGrid(em: Em, req: RpcRequestParsed<'gridUpsert'>): Promise<Omit<GridUpsertReply, 'installationId'>> {
   checkPhysics(req.physics);
   checkLength('modelPath', req.modelPath, 512);
   const onionSpecies = req.onionSpecies.join(' ');

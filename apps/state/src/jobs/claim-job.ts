@@ -6,6 +6,8 @@ import { loadJobStateOrFail } from './load-job';
 export interface ClaimOptions {
   /** A running job whose last heartbeat is older than this may be claimed again (runner presumed dead). */
   staleHeartbeatMs: number;
+  /** This database's installation id: an event that names another database is refused. */
+  installationId: string;
 }
 
 /**
@@ -16,6 +18,11 @@ export interface ClaimOptions {
  * everything it needs to run; the others get granted:false with the reason and ack their event.
  */
 export async function claimJob(em: Em, req: RpcRequestParsed<'jobClaim'>, opts: ClaimOptions): Promise<{ reply: JobClaimReply; changed: number[] }> {
+  if (req.db !== undefined && req.db !== opts.installationId) {
+    // job ids repeat across databases: this event belongs to another one (e.g. a database used before
+    // behind the same namespace); that database's own sweep publishes it again when it runs
+    return { reply: { granted: false, reason: `event of another database (installation ${req.db}, this is ${opts.installationId})`, status: 'queued' }, changed: [] };
+  }
   return transaction(em, async (tem) => {
     const cas = await run(
       tem,

@@ -5,7 +5,7 @@ import type { StateTimings } from '../infrastructure/options';
 import { TIMINGS } from '../infrastructure/options';
 import { ProgressPublisher } from '../infrastructure/progress';
 import { requestEm } from '../infrastructure/request-em';
-import { PROGRESS } from '../infrastructure/tokens';
+import { INSTALLATION, PROGRESS } from '../infrastructure/tokens';
 import { abandonJob } from './abandon-job';
 import { claimJob } from './claim-job';
 import { ExecutableCache, finishJob } from './finish-job';
@@ -23,11 +23,12 @@ export class JobsController {
   constructor(
     @Inject(PROGRESS) private readonly progress: ProgressPublisher,
     @Inject(TIMINGS) private readonly timings: StateTimings,
+    @Inject(INSTALLATION) private readonly installationId: string,
   ) {}
 
   @MessagePattern('jobClaim')
   claim(req: RpcRequestParsed<'jobClaim'>) {
-    return this.progress.afterChange((em) => claimJob(em, req, { staleHeartbeatMs: this.timings.staleHeartbeatMs }));
+    return this.progress.afterChange((em) => claimJob(em, req, { staleHeartbeatMs: this.timings.staleHeartbeatMs, installationId: this.installationId }));
   }
 
   @MessagePattern('jobHeartbeat')

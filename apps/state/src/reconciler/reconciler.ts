@@ -1,21 +1,18 @@
-import { JobEvent } from '@pdr/contracts';
+import { DispatchJob } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
-import type { JobPublisher } from '@pdr/messaging';
-import { all, chunk, CLOSE_TIMES_SQL, Em, inList, isDatabaseUnavailable, Orm, run, setStatusSql, transaction } from '@pdr/persistence';
+import type { ContractClient } from '@pdr/messaging';
+import { all, CLOSE_TIMES_SQL, Em, inList, isDatabaseUnavailable, Orm, run, setStatusSql, transaction } from '@pdr/persistence';
 import type { StateTimings } from '../infrastructure/options';
 import type { ProgressPublisher } from '../infrastructure/progress';
-import { pendingToQueued } from '../points/mark-queued';
 
 /** Jobs handled per kind and sweep; a sweep repeats until a batch comes back short. */
 const BATCH = 500;
 
 export interface ReconcileResult {
-  /** Running jobs with a dead heartbeat put back to pending with a new generation (and published). */
+  /** Running jobs with a dead heartbeat put back to pending with a new generation (the planner publishes them). */
   requeued: number;
   /** Running jobs with a dead heartbeat whose cancellation was requested: now cancelled. */
   cancelled: number;
-  /** Pending jobs whose event was published again (same generation: Nats-Msg-Id dedupes). */
-  republished: number;
 }
 
 interface Candidate {
@@ -29,14 +26,12 @@ interface Candidate {
 
 /**
  * The lost-run sweeper (DESIGN "Delivery and idempotency"), at start and every reconcileIntervalMs:
- *  - running jobs whose heartbeat is older than staleHeartbeatMs → pending with generation + 1 (their
- *    attempt closed as failed), their event published again, then queued; cancelled instead when the
- *    user asked for it;
- *  - pending jobs untouched for stalePendingMs (the planner died between persisting and publishing)
- *    → their event published again with the same generation, then queued.
- * Rows are taken with SELECT ... FOR UPDATE SKIP LOCKED and changed with conditional UPDATEs in the
- * same short transaction, so two state instances never act on the same job. A job left pending by a
- * failed publish is simply picked up by the next sweep.
+ * running jobs whose heartbeat is older than staleHeartbeatMs → pending with generation + 1 (their
+ * attempt closed as failed), cancelled instead when the user asked for it. The requeued jobs are handed
+ * to the planner (`plannerDispatch`), the one publisher of job events; when no planner answers they stay
+ * pending and the planners' dispatch sweep publishes them after STALE_PENDING_MS (as it does for jobs a
+ * crashed planner left pending). Rows are taken with SELECT ... FOR UPDATE SKIP LOCKED and changed with
+ * conditional UPDATEs in the same short transaction, so two state instances never act on the same job.
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | null = null;
@@ -54,7 +49,8 @@ export class Reconciler {
 
   constructor(
     private readonly orm: Orm,
-    private readonly publisher: JobPublisher,
+    private readonly planner: ContractClient,
+    private readonly installationId: string,
     private readonly progress: ProgressPublisher,
     private readonly logger: Logger,
     private readonly timings: StateTimings,
@@ -96,7 +92,7 @@ export class Reconciler {
           (r) => {
             this.lastRunAt = new Date().toISOString();
             this.lastError = null;
-            if (r.requeued || r.cancelled || r.republished) this.logger.info({ ...r }, 'reconciler acted');
+            if (r.requeued || r.cancelled) this.logger.info({ ...r }, 'reconciler acted');
             return r;
           },
           (err) => {
@@ -113,21 +109,15 @@ export class Reconciler {
 
   async runOnce(): Promise<ReconcileResult> {
     const em = this.orm.em.fork() as Em;
-    const result: ReconcileResult = { requeued: 0, cancelled: 0, republished: 0 };
+    const result: ReconcileResult = { requeued: 0, cancelled: 0 };
     for (;;) {
       if (!this.canJudgeRunning()) break;
       const r = await transaction(em, (tem) => this.takeStaleRunning(tem));
       result.requeued += r.requeued.length;
       result.cancelled += r.cancelled.length;
-      await this.progress.publishJobs(em, r.cancelled);
-      await this.publishAndQueue(em, r.requeued);
+      await this.progress.publishJobs(em, [...r.cancelled, ...r.requeued.map((j) => j.id)]);
+      await this.handToPlanner(r.requeued);
       if (r.seen < BATCH) break;
-    }
-    for (;;) {
-      const jobs = await transaction(em, (tem) => this.takeStalePending(tem));
-      await this.publishAndQueue(em, jobs);
-      result.republished += jobs.length;
-      if (jobs.length < BATCH) break;
     }
     return result;
   }
@@ -185,27 +175,15 @@ export class Reconciler {
     return { requeued, cancelled, seen: rows.length };
   }
 
-  private async takeStalePending(em: Em): Promise<Candidate[]> {
-    const rows = await all<Candidate>(
-      em,
-      `SELECT id, grid_id, generation, attempt, runner_id, cancel_requested FROM pdr_model_jobs
-       WHERE status = 'pending' AND grid_id IS NOT NULL AND COALESCE(time_updated, time_created) < NOW(3) - INTERVAL ? MICROSECOND
-       ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-      [this.timings.stalePendingMs * 1000],
-    );
-    // touched, so no other sweep takes them again before stalePendingMs has passed once more
-    if (rows.length) await run(em, `UPDATE pdr_model_jobs SET time_updated = NOW(3) WHERE id IN (${inList(rows.length)}) AND status = 'pending'`, rows.map((r) => r.id));
-    return rows;
-  }
-
-  /** Publishes the job events (Nats-Msg-Id = job + generation), then pending → queued for them. */
-  private async publishAndQueue(em: Em, jobs: Candidate[]): Promise<void> {
+  /** Asks a planner to publish the requeued jobs now; without an answer the dispatch sweep takes them later. */
+  private async handToPlanner(jobs: Candidate[]): Promise<void> {
     const withGrid = jobs.filter((j): j is Candidate & { grid_id: number } => j.grid_id !== null);
     if (!withGrid.length) return;
-    const events: JobEvent[] = withGrid.map((j) => ({ v: 1, jobId: j.id, gridId: j.grid_id, generation: j.generation }));
-    await this.publisher.publish(events);
-    const queued: number[] = [];
-    for (const ids of chunk(withGrid.map((j) => j.id), 1000)) queued.push(...(await transaction(em, (tem) => pendingToQueued(tem, ids))));
-    await this.progress.publishJobs(em, queued);
+    const batch: DispatchJob[] = withGrid.map((j) => [j.id, j.grid_id, j.generation]);
+    try {
+      await this.planner.request('plannerDispatch', { v: 1, installationId: this.installationId, jobs: batch });
+    } catch (err) {
+      this.logger.warn({ jobs: batch.length, err: (err as Error).message }, 'no planner took the requeued jobs; the dispatch sweep publishes them');
+    }
   }
 }

@@ -156,3 +156,22 @@ export const JobFile = new EntitySchema<JobFileRow>({
     sha256_sum: char(64),
   },
 });
+
+/**
+ * The identity of this database (one row, written by its migration): part of every job event's id, so
+ * the events of two databases behind one NATS namespace never collide (job ids alone repeat).
+ */
+export interface InstallationRow {
+  id: number;
+  uuid: string;
+  created_at: Date;
+}
+export const Installation = new EntitySchema<InstallationRow>({
+  name: 'Installation',
+  tableName: 'installation',
+  properties: {
+    id: { ...int(), primary: true },
+    uuid: char(36),
+    created_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+  },
+});
