@@ -78,6 +78,8 @@ export interface ProcStackOptions {
   dbVia?: { host: string; port: number };
   /** Namespace prefix (a random suffix is added). */
   prefix?: string;
+  /** The exact namespace (e.g. another stack's, to put two databases behind one namespace). */
+  ns?: string;
 }
 
 export interface ProcStack {
@@ -108,6 +110,8 @@ export interface ProcStack {
   sql<T = Record<string, unknown>>(q: string, params?: unknown[]): Promise<T[]>;
   /** Every service output so far, for log assertions. */
   logs(): string;
+  /** Stops every service (SIGTERM), leaving the job stream and the database as they are. */
+  stopServices(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,7 +129,7 @@ export async function retrying<T>(fn: () => Promise<T>, timeoutMs = 30_000): Pro
 }
 
 export async function startProcStack(o: ProcStackOptions = {}): Promise<ProcStack> {
-  const ns = testNamespace(o.prefix ?? 'f');
+  const ns = o.ns ?? testNamespace(o.prefix ?? 'f');
   const db = testDatabaseSettings();
   const natsUrl = o.natsUrl ?? NATS_URL;
   const root = mkdtempSync(join(tmpdir(), 'pdr-fault-'));
@@ -233,6 +237,9 @@ export async function startProcStack(o: ProcStackOptions = {}): Promise<ProcStac
         return rows as T[];
       },
       logs: () => all.map((p) => `--- ${p.name}\n${p.output()}`).join('\n'),
+      async stopServices() {
+        await Promise.all(all.filter((p) => p.running).map((p) => p.stop(10_000)));
+      },
       close,
     });
     await s.startState(); // creates the database, the job stream and its consumer

@@ -21,7 +21,7 @@ export class JobConsumer {
     private readonly slots: number,
     private readonly logger: Logger,
     /** Creates the job stream and consumer when they are missing (idempotent). */
-    private readonly ensureStream: () => Promise<unknown>,
+    private readonly ensureStream: () => Promise<{ streamCreated: boolean; consumerCreated: boolean }>,
   ) {}
 
   async start(): Promise<void> {
@@ -37,7 +37,8 @@ export class JobConsumer {
   private refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        await this.ensureStream();
+        const r = await this.ensureStream();
+        if (r.streamCreated || r.consumerCreated) this.logger.warn({ stream: r.streamCreated, consumer: r.consumerCreated }, 'the job stream or its consumer was missing: created again');
         this.consumer = await this.nc.jetstream().consumers.get(this.n.jobStream, this.n.jobConsumer);
       } finally {
         this.refreshing = null;
