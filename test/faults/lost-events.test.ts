@@ -152,6 +152,11 @@ describe('a duplicate publish of a job whose event is still in the stream', () =
     await s.startRunner();
     await expectEachPointRunOnce(s, sub.gridId);
   });
+
+  it('a runner configured with another ack_wait / max_deliver than the job consumer has says so at start', async () => {
+    const odd = await s.startRunner({ PDR_JOB_ACK_WAIT_MS: '9000', PDR_JOB_MAX_DELIVER: '7' });
+    expect(odd.output()).toMatch(/has ack_wait 4000 ms \/ max_deliver 5, this service is configured with 9000 ms \/ 7: the consumer's values apply/);
+  });
 });
 
 describe('a large grid cancelled, then a small one submitted', () => {

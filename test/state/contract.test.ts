@@ -48,7 +48,7 @@ describe('every state.* subject with a valid request', () => {
       return h.call(name, payload as never) as never;
     };
 
-    const grid: { gridId: number; created: boolean; modelNameId: number } = await call('gridUpsert', gridRequest('contract', { pointCount: 4 }));
+    const grid: { gridId: number; created: boolean; modelNameId: number; installationId: string } = await call('gridUpsert', gridRequest('contract', { pointCount: 4 }));
     expect(grid.created).toBe(true);
     gridId = grid.gridId;
     const again: { gridId: number; created: boolean } = await call('gridUpsert', gridRequest('contract', { pointCount: 4 }));
@@ -135,6 +135,19 @@ describe('every state.* subject with a valid request', () => {
     expect(await call('jobRelease', { v: 1, jobId: jobIds[1], attempt: 1, runnerId: 'r1', reason: 'shutdown' })).toEqual({ applied: true, status: 'queued' });
     expect(await call('jobRelease', { v: 1, jobId: jobIds[1], attempt: 1, runnerId: 'r1', reason: 'shutdown' })).toEqual({ applied: false, status: 'queued' });
     expect(await call('jobAbandon', { v: 1, jobId: jobIds[2], runnerId: 'r1', reason: 'max deliveries' })).toEqual({ applied: true, status: 'failed' });
+
+    // the dispatch sweep's questions: the released job is queued; its event taken as lost, it gets a new
+    // generation and goes back to pending; pending untouched, it is handed out once; then queued again
+    const out: { installationId: string; now: string; queued: number; running: number; jobs: [number, number, number, string][] } = await call('jobsOutstanding', { v: 1, limit: 10 });
+    expect(out).toMatchObject({ installationId: grid.installationId, queued: 1, running: 0 });
+    expect(out.jobs.map(([id, g, gen]) => [id, g, gen])).toEqual([[jobIds[1], gridId, 0]]);
+    const redo: { installationId: string; jobs: number[][] } = await call('jobsRedispatch', { v: 1, jobIds: [jobIds[1], jobIds[2]], queuedBefore: out.now, reason: 'test' });
+    expect(redo).toEqual({ installationId: grid.installationId, jobs: [[jobIds[1], gridId, 1]] }); // the failed one is left alone
+    await new Promise((r) => setTimeout(r, 20));
+    const stale: { jobs: number[][] } = await call('jobsTakeStalePending', { v: 1, olderThanMs: 10 });
+    expect(stale.jobs).toEqual([[jobIds[1], gridId, 1]]);
+    expect(((await call('jobsTakeStalePending', { v: 1, olderThanMs: 10 })) as { jobs: unknown[] }).jobs).toEqual([]); // touched: not handed out twice at once
+    expect(await call('markQueued', { v: 1, jobIds: [jobIds[1]] })).toEqual({ updated: 1 });
 
     const status: { grid: { total: number; counts: Record<string, number>; firstStartedAt: string | null; lastFinishedAt: string | null } } = await call('gridStatus', {
       v: 1,
@@ -263,8 +276,8 @@ describe('bad input is answered, never crashes the service', () => {
   it.each(STATE_RPCS)('%s: malformed JSON, wrong types and missing fields → BAD_REQUEST', async (name) => {
     expect(errorCode(await h.raw(name, new TextEncoder().encode('{"v":1,')))).toBe('BAD_REQUEST');
     expect(errorCode(await h.raw(name, { v: 1, jobId: 'seven', gridId: [], selector: 5, jobIds: 'x', limit: 'many' }))).toBe('BAD_REQUEST');
-    // gridList and jobsQuery have defaults for every field: an empty request is valid
-    expect(errorCode(await h.raw(name, {}))).toBe(['gridList', 'jobsQuery'].includes(name) ? undefined : 'BAD_REQUEST');
+    // gridList, jobsQuery and jobsOutstanding have defaults for every field: an empty request is valid
+    expect(errorCode(await h.raw(name, {}))).toBe(['gridList', 'jobsQuery', 'jobsOutstanding'].includes(name) ? undefined : 'BAD_REQUEST');
     expect(errorCode(await h.raw(name, { v: 2 }))).toBe('BAD_REQUEST'); // another schema version
   });
 
