@@ -242,7 +242,7 @@ describe('types', () => {
     ['non_default_parameters:\n  ih2meth: 0.5\n', /non_default_parameters\.ih2meth: expected an integer, got number 0.5/],
     ['non_default_parameters:\n  ih2meth: true\n', /non_default_parameters\.ih2meth: expected an integer, got boolean true/],
     ['non_default_parameters:\n  fuvstring: {a: 1}\n', /non_default_parameters\.fuvstring: expected a string, got mapping/],
-    ['pdr:\n  model_name: ../escape\n', /pdr\.model_name: must be a single file-name component/],
+    ['pdr:\n  model_name: ../escape\n', /pdr\.model_name: must be a plain name: no "\/"/],
     ['pdr: [1, 2]\n', /pdr: expected a mapping of keys, got list/],
     ['storage:\n  use_mount: maybe\n', /storage\.use_mount: expected true or false, got string 'maybe'/],
     ['database:\n  password: [a, b]\n', /database\.password: expected a string, got list \(value hidden\)/],

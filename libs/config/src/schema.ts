@@ -2,6 +2,8 @@
  * The configuration model: pdr_run's YAML sections and keys (SPEC §2.1, §2.5), their types, our
  * defaults, and the zod schemas that validate one layer (file, flags) after normalisation.
  */
+// axis strings and names that become path segments: the message contract's one definition
+import { AXIS_VALUE_PATTERN as AXIS_VALUE, SAFE_NAME_PATTERN as SAFE_NAME, SAFE_NAME_RULE } from '@pdr/contracts';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -366,10 +368,6 @@ function defaultUsername(env: NodeJS.ProcessEnv): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // zod schemas for one normalised layer (every key optional; unknown keys rejected)
 
-/** pdr_run grid-axis strings are numbers in its 10·log10 / percent encodings; no eval, just decimals. */
-export const AXIS_VALUE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-/** Model names and species end up in directory and file names: no separators, no whitespace. */
-export const SAFE_NAME = /^(?!\.{1,2}$)[^\s/\\\0]+$/;
 
 /** The zod schema of one value of `kind`. */
 export function fieldSchema(kind: FieldKind): z.ZodType {
@@ -381,7 +379,7 @@ export function fieldSchema(kind: FieldKind): z.ZodType {
     case 'path':
       return z.string().min(1, 'must not be empty');
     case 'name':
-      return z.string().regex(SAFE_NAME, 'must be a single file-name component (no "/", "\\", whitespace, "." or "..")');
+      return z.string().regex(SAFE_NAME, `must be ${SAFE_NAME_RULE}`);
     case 'int':
       return z.number().int();
     case 'posint':
@@ -397,7 +395,7 @@ export function fieldSchema(kind: FieldKind): z.ZodType {
     case 'axis':
       return z.array(z.string().regex(AXIS_VALUE, 'must be a decimal number (pdr_run encoding)')).min(1);
     case 'species':
-      return z.array(z.string().regex(SAFE_NAME, 'must be a species name without "/", "\\" or whitespace'));
+      return z.array(z.string().regex(SAFE_NAME, `must be a species name: ${SAFE_NAME_RULE}`));
     case 'strlist':
       return z.array(z.string());
     case 'record':

@@ -15,21 +15,19 @@ export const SUCCESS_STATUSES: readonly JobStatus[] = ['finished', 'skipped'];
 export const id = z.number().int().positive();
 /** The id of the database that owns the jobs (a UUID written by its migration): job ids are unique only within one database. */
 export const installationId = z.string().regex(/^[0-9a-f-]{8,64}$/, 'an installation id (the UUID of a database)');
-/** Names that become path segments (model name, species, file names): never a path of their own. */
-export const safeName = z
-  .string()
-  .min(1)
-  .max(200)
-  .refine((s) => !/[/\\\0]/.test(s) && s !== '.' && s !== '..' && !s.startsWith('.'), {
-    message: 'must be a plain name: no "/", "\\", NUL, and not starting with "."',
-  });
+/**
+ * Names that become path segments (model name, species, file names): a single file-name component, never
+ * a path of its own. The one rule for such names: config, CLI flags and messages all check it here.
+ */
+export const SAFE_NAME_PATTERN = /^(?!\.)[^\s/\\\0]{1,200}$/;
+export const SAFE_NAME_RULE = 'a plain name: no "/", "\\", whitespace or NUL, not starting with "."';
+export const safeName = z.string().min(1).max(200).regex(SAFE_NAME_PATTERN, `must be ${SAFE_NAME_RULE}`);
 export const isoDate = z.string().datetime({ offset: true });
 export const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
-/** Grid axis strings (SPEC §3.1): 10·log10 encodings such as "30", "-10", "05", "3.5". */
-export const axisValue = z
-  .string()
-  .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/, 'must be a decimal number such as "30", "-10", "3.5" or "1e2"');
+/** Grid axis strings (SPEC §3.1): 10·log10 encodings such as "30", "-10", "05", "3.5"; decimals only, never eval. */
+export const AXIS_VALUE_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const axisValue = z.string().regex(AXIS_VALUE_PATTERN, 'must be a decimal number such as "30", "-10", "3.5" or "1e2"');
 export const point = z.tuple([axisValue, axisValue, axisValue, axisValue]).describe('[metal, dens, mass, chi]');
 export type Point = z.infer<typeof point>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from './limits';
 import { axisValue, id, installationId, isoDate, jobStatus, JOB_STATUSES, point, safeName, schemaVersion } from './common';
 
 /** How a runner runs the points of a grid. Carries no secret: runners take credentials from their own env. */
@@ -141,7 +142,7 @@ export const gridSubmitRequest = z.object({
   v: schemaVersion,
   request: gridRequest,
   retryFailed: z.boolean().default(false),
-  maxPoints: z.number().int().positive().default(1_000_000).describe('refuse grids larger than this'),
+  maxPoints: z.number().int().positive().default(LIMITS.MAX_GRID_POINTS).describe('refuse grids larger than this'),
 });
 export type GridSubmitRequest = z.infer<typeof gridSubmitRequest>;
 export const gridSubmitReply = z.object({

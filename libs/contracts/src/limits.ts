@@ -46,6 +46,15 @@ export const LIMITS = {
   STEP_REPORT_DELAY_MS: 2_000,
   /** Health ping replies are collected for this long. */
   HEALTH_COLLECT_MS: 1_000,
+  /** Default limit of one executable run of PDR: a real KOSMA-tau model takes minutes to hours; this leaves room for slow ones. */
+  PDR_TIMEOUT_MS: 12 * 3600_000,
+  /** Default limit of one onion run (per species): far shorter than a PDR model. */
+  ONION_TIMEOUT_MS: 2 * 3600_000,
+  /**
+   * Default largest grid a submission may have (the user raises it per grid): a typo in an axis can
+   * multiply a grid by 100, and 10^5 points are days of a cluster's time.
+   */
+  MAX_GRID_POINTS: 100_000,
 } as const;
 
 export function limitFromEnv(name: keyof typeof LIMITS, env: NodeJS.ProcessEnv = process.env): number {

@@ -18,12 +18,6 @@ export function formatRate(perSecond: number): string {
   return `${(perMinute * 60).toFixed(1)}/h`;
 }
 
-/** Local time as pdr_run's model-name suffix: YYYYmmdd_HHMMSS. */
-export function timestampForName(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
 /** ISO timestamp shortened to "YYYY-MM-DD HH:MM:SS" (UTC as given), or "-". */
 export function shortDate(iso: string | null | undefined): string {
   if (!iso) return '-';

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { axisValue, gridRequest, GridRequest, LIMITS, Point } from '@pdr/contracts';
+import { axisValue, gridRequest, GridRequest, LIMITS, Point, SAFE_NAME_RULE, safeName } from '@pdr/contracts';
 import { ConfigFlags, describeConfig, EffectiveConfig, LoadedConfig, requireRunSettings } from '@pdr/config';
 import { loadRunConfig } from './run-config';
 import { DEFAULT_MAX_POINTS, DEFAULT_ONION_TIMEOUT_S, DEFAULT_PDR_TIMEOUT_S, DRY_RUN_SHOWN_POINTS } from './defaults';
@@ -86,7 +86,7 @@ function checkAxisFlags(f: RunFlags): void {
     }
   }
   for (const s of f.species ?? []) {
-    if (s === '' || /[/\\\s\0]/.test(s) || s.startsWith('.')) throw new UsageError(`--species "${s}": not a species name`);
+    if (!safeName.safeParse(s).success) throw new UsageError(`--species "${s}": not a species name (${SAFE_NAME_RULE})`);
   }
 }
 

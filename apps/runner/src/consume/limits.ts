@@ -10,9 +10,6 @@ export const RUNNER_LIMITS = {
    * files are stored, so the redelivery ends in the skip path. */
   FINISH_REPORT_ATTEMPTS: 5,
   FINISH_REPORT_BACKOFF_MS: 1_000,
-  /** Default timeouts of the executables when a grid does not give any (generous: real models take hours). */
-  DEFAULT_PDR_TIMEOUT_MS: 24 * 3600_000,
-  DEFAULT_ONION_TIMEOUT_MS: 3600_000,
   HEARTBEAT_INTERVAL_MS: LIMITS.HEARTBEAT_INTERVAL_MS,
   TRANSIENT_RETRY_DELAY_MS: LIMITS.TRANSIENT_RETRY_DELAY_MS,
 } as const;
