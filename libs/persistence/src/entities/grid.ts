@@ -156,3 +156,28 @@ export const JobFile = new EntitySchema<JobFileRow>({
     sha256_sum: char(64),
   },
 });
+
+/** A row merged into another of the same natural identity by `pdr db upgrade` / `pdr db import` (kept as JSON). */
+export interface LegacyMergeRow {
+  id: number;
+  table_name: string;
+  merged_id: number;
+  survivor_id: number;
+  merged_row: unknown;
+  /** 'upgrade', or 'import:<sqlite file sha256>'. */
+  source: string;
+  merged_at: Date;
+}
+export const LegacyMerge = new EntitySchema<LegacyMergeRow>({
+  name: 'LegacyMerge',
+  tableName: 'legacy_merges',
+  properties: {
+    id: pk(),
+    table_name: varchar(64),
+    merged_id: int(),
+    survivor_id: int(),
+    merged_row: json(),
+    source: varchar(200),
+    merged_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+  },
+});

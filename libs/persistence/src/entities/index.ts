@@ -1,4 +1,4 @@
-import { Grid, GridExecutable, GridPoint, JobAttempt, JobFile, JobStep } from './grid';
+import { Grid, GridExecutable, GridPoint, JobAttempt, JobFile, JobStep, LegacyMerge } from './grid';
 import { ChemicalDatabase, HdfFile, JsonFile, JsonTemplate, KosmatauExecutable, KosmatauParameters, ModelName, PdrModelJob, User } from './pdr-run';
 
 export * from './pdr-run';
@@ -21,4 +21,5 @@ export const ALL_ENTITIES = [
   JobAttempt,
   JobStep,
   JobFile,
+  LegacyMerge,
 ];

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20250601000000Initial } from './Migration20250601000000Initial';
 import { Migration20250601000100JobFiles } from './Migration20250601000100JobFiles';
 import { Migration20261126000000GridStatusIndex } from './Migration20261126000000GridStatusIndex';
+import { Migration20261130000000LegacyMerges } from './Migration20261130000000LegacyMerges';
 
 /**
  * Every migration, in order, listed explicitly (no globbing): they run the same from dist/, from
@@ -11,4 +12,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20250601000000Initial', class: Migration20250601000000Initial },
   { name: 'Migration20250601000100JobFiles', class: Migration20250601000100JobFiles },
   { name: 'Migration20261126000000GridStatusIndex', class: Migration20261126000000GridStatusIndex },
+  { name: 'Migration20261130000000LegacyMerges', class: Migration20261130000000LegacyMerges },
 ];

@@ -1,0 +1,31 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * legacy_merges: the rows `pdr db upgrade` / `pdr db import` merged into another row of the same
+ * natural identity (pdr_run made duplicates: a job row per run of the same grid, issue 14). Nothing
+ * is silently dropped: each merged row is kept here as JSON with the id of the row that survived
+ * and now carries its references. IF NOT EXISTS: the upgrade of a pdr_run database creates it before
+ * this migration is recorded (legacy/upgrade.ts runs this same statement).
+ */
+export const LEGACY_MERGES_DDL = `CREATE TABLE IF NOT EXISTS legacy_merges (
+  id INT NOT NULL AUTO_INCREMENT,
+  table_name VARCHAR(64) NOT NULL,
+  merged_id INT NOT NULL,
+  survivor_id INT NOT NULL,
+  merged_row JSON NOT NULL,
+  source VARCHAR(200) NOT NULL,
+  merged_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (id),
+  UNIQUE KEY legacy_merges_row_unique (source, table_name, merged_id),
+  KEY legacy_merges_survivor_index (table_name, survivor_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+
+export class Migration20261130000000LegacyMerges extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(LEGACY_MERGES_DDL);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql('DROP TABLE IF EXISTS legacy_merges');
+  }
+}
