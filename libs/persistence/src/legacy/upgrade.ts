@@ -422,11 +422,11 @@ async function mapStatuses(em: Em): Promise<string | undefined> {
   // single-table UPDATE: assignments left to right, so reason sees the old status
   const mapped = await runLiteral(
     em,
-    `UPDATE pdr_model_jobs SET reason = CONCAT('pdr_run left status ', COALESCE(QUOTE(status), 'NULL'), '; \`pdr run --retry-failed\` runs it again'),
+    `UPDATE pdr_model_jobs SET time_updated = time_updated, reason = CONCAT('pdr_run left status ', COALESCE(QUOTE(status), 'NULL'), '; \`pdr run --retry-failed\` runs it again'),
        status = 'failed' WHERE status IS NULL OR status NOT IN (${kept})`,
   );
   for (const s of KEPT_STATUSES) if (!(JOB_STATUSES as readonly string[]).includes(s)) throw new Error(`status ${s} is not in the contract`);
-  const flags = await runLiteral(em, 'UPDATE pdr_model_jobs SET pending = 0, active = 0 WHERE NOT (pending <=> 0 AND active <=> 0)');
+  const flags = await runLiteral(em, 'UPDATE pdr_model_jobs SET time_updated = time_updated, pending = 0, active = 0 WHERE NOT (pending <=> 0 AND active <=> 0)');
   return `${mapped.affectedRows} job(s) → failed, ${flags.affectedRows} job(s) had their pending/active flags set to 0 (terminal)`;
 }
 
@@ -481,7 +481,11 @@ async function mergeTable(em: Em, spec: MergeSpec): Promise<string | undefined> 
            ON DUPLICATE KEY UPDATE survivor_id = VALUES(survivor_id), merged_row = VALUES(merged_row)`,
           [spec.table, m.mergedId, m.survivorId, JSON.stringify(row, jsonValue)],
         );
-        for (const r of refs) await run(tem, `UPDATE ${ident(r.table)} SET ${ident(r.column)} = ? WHERE ${ident(r.column)} = ?`, [m.survivorId, m.mergedId]);
+        for (const r of refs) {
+          // pdr_run's time_updated is kept (the column has ON UPDATE CURRENT_TIMESTAMP here)
+          const keep = r.table === 'pdr_model_jobs' ? 'time_updated = time_updated, ' : '';
+          await run(tem, `UPDATE ${ident(r.table)} SET ${keep}${ident(r.column)} = ? WHERE ${ident(r.column)} = ?`, [m.survivorId, m.mergedId]);
+        }
         await run(tem, `DELETE FROM ${ident(spec.table)} WHERE id = ?`, [m.mergedId]);
       }
     });
