@@ -120,6 +120,11 @@ export function runUpgrade(db: DatabaseSettings, args: string[] = [], killAt?: (
   return runNode(STATE_MAIN, ['upgrade', ...args], { ...databaseEnv(db) }, killAt);
 }
 
+/** `pdr db upgrade …` (the CLI, which runs the state binary's upgrade mode) on `db`. */
+export function runPdrDbUpgrade(db: DatabaseSettings, args: string[] = []): Promise<ProcResult> {
+  return runNode(join(REPO, 'apps/cli/dist/main.js'), ['db', 'upgrade', ...args], { ...databaseEnv(db) });
+}
+
 export function runNode(main: string, args: string[], env: Record<string, string>, killAt?: (line: string) => boolean): Promise<ProcResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, PDR_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

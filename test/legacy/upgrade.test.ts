@@ -9,7 +9,7 @@ import { createConnection } from 'mysql2/promise';
 import { all, createOrm, databaseEnv, dropDatabase, ensureDatabase, migrateUp, PDR_RUN_TABLES, testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
 import { startStateService } from '../../apps/state/src/main';
 import { quietLogger, NATS_URL } from '../state/helpers';
-import { describeWithLegacy, loadMariaDump, runNode, runUpgrade, snapshotRows, snapshotSchema, STATE_MAIN, withEm } from './helpers';
+import { describeWithLegacy, loadMariaDump, runNode, runPdrDbUpgrade, runUpgrade, snapshotRows, snapshotSchema, STATE_MAIN, withEm } from './helpers';
 
 jest.setTimeout(300_000);
 
@@ -57,10 +57,10 @@ describeWithLegacy('pdr db upgrade of a pdr_run MariaDB database', () => {
     expect(await snapshotSchema(upgraded)).toEqual(schemaBefore);
   });
 
-  it('--dry-run reports tables, type changes, duplicates and how they merge, the backup command; changes nothing', async () => {
+  it('pdr db upgrade --dry-run reports tables, type changes, duplicates and how they merge, the backup command; changes nothing', async () => {
     const before = await snapshotRows(upgraded);
     const schemaBefore = await snapshotSchema(upgraded);
-    const r = await runUpgrade(upgraded, ['--dry-run']);
+    const r = await runPdrDbUpgrade(upgraded, ['--dry-run']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("pdr_run's schema (9 of its 9 tables)");
@@ -81,7 +81,7 @@ describeWithLegacy('pdr db upgrade of a pdr_run MariaDB database', () => {
     const before = await snapshotRows(upgraded);
     const other = await createConnection({ host: upgraded.host, port: upgraded.port, user: upgraded.user, password: upgraded.password, database: upgraded.database });
     try {
-      const r = await runUpgrade(upgraded);
+      const r = await runPdrDbUpgrade(upgraded);
       expect(r.code).toBe(2);
       expect(r.stdout).toMatch(/is in use by 1 other connection\(s\) .*stop pdr_run and every state service on it first; nothing was changed/);
     } finally {
