@@ -6,6 +6,7 @@ import { ProgressPublisher } from './infrastructure/progress';
 import { LOGGER, NAMES, NATS, PROGRESS } from './infrastructure/tokens';
 import { JobsController } from './jobs/jobs.controller';
 import { PointsController } from './points/points.controller';
+import { LegacyController } from './legacy/legacy.controller';
 
 /** The state service's Nest module: one controller per area, infrastructure injected by token. */
 @Module({})
@@ -13,7 +14,7 @@ export class StateModule {
   static with(infra: ServiceInfra, progress: ProgressPublisher, timings: StateTimings): DynamicModule {
     return {
       module: StateModule,
-      controllers: [GridsController, PointsController, JobsController],
+      controllers: [GridsController, PointsController, JobsController, LegacyController],
       providers: [
         { provide: NATS, useValue: infra.nc },
         { provide: NAMES, useValue: infra.n },

@@ -2,6 +2,7 @@ export * from './common';
 export * from './grid';
 export * from './job';
 export * from './events';
+export * from './legacy';
 export * from './subjects';
 export * from './limits';
 export * from './docs';

@@ -181,3 +181,25 @@ export const LegacyMerge = new EntitySchema<LegacyMergeRow>({
     merged_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
   },
 });
+
+/** A row `pdr db import` took from a pdr_run SQLite file, and the row it became. */
+export interface LegacyImportRowRow {
+  source: string;
+  table_name: string;
+  legacy_id: number;
+  row_id: number;
+  merged: boolean;
+  imported_at: Date;
+}
+export const LegacyImportRow = new EntitySchema<LegacyImportRowRow>({
+  name: 'LegacyImportRow',
+  tableName: 'legacy_import_rows',
+  properties: {
+    source: { ...char(64), primary: true },
+    table_name: { ...varchar(64), primary: true },
+    legacy_id: { ...int(), primary: true },
+    row_id: int(),
+    merged: bool(),
+    imported_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+  },
+});

@@ -1,4 +1,4 @@
-import { Grid, GridExecutable, GridPoint, JobAttempt, JobFile, JobStep, LegacyMerge } from './grid';
+import { Grid, GridExecutable, GridPoint, JobAttempt, JobFile, JobStep, LegacyImportRow, LegacyMerge } from './grid';
 import { ChemicalDatabase, HdfFile, JsonFile, JsonTemplate, KosmatauExecutable, KosmatauParameters, ModelName, PdrModelJob, User } from './pdr-run';
 
 export * from './pdr-run';
@@ -22,4 +22,5 @@ export const ALL_ENTITIES = [
   JobStep,
   JobFile,
   LegacyMerge,
+  LegacyImportRow,
 ];

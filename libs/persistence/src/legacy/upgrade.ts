@@ -27,6 +27,7 @@ import { LEGACY_MERGES_DDL } from '../migrations/Migration20261130000000LegacyMe
 import { addToRemap, KeyRow, MERGE_SPECS, MergeSpec, planTableMerges, Remap, TableMerges } from './merge-plan';
 import { PDR_RUN_TABLES, TARGET_TABLES, targetTable } from './target-schema';
 import { inspectSchema, INITIAL_MIGRATION } from './detect';
+import { adoptLegacyJobs } from './legacy-grid';
 
 
 export interface UpgradeOptions {
@@ -70,8 +71,18 @@ function normaliseType(t: string): string {
 
 const FLOAT_COLUMNS = KOSMATAU_PARAMETER_DEFAULTS.filter((c) => c.kind === 'float').map((c) => c.name);
 const PHYSICS_COLUMNS = KOSMATAU_PARAMETER_DEFAULTS.map((c) => c.name);
-/** Statuses kept as they are; every other pdr_run status (pending, running, ERROR, exception_* …) becomes failed. */
-const KEPT_STATUSES = ['finished', 'problem', 'skipped', 'failed', 'cancelled'];
+/**
+ * Statuses kept as they are; every other pdr_run status becomes failed with the old one in `reason`:
+ * pending/running rows are jobs pdr_run left behind (no runner holds them; as pending the reconciler
+ * would publish events for jobs that belong to no grid), ERROR, exception_…, failed_storage are failures.
+ */
+export const KEPT_STATUSES: readonly string[] = ['finished', 'problem', 'skipped', 'failed', 'cancelled'];
+
+/** The status and reason a pdr_run job gets here (the SQL of the upgrade does the same). */
+export function mapLegacyStatus(status: string | null): { status: string; reason: string | null } {
+  if (status !== null && KEPT_STATUSES.includes(status)) return { status, reason: null };
+  return { status: 'failed', reason: `pdr_run left status ${status === null ? 'NULL' : `'${status}'`}; \`pdr run --retry-failed\` runs it again` };
+}
 const BATCH = 500;
 
 /** The backup command (the password is asked for by the client, never printed). */
@@ -362,6 +373,7 @@ function upgradeSteps(): Step[] {
       ...(spec.table === 'hdf_files' ? [{ name: 'hdf_files without job_id linked to the job of their (model, parameters)', run: linkHdfFiles }] : []),
       { name: `merge duplicate ${spec.table} ${spec.keyText}`, run: (em: Em) => mergeTable(em, spec) },
     ]),
+    { name: 'a grid per model name holding its pdr_run jobs (pdr status <model>, pdr jobs)', run: async (em) => `${await adoptLegacyJobs(em)} job(s) adopted` },
     { name: "pdr_run's own indexes and foreign keys dropped", run: dropLegacyKeys },
     { name: "this project's unique keys, indexes and foreign keys added", run: addTargetKeys },
   ];
