@@ -5,7 +5,7 @@
  * of every row and of the schema for comparisons.
  */
 import { spawn } from 'child_process';
-import { createReadStream, existsSync } from 'fs';
+import { createReadStream, existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { all, createOrm, databaseEnv, DatabaseSettings, Em, ensureDatabase } from '@pdr/persistence';
 import { REPO } from '../support/processes';
@@ -60,6 +60,7 @@ export async function withEm<T>(db: DatabaseSettings, fn: (em: Em) => Promise<T>
 const VOLATILE: Record<string, string[]> = {
   legacy_merges: ['id', 'merged_at'],
   mikro_orm_migrations: ['executed_at'],
+  legacy_import_rows: ['imported_at'],
 };
 
 /** Every row of every table (ordered), for equality of two databases' contents. */
@@ -123,6 +124,22 @@ export function runUpgrade(db: DatabaseSettings, args: string[] = [], killAt?: (
 /** `pdr db upgrade …` (the CLI, which runs the state binary's upgrade mode) on `db`. */
 export function runPdrDbUpgrade(db: DatabaseSettings, args: string[] = []): Promise<ProcResult> {
   return runNode(join(REPO, 'apps/cli/dist/main.js'), ['db', 'upgrade', ...args], { ...databaseEnv(db) });
+}
+
+/** Builds pdr_run's SQLite database from its text dump (sqlite3 .dump) with better-sqlite3, as `sqlite3 x.db < dump` would. */
+export function buildSqlite(file: string, dump = SQLITE_DUMP): void {
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Database(file);
+  try {
+    db.exec(readFileSync(dump, 'utf8'));
+  } finally {
+    db.close();
+  }
+}
+
+/** `pdr …` (the built CLI) with the given environment. */
+export function runPdr(args: string[], env: Record<string, string>): Promise<ProcResult> {
+  return runNode(join(REPO, 'apps/cli/dist/main.js'), args, env);
 }
 
 export function runNode(main: string, args: string[], env: Record<string, string>, killAt?: (line: string) => boolean): Promise<ProcResult> {

@@ -6,6 +6,7 @@
  * again ends with the same rows as an uninterrupted upgrade.
  */
 import { createConnection } from 'mysql2/promise';
+import { buildParameterRow, parameterHash } from '@pdr/domain';
 import { all, createOrm, databaseEnv, dropDatabase, ensureDatabase, migrateUp, PDR_RUN_TABLES, testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
 import { startStateService } from '../../apps/state/src/main';
 import { quietLogger, NATS_URL } from '../state/helpers';
@@ -139,6 +140,12 @@ describeWithLegacy('pdr db upgrade of a pdr_run MariaDB database', () => {
       const p = await all<{ rcore: number; rtot: number; h: string }>(em, 'SELECT rcore, rtot, parameter_hash AS h FROM kosmatau_parameters WHERE id = 1');
       expect(p[0].rcore).toBe(0.2);
       expect(p[0].rtot).toBe(1140806569682192600);
+      // the identities are exactly those a new submission of the same grid computes (how old points are found)
+      const expected = ['20', '30']
+        .flatMap((dens) => ['00', '-10'].flatMap((mass) => ['00', '10'].map((chi) => parameterHash(buildParameterRow({ point: { metal: '100', dens, mass, chi } })))))
+        .sort();
+      const hashes = (await all<{ h: string }>(em, 'SELECT parameter_hash AS h FROM kosmatau_parameters ORDER BY parameter_hash')).map((x) => x.h);
+      expect(hashes).toEqual(expected);
       const jobs = await all<{ s: string; n: number }>(em, 'SELECT status AS s, COUNT(*) AS n FROM pdr_model_jobs GROUP BY status');
       expect(jobs).toEqual([{ s: 'finished', n: 8 }]);
       // pdr_run had no grids: the model's jobs are one grid now, so pdr status legacy / pdr jobs show them

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { CliContext } from '../context';
 import { EXIT, exitWith, UsageError } from '../errors';
 import { serviceEntry } from './up';
+import { DbImportOptions, runDbImport } from './db-import';
 
 export interface DbUpgradeOptions {
   dryRun?: boolean;
@@ -48,7 +49,7 @@ export async function runDbUpgrade(ctx: CliContext, o: DbUpgradeOptions): Promis
 }
 
 export function registerDb(program: Command, ctx: () => CliContext): void {
-  const db = program.command('db').description('adopt a database of pdr_run: upgrade it in place (MySQL/MariaDB)');
+  const db = program.command('db').description('adopt a database of pdr_run: upgrade it in place (MySQL/MariaDB) or import it (SQLite)');
   db.command('upgrade')
     .description("bring a pdr_run MySQL/MariaDB database to this project's schema in place, keeping every row (stop pdr_run and the state service first)")
     .option('--dry-run', 'show what it would change (tables, column types, duplicates and how they merge) and change nothing')
@@ -56,5 +57,12 @@ export function registerDb(program: Command, ctx: () => CliContext): void {
     .action(async (opts: DbUpgradeOptions, cmd: Command) => {
       if (cmd.args.length) throw new UsageError(`pdr db upgrade takes no arguments (got ${cmd.args.join(' ')})`);
       exitWith(await runDbUpgrade(ctx(), opts));
+    });
+  db.command('import')
+    .description("copy a pdr_run SQLite database's rows into this project's database through the state service (again: nothing changes)")
+    .requiredOption('--from <file>', "pdr_run's SQLite database file (read only)")
+    .option('--model-name <name>', 'import every model of the file under this model name')
+    .action(async (opts: DbImportOptions) => {
+      exitWith(await runDbImport(ctx(), opts));
     });
 }
