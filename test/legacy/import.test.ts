@@ -82,5 +82,14 @@ describeWithLegacy('pdr db import of a pdr_run SQLite database', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('pdr_model_jobs: 16 row(s): 0 inserted, 0 merged into an existing row, 16 imported before');
     expect(await snapshotRows(h.db)).toEqual(before);
+
+    // --model-name: the file's model under another name, a model of its own with its own points
+    const renamed = await runPdr(['db', 'import', '--from', file, '--model-name', 'legacy_copy'], env);
+    expect(renamed.code).toBe(0);
+    expect(await all(em, 'SELECT model_name AS m FROM model_names ORDER BY id')).toEqual([{ m: 'legacy' }, { m: 'legacy_copy' }]);
+    expect(await all(em, 'SELECT model_name_id AS m, COUNT(*) AS n FROM pdr_model_jobs GROUP BY model_name_id ORDER BY m')).toEqual([
+      { m: 1, n: 8 },
+      { m: 2, n: 8 },
+    ]);
   });
 });

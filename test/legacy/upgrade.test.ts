@@ -74,10 +74,18 @@ describeWithLegacy('pdr db upgrade of a pdr_run MariaDB database', () => {
     expect(r.stdout).toContain('job statuses: finished 8 (kept), skipped 8 (kept)');
     expect(r.stdout).toContain('parameter identity: 8 row(s) by the encoded grid strings of the job name');
     expect(r.stdout).toContain('pdr_model_jobs (model_name_id, kosmatau_parameters_id): 8 row(s) into 8: 9 → 1, 10 → 2, 11 → 3, 12 → 4, 13 → 5, 14 → 6, 15 → 7, 16 → 8');
+    expect(r.stdout).toContain('hdf_files without job_id: 7 (each linked to the job of its model and parameters, if that job has none)');
     expect(r.stdout).toContain('dry run: nothing was changed');
     expect(r.stdout).not.toMatch(/^step /m);
     expect(await snapshotRows(upgraded)).toEqual(before);
     expect(await snapshotSchema(upgraded)).toEqual(schemaBefore);
+  });
+
+  it('a database password never appears in the output, not even in a connection error', async () => {
+    const r = await runNode(STATE_MAIN, ['upgrade', '--dry-run'], { ...databaseEnv(upgraded), PDR_DB_PASSWORD: 'sekret-pw-4711' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^pdr db upgrade: error: .*Access denied/);
+    expect(r.stdout + r.stderr).not.toContain('sekret-pw-4711');
   });
 
   it('refuses while another connection uses the database (MariaDB processlist), changing nothing', async () => {

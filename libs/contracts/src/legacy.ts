@@ -34,7 +34,7 @@ const columnName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a 
 
 export const legacyImportRequest = z.object({
   v: schemaVersion,
-  source: sha256.describe("sha256 of the SQLite file: the import's identity (importing the same file again changes nothing)"),
+  source: sha256.describe("the import's identity: sha256 of the SQLite file (with --model-name: of the file's sha256 and the name); importing it again changes nothing"),
   modelName: safeName.optional().describe('imports every model_names row under this name (pdr db import --model-name)'),
   table: z.enum(LEGACY_TABLES),
   rows: z

@@ -67,8 +67,10 @@ export async function runDbImport(ctx: CliContext, o: DbImportOptions): Promise<
     const present = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
     const missing = ['model_names', 'kosmatau_parameters', 'pdr_model_jobs'].filter((t) => !present.has(t));
     if (missing.length) throw new UsageError(`--from ${o.from}: not a pdr_run database (no table ${missing.join(', ')})`);
-    const source = await sha256File(file);
-    ctx.io.out(`importing ${file} (sha256 ${source.slice(0, 12)}…)${o.modelName ? ` as model ${o.modelName}` : ''}`);
+    const fileSha = await sha256File(file);
+    // the import's identity: the file, and the model name it goes under (another name is another import)
+    const source = o.modelName === undefined ? fileSha : createHash('sha256').update(`${fileSha}\nmodel-name=${o.modelName}`).digest('hex');
+    ctx.io.out(`importing ${file} (sha256 ${fileSha.slice(0, 12)}…)${o.modelName ? ` as model ${o.modelName}` : ''}`);
     return await withSession(ctx, async ({ client }) => {
       const total: LegacyImportReply = { inserted: 0, merged: 0, skipped: 0, orphans: [] };
       for (const table of LEGACY_TABLES) {

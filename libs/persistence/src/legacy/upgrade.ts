@@ -235,6 +235,8 @@ async function report(em: Em, out: (line: string) => void): Promise<void> {
     `job statuses: ${statuses.map((r) => (r.s !== null && KEPT_STATUSES.includes(r.s) ? `${r.s} ${r.n} (kept)` : `${JSON.stringify(r.s)} ${r.n} → failed`)).join(', ') || 'no jobs'}`,
   );
 
+  const unlinked = await one<{ n: number }>(em, 'SELECT COUNT(*) AS n FROM hdf_files WHERE job_id IS NULL');
+  if (Number(unlinked?.n ?? 0) > 0) out(`hdf_files without job_id: ${Number(unlinked?.n)} (each linked to the job of its model and parameters, if that job has none)`);
   // the merges, simulated in memory: the later tables' keys see the earlier tables' survivors
   const remap: Remap = new Map();
   const identities = await parameterIdentities(em, false);
