@@ -212,6 +212,15 @@ describe('every state.* subject with a valid request', () => {
     await waitFor(() => progress.some((e) => e.jobId === jobIds[0] && e.status === 'finished'));
     expect(progress.every((e) => e.gridId === gridId)).toBe(true);
     sub.unsubscribe();
+
+    // pdr db import: a batch of a pdr_run table; the same batch of the same source again does nothing
+    const batch = { v: 1 as const, source: sha('a pdr_run file'), table: 'model_names' as const, rows: [{ id: 1, model_name: 'contract_legacy', model_path: '/store/contract_legacy', model_description: null }] };
+    expect(await call('legacyImport', batch)).toEqual({ inserted: 1, merged: 0, skipped: 0, orphans: [] });
+    expect(await call('legacyImport', batch)).toEqual({ inserted: 0, merged: 0, skipped: 1, orphans: [] });
+    // a row the schema cannot hold is refused naming the table and row, and nothing of its batch is kept
+    const tooLong = await h.raw('legacyImport', { ...batch, source: sha('another file'), rows: [{ id: 7, model_name: 'x', model_path: 'p'.repeat(600) }] });
+    expect(tooLong).toEqual({ error: expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringMatching(/^model_names row id 7: .*model_path/) }) });
+    expect(await all(h.em(), "SELECT COUNT(*) AS n FROM legacy_import_rows WHERE legacy_id = 7")).toEqual([{ n: 0 }]);
   });
 
   it('wrote pdr_run columns, hdf_files, json_files and executables for the finished job', async () => {

@@ -1,35 +1,80 @@
-import { createLogger } from '@pdr/logging';
+import { createLogger, maskText, registerSecret } from '@pdr/logging';
 import { closeOnSignals } from '@pdr/messaging';
-import { startStateService } from './start-state';
+import { upgradeDatabase } from '@pdr/persistence';
+import { databaseSettings, startStateService } from './start-state';
 
 export { startStateService, databaseSettings } from './start-state';
 export type { StateHandle, StateServiceOptions } from './start-state';
 export { Reconciler } from './reconciler/reconciler';
 
-/** `[--config FILE]`: the file's `database` section (PDR_DB_* override it). */
-function parseArgs(argv: string[]): { configFile?: string } {
-  const [flag, value, ...rest] = argv;
-  if (flag === undefined) return {};
-  if (flag === '--config' && value !== undefined && rest.length === 0) return { configFile: value };
-  if (flag.startsWith('--config=') && value === undefined) return { configFile: flag.slice('--config='.length) };
-  throw new Error(`unknown arguments "${argv.join(' ')}" (usage: main.js [--config FILE])`);
+interface Args {
+  /** `upgrade`: the admin mode behind `pdr db upgrade` (the state binary is the one owner of the database). */
+  mode: 'serve' | 'upgrade';
+  configFile?: string;
+  dryRun: boolean;
 }
 
-/** `node apps/state/dist/main.js [--config FILE]`: PDR_DB_*, PDR_NATS_URL, PDR_NATS_PREFIX; SIGTERM/SIGINT close gracefully. */
+const USAGE = 'usage: main.js [--config FILE] | main.js upgrade [--dry-run] [--config FILE]';
+
+/** `[--config FILE]`: the file's `database` section (PDR_DB_* override it); `upgrade [--dry-run]`. */
+export function parseArgs(argv: string[]): Args {
+  const args: Args = { mode: 'serve', dryRun: false };
+  const rest = [...argv];
+  if (rest[0] === 'upgrade') {
+    args.mode = 'upgrade';
+    rest.shift();
+  }
+  while (rest.length) {
+    const a = rest.shift()!;
+    if (a === '--config' && rest.length && args.configFile === undefined) args.configFile = rest.shift();
+    else if (a.startsWith('--config=') && args.configFile === undefined) args.configFile = a.slice('--config='.length);
+    else if (a === '--dry-run' && args.mode === 'upgrade' && !args.dryRun) args.dryRun = true;
+    else throw new Error(`unknown arguments "${argv.join(' ')}" (${USAGE})`);
+  }
+  return args;
+}
+
+/**
+ * `node apps/state/dist/main.js [--config FILE]`: PDR_DB_*, PDR_NATS_URL, PDR_NATS_PREFIX; SIGTERM/SIGINT close gracefully.
+ * `node apps/state/dist/main.js upgrade [--dry-run]`: upgrades a pdr_run database in place and exits
+ * (`pdr db upgrade` runs this; it needs the database only, no NATS).
+ */
 if (require.main === module) {
   const logger = createLogger('state');
-  let args: { configFile?: string };
+  let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`state: error: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  startStateService({ logger, configFile: args.configFile }).then(
-    (svc) => closeOnSignals(logger, () => svc.close()),
-    (err) => {
-      logger.fatal({ err: (err as Error).message }, 'state failed to start');
-      process.exit(1);
-    },
-  );
+  if (args.mode === 'upgrade') {
+    let settings;
+    try {
+      settings = databaseSettings(process.env, args.configFile).settings;
+      if (settings.password) registerSecret(settings.password);
+    } catch (err) {
+      process.stderr.write(`pdr db upgrade: error: ${maskText((err as Error).message)}\n`);
+      process.exit(2);
+    }
+    upgradeDatabase(settings, { dryRun: args.dryRun, out: (line) => process.stdout.write(`${maskText(line)}\n`) }).then(
+      (r) => process.exit(r.exitCode),
+      (err) => {
+        process.stderr.write(`pdr db upgrade: error: ${maskText((err as Error).message)} (the steps done are kept; run it again to continue)\n`);
+        process.exit(1);
+      },
+    );
+  } else {
+    startStateService({ logger, configFile: args.configFile }).then(
+      (svc) => closeOnSignals(logger, () => svc.close()),
+      (err) => {
+        if ((err as Error).name === 'LegacySchemaError') {
+          process.stderr.write(`state: error: ${maskText((err as Error).message)}\n`);
+          process.exit(2);
+        }
+        logger.fatal({ err: (err as Error).message }, 'state failed to start');
+        process.exit(1);
+      },
+    );
+  }
 }

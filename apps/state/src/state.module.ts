@@ -7,6 +7,7 @@ import { INSTALLATION, LOGGER, NAMES, NATS, PROGRESS } from './infrastructure/to
 import { DispatchController } from './dispatch/dispatch.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { PointsController } from './points/points.controller';
+import { LegacyController } from './legacy/legacy.controller';
 
 /** The state service's Nest module: one controller per area, infrastructure injected by token. */
 @Module({})
@@ -14,7 +15,7 @@ export class StateModule {
   static with(infra: ServiceInfra, progress: ProgressPublisher, timings: StateTimings, installationId: string): DynamicModule {
     return {
       module: StateModule,
-      controllers: [GridsController, PointsController, JobsController, DispatchController],
+      controllers: [GridsController, PointsController, JobsController, DispatchController, LegacyController],
       providers: [
         { provide: NATS, useValue: infra.nc },
         { provide: NAMES, useValue: infra.n },

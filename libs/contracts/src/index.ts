@@ -3,6 +3,7 @@ export * from './grid';
 export * from './job';
 export * from './dispatch';
 export * from './events';
+export * from './legacy';
 export * from './subjects';
 export * from './limits';
 export * from './docs';

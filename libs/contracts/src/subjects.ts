@@ -3,6 +3,7 @@ import * as G from './grid';
 import * as J from './job';
 import * as E from './events';
 import * as D from './dispatch';
+import * as L from './legacy';
 
 /**
  * Every request/reply subject of the system: its subject suffix, who answers, request and reply schemas.
@@ -45,6 +46,7 @@ export const RPC = {
   gridSubmit: rpc({ suffix: 'planner.grid.submit', answeredBy: 'planner', publishedBy: 'cli', request: G.gridSubmitRequest, reply: G.gridSubmitReply, description: 'validate, expand, persist and queue a grid' }),
   plannerCancel: rpc({ suffix: 'planner.grid.cancel', answeredBy: 'planner', publishedBy: 'cli', request: G.plannerCancelRequest, reply: G.plannerCancelReply, description: 'cancel a grid and tell runners' }),
   plannerRetry: rpc({ suffix: 'planner.grid.retry', answeredBy: 'planner', publishedBy: 'cli', request: G.plannerRetryRequest, reply: G.plannerRetryReply, description: 'queue the failed points of a grid again' }),
+  legacyImport: rpc({ suffix: 'state.legacy.import', answeredBy: 'state', publishedBy: 'cli', request: L.legacyImportRequest, reply: L.legacyImportReply, description: 'import a batch of rows of one pdr_run table (pdr db import), idempotent per source file' }),
   healthPing: rpc({ suffix: 'health.ping', answeredBy: 'all', publishedBy: 'cli', request: E.healthPingRequest, reply: E.healthPingReply, description: 'every service instance answers (collect replies)' }),
 } as const;
 

@@ -4,6 +4,7 @@ import { MySqlDriver, type EntityManager } from '@mikro-orm/mysql';
 import { ALL_ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { checkDatabaseName, checkDatabaseSettings, DatabaseSettings, describeDatabase } from './settings';
+import { assertNotLegacy } from './legacy/detect';
 
 export type Orm = MikroORM<MySqlDriver>;
 export type Em = EntityManager;
@@ -131,6 +132,7 @@ const MIGRATION_LOCK_TIMEOUT_S = 120;
 /**
  * Applies pending migrations. A named lock (GET_LOCK on a connection held for the duration) makes
  * concurrent starts of several state instances run them once. Returns the names applied now.
+ * A database that holds pdr_run's schema, not upgraded yet, is refused (LegacySchemaError).
  */
 export async function migrateUp(orm: Orm): Promise<string[]> {
   const knex = orm.em.getConnection().getKnex();
@@ -139,6 +141,9 @@ export async function migrateUp(orm: Orm): Promise<string[]> {
     const [rows] = (await trx.raw('SELECT GET_LOCK(?, ?) AS got', [lockName, MIGRATION_LOCK_TIMEOUT_S])) as unknown as [{ got: number | null }[]];
     if (rows[0]?.got !== 1) throw new Error(`could not take the migration lock ${lockName} within ${MIGRATION_LOCK_TIMEOUT_S} s`);
     try {
+      // a pdr_run schema is upgraded by `pdr db upgrade` only: never half-migrated here
+      const c = orm.config;
+      await assertNotLegacy(orm.em.fork(), `mysql://${c.get('user')}@${c.get('host')}:${c.get('port')}/${c.get('dbName')}`);
       const applied = await orm.getMigrator().up();
       return applied.map((m) => m.name);
     } finally {

@@ -1,7 +1,7 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import { ContractError, JobStatus, PointsUpsertReply, RpcRequestParsed } from '@pdr/contracts';
 import { buildParameterRow, GridRows, gridRows, jobNameOf, KOSMATAU_PARAMETER_NAMES, parameterHasher, POINT_COLUMNS, PointColumnValues } from '@pdr/domain';
-import { all, allLiteral, asJobStatus, chunk, Em, ident, inList, literalList, run, runLiteral, setStatusSql, sqlLiteral, statusList, transaction } from '@pdr/persistence';
+import { all, allLiteral, asJobStatus, legacyGridHash, chunk, Em, ident, inList, literalList, run, runLiteral, setStatusSql, sqlLiteral, statusList, transaction } from '@pdr/persistence';
 import { badRequest } from '../infrastructure/errors';
 import { LoadedGrid, loadGridOrFail } from '../grids/load-grid';
 
@@ -193,6 +193,7 @@ interface JobDbRow {
   kosmatau_parameters_id: number;
   status: string;
   generation: number;
+  grid_id: number | null;
 }
 
 async function upsertChunk(
@@ -255,7 +256,7 @@ async function upsertChunk(
         (
           await allLiteral<JobDbRow>(
             em,
-            `SELECT id, kosmatau_parameters_id, status, generation FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${paramIdList})`,
+            `SELECT id, kosmatau_parameters_id, status, generation, grid_id FROM pdr_model_jobs WHERE model_name_id = ${model} AND kosmatau_parameters_id IN (${paramIdList})`,
           )
         ).map((j) => [j.kosmatau_parameters_id, j]),
       ),
@@ -273,17 +274,26 @@ async function upsertChunk(
     'grid membership',
   );
 
-  let retried: number[] = [];
+  const retried: number[] = [];
+  // pdr_run's finished jobs (adopted by pdr db upgrade/import, still in their model's legacy grid) are
+  // verified once, not assumed: queued again, the runner finds their outputs stored and records them
+  // as skipped with checksums, running nothing — or runs what is missing
+  const legacyGrid = await legacyGridOf(em, grid);
+  if (legacyGrid !== undefined) {
+    const unverified = jobs.filter((j) => j.grid_id === legacyGrid && (DONE as readonly string[]).includes(j.status)).map((j) => j.id);
+    if (unverified.length) retried.push(...(await repend(em, unverified, DONE, grid)));
+  }
   const again: readonly JobStatus[] = [...(retryFailed ? RETRYABLE : []), ...(grid.run.forceOnion ? DONE : [])];
   if (again.length) {
-    const candidates = jobs.filter((j) => (again as readonly string[]).includes(j.status)).map((j) => j.id);
-    if (candidates.length) retried = await repend(em, candidates, again, grid);
-    const repended = new Set(retried);
-    for (const j of jobs) {
-      if (repended.has(j.id)) {
-        j.status = 'pending';
-        j.generation += 1;
-      }
+    const done = new Set(retried);
+    const candidates = jobs.filter((j) => !done.has(j.id) && (again as readonly string[]).includes(j.status)).map((j) => j.id);
+    if (candidates.length) retried.push(...(await repend(em, candidates, again, grid)));
+  }
+  const repended = new Set(retried);
+  for (const j of jobs) {
+    if (repended.has(j.id)) {
+      j.status = 'pending';
+      j.generation += 1;
     }
   }
 
@@ -294,6 +304,16 @@ async function upsertChunk(
     outcome.set(p.hash, { jobId: j.id, status: asJobStatus(j.status), generation: j.generation, created: !existed.has(p.hash) });
   }
   return { outcome, retried };
+}
+
+/** The id of the grid holding the model's adopted pdr_run jobs, when there is one (and it is not this grid). */
+async function legacyGridOf(em: Em, grid: LoadedGrid): Promise<number | undefined> {
+  const rows = await allLiteral<{ id: number }>(
+    em,
+    `SELECT id FROM grids WHERE model_name_id = ${sqlLiteral(grid.modelNameId)} AND request_hash = ${sqlLiteral(legacyGridHash(grid.modelNameId))}`,
+  );
+  const id = rows[0]?.id;
+  return id === undefined || id === grid.id ? undefined : id;
 }
 
 /**

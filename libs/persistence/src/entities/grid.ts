@@ -175,3 +175,50 @@ export const Installation = new EntitySchema<InstallationRow>({
     created_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
   },
 });
+
+/** A row merged into another of the same natural identity by `pdr db upgrade` / `pdr db import` (kept as JSON). */
+export interface LegacyMergeRow {
+  id: number;
+  table_name: string;
+  merged_id: number;
+  survivor_id: number;
+  merged_row: unknown;
+  /** 'upgrade', or 'import:<sqlite file sha256>'. */
+  source: string;
+  merged_at: Date;
+}
+export const LegacyMerge = new EntitySchema<LegacyMergeRow>({
+  name: 'LegacyMerge',
+  tableName: 'legacy_merges',
+  properties: {
+    id: pk(),
+    table_name: varchar(64),
+    merged_id: int(),
+    survivor_id: int(),
+    merged_row: json(),
+    source: varchar(200),
+    merged_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+  },
+});
+
+/** A row `pdr db import` took from a pdr_run SQLite file, and the row it became. */
+export interface LegacyImportRowRow {
+  source: string;
+  table_name: string;
+  legacy_id: number;
+  row_id: number;
+  merged: boolean;
+  imported_at: Date;
+}
+export const LegacyImportRow = new EntitySchema<LegacyImportRowRow>({
+  name: 'LegacyImportRow',
+  tableName: 'legacy_import_rows',
+  properties: {
+    source: { ...char(64), primary: true },
+    table_name: { ...varchar(64), primary: true },
+    legacy_id: { ...int(), primary: true },
+    row_id: int(),
+    merged: bool(),
+    imported_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+  },
+});

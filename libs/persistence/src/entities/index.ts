@@ -1,4 +1,4 @@
-import { Grid, GridExecutable, GridPoint, Installation, JobAttempt, JobFile, JobStep } from './grid';
+import { Grid, GridExecutable, GridPoint, Installation, JobAttempt, JobFile, JobStep, LegacyImportRow, LegacyMerge } from './grid';
 import { ChemicalDatabase, HdfFile, JsonFile, JsonTemplate, KosmatauExecutable, KosmatauParameters, ModelName, PdrModelJob, User } from './pdr-run';
 
 export * from './pdr-run';
@@ -22,4 +22,6 @@ export const ALL_ENTITIES = [
   JobStep,
   JobFile,
   Installation,
+  LegacyMerge,
+  LegacyImportRow,
 ];

@@ -53,7 +53,8 @@ const TABLES = [
   'job_steps',
 ] as const;
 
-const STATEMENTS: readonly string[] = [
+/** Exported for `pdr db upgrade`, which brings a pdr_run schema to exactly these tables (legacy/upgrade.ts). */
+export const STATEMENTS: readonly string[] = [
   `CREATE TABLE model_names (
   id INT NOT NULL AUTO_INCREMENT,
   model_name VARCHAR(255) NOT NULL,

@@ -3,6 +3,7 @@ import { Migration20250601000000Initial } from './Migration20250601000000Initial
 import { Migration20250601000100JobFiles } from './Migration20250601000100JobFiles';
 import { Migration20261126000000GridStatusIndex } from './Migration20261126000000GridStatusIndex';
 import { Migration20261130000000Installation } from './Migration20261130000000Installation';
+import { Migration20261130000000LegacyMerges } from './Migration20261130000000LegacyMerges';
 
 /**
  * Every migration, in order, listed explicitly (no globbing): they run the same from dist/, from
@@ -13,4 +14,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20250601000100JobFiles', class: Migration20250601000100JobFiles },
   { name: 'Migration20261126000000GridStatusIndex', class: Migration20261126000000GridStatusIndex },
   { name: 'Migration20261130000000Installation', class: Migration20261130000000Installation },
+  { name: 'Migration20261130000000LegacyMerges', class: Migration20261130000000LegacyMerges },
 ];

@@ -1,0 +1,212 @@
+/**
+ * Use case "legacy import" (`pdr db import`, issue 14): one batch of rows of one pdr_run table, read by
+ * the CLI from a pdr_run SQLite file. In one transaction, per row:
+ *  - imported before from the same file (legacy_import_rows)? nothing to do (a second import = none);
+ *  - its references (model name, parameters, job …) mapped to the rows they became;
+ *  - kosmatau_parameters: the canonical identity of @pdr/domain (legacyParameterIdentity: recomputed
+ *    from the encoded grid strings of its jobs' names, matched within FLOAT precision), so a
+ *    resubmitted grid finds the points; jobs: pdr_run's statuses mapped as by `pdr db upgrade`;
+ *  - a row whose natural identity (this schema's unique keys) exists already is merged into it: the
+ *    existing row stays, the imported one is kept as JSON in legacy_merges; else it is inserted;
+ *  - the mapping recorded in legacy_import_rows.
+ * The CLI sends the tables in reference order and a table's jobs best status first, so pdr_run's
+ * duplicate jobs merge into the finished one, as the upgrade merges them.
+ */
+import { ContractError, LegacyImportReply, LegacyTable, RpcRequestParsed } from '@pdr/contracts';
+import { legacyParameterIdentity } from '@pdr/domain';
+import { adoptLegacyJobs, all, Em, ident, inList, mapLegacyStatus, MERGE_SPECS, one, run, TARGET_TABLES, transaction } from '@pdr/persistence';
+
+type Cell = string | number | null;
+type LegacyRow = Record<string, Cell>;
+
+/** Columns referencing other pdr_run tables, per table: column → referenced table. */
+const REFS: Readonly<Record<LegacyTable, Readonly<Record<string, LegacyTable>>>> = {
+  model_names: {},
+  users: {},
+  kosmatau_executables: {},
+  chemical_databases: {},
+  kosmatau_parameters: { model_name_id: 'model_names' },
+  json_templates: {},
+  pdr_model_jobs: {
+    model_name_id: 'model_names',
+    user_id: 'users',
+    kosmatau_parameters_id: 'kosmatau_parameters',
+    kosmatau_executable_id: 'kosmatau_executables',
+    chemical_database_id: 'chemical_databases',
+  },
+  hdf_files: { job_id: 'pdr_model_jobs', pdrexe_id: 'kosmatau_executables', parameter_id: 'kosmatau_parameters', model_name_id: 'model_names' },
+  json_files: { job_id: 'pdr_model_jobs', template_id: 'json_templates' },
+};
+
+/** Natural key columns per table (json_templates: its unique sha256_sum). */
+function keyColumns(table: LegacyTable): readonly string[] {
+  if (table === 'json_templates') return ['sha256_sum'];
+  return MERGE_SPECS.find((s) => s.table === table)!.keyColumns;
+}
+
+/** Columns an imported row may set: the table's columns of this schema, but not id and generated ones. */
+function writableColumns(table: LegacyTable): Set<string> {
+  return new Set(TARGET_TABLES.get(table)!.columns.filter((c) => !c.generated && c.name !== 'id').map((c) => c.name));
+}
+
+export async function importLegacyRows(em: Em, req: RpcRequestParsed<'legacyImport'>): Promise<LegacyImportReply> {
+  return transaction(em, (tem) => importBatch(tem, req));
+}
+
+async function importBatch(em: Em, req: RpcRequestParsed<'legacyImport'>): Promise<LegacyImportReply> {
+  const { table, source } = req;
+  const reply: LegacyImportReply = { inserted: 0, merged: 0, skipped: 0, orphans: [] };
+  const ids = req.rows.map((r) => r.id as number);
+  const done = new Set(
+    (
+      await all<{ id: number }>(em, `SELECT legacy_id AS id FROM legacy_import_rows WHERE source = ? AND table_name = ? AND legacy_id IN (${inList(ids.length)}) FOR UPDATE`, [
+        source,
+        table,
+        ...ids,
+      ])
+    ).map((r) => r.id),
+  );
+  const refMaps = await referenceMaps(em, source, table, req.rows);
+  const writable = writableColumns(table);
+  for (let i = 0; i < req.rows.length; i++) {
+    const legacy = req.rows[i];
+    const legacyId = legacy.id as number;
+    if (done.has(legacyId)) {
+      reply.skipped++;
+      continue;
+    }
+    try {
+      const values = await rowValues(em, req, legacy, i, refMaps, reply, writable);
+      const existing = await findExisting(em, table, values);
+      let rowId: number;
+      let merged = false;
+      if (existing !== undefined) {
+        rowId = existing;
+        merged = true;
+        await run(
+          em,
+          `INSERT INTO legacy_merges (table_name, merged_id, survivor_id, merged_row, source) VALUES (?, ?, ?, ?, ?)
+           ON DUPLICATE KEY UPDATE survivor_id = VALUES(survivor_id)`,
+          [table, legacyId, rowId, JSON.stringify(legacy), `import:${source}`],
+        );
+        reply.merged++;
+      } else {
+        const cols = Object.keys(values);
+        const res = await run(em, `INSERT INTO ${ident(table)} (${cols.map(ident).join(', ')}) VALUES (${inList(cols.length)})`, cols.map((c) => values[c]));
+        rowId = res.insertId;
+        reply.inserted++;
+      }
+      await run(em, 'INSERT INTO legacy_import_rows (source, table_name, legacy_id, row_id, merged) VALUES (?, ?, ?, ?, ?)', [source, table, legacyId, rowId, merged ? 1 : 0]);
+      refMaps.get(table)?.set(legacyId, rowId);
+    } catch (err) {
+      if (err instanceof ContractError) throw err;
+      throw new ContractError('BAD_REQUEST', `${table} row id ${legacyId}: ${(err as Error).message}`, { table, id: legacyId });
+    }
+  }
+  if (table === 'pdr_model_jobs') {
+    // pdr_run had no grids: its jobs join the legacy grid of their model name (pdr status <model>)
+    const models = [...new Set(req.rows.map((r) => refMaps.get('model_names')?.get(r.model_name_id as number)).filter((m): m is number => m !== undefined))];
+    if (models.length) await adoptLegacyJobs(em, models);
+  }
+  return reply;
+}
+
+/** legacy id → row id of every table the batch's rows reference (and of the table itself, for links). */
+async function referenceMaps(em: Em, source: string, table: LegacyTable, rows: readonly LegacyRow[]): Promise<Map<string, Map<number, number>>> {
+  const wanted = new Map<string, Set<number>>();
+  for (const [col, refTable] of Object.entries(REFS[table])) {
+    const set = wanted.get(refTable) ?? new Set<number>();
+    for (const r of rows) if (typeof r[col] === 'number') set.add(r[col] as number);
+    wanted.set(refTable, set);
+  }
+  const maps = new Map<string, Map<number, number>>();
+  for (const [refTable, set] of wanted) {
+    const list = [...set];
+    const m = new Map<number, number>();
+    if (list.length) {
+      for (const r of await all<{ l: number; r: number }>(
+        em,
+        `SELECT legacy_id AS l, row_id AS r FROM legacy_import_rows WHERE source = ? AND table_name = ? AND legacy_id IN (${inList(list.length)})`,
+        [source, refTable, ...list],
+      )) {
+        m.set(r.l, r.r);
+      }
+    }
+    maps.set(refTable, m);
+  }
+  if (!maps.has(table)) maps.set(table, new Map());
+  return maps;
+}
+
+async function rowValues(
+  em: Em,
+  req: RpcRequestParsed<'legacyImport'>,
+  legacy: LegacyRow,
+  index: number,
+  refMaps: Map<string, Map<number, number>>,
+  reply: LegacyImportReply,
+  writable: Set<string>,
+): Promise<Record<string, Cell>> {
+  const { table } = req;
+  const values: Record<string, Cell> = {};
+  for (const [k, v] of Object.entries(legacy)) if (writable.has(k)) values[k] = v;
+  for (const [col, refTable] of Object.entries(REFS[table])) {
+    const v = legacy[col];
+    if (typeof v !== 'number') continue;
+    const mapped = refMaps.get(refTable)?.get(v);
+    if (mapped === undefined) {
+      reply.orphans.push({ id: legacy.id as number, reason: `${col} ${v}: no such ${refTable} row in the file; stored as NULL` });
+      values[col] = null;
+    } else {
+      values[col] = mapped;
+    }
+  }
+  switch (table) {
+    case 'model_names':
+      if (req.modelName) values.model_name = req.modelName;
+      break;
+    case 'kosmatau_parameters': {
+      const id = legacyParameterIdentity(legacy, req.jobNames?.[index] ?? []);
+      Object.assign(values, id.row);
+      values.parameter_hash = id.hash;
+      break;
+    }
+    case 'pdr_model_jobs': {
+      const m = mapLegacyStatus(typeof legacy.status === 'string' ? legacy.status : null);
+      values.status = m.status;
+      values.reason = m.reason;
+      values.pending = 0;
+      values.active = 0;
+      break;
+    }
+    case 'hdf_files':
+      if (values.job_id === null || values.job_id === undefined) values.job_id = (await freeJobOf(em, values)) ?? null;
+      break;
+    default:
+      break;
+  }
+  return values;
+}
+
+/** pdr_run left hdf_files.job_id NULL on most rows: the job of its (model, parameters), when that job has no row yet. */
+async function freeJobOf(em: Em, values: Record<string, Cell>): Promise<number | undefined> {
+  if (typeof values.model_name_id !== 'number' || typeof values.parameter_id !== 'number') return undefined;
+  const job = await one<{ id: number }>(
+    em,
+    `SELECT j.id FROM pdr_model_jobs j LEFT JOIN hdf_files h ON h.job_id = j.id
+      WHERE j.model_name_id = ? AND j.kosmatau_parameters_id = ? AND h.id IS NULL`,
+    [values.model_name_id, values.parameter_id],
+  );
+  return job?.id;
+}
+
+/** The existing row with the same natural key (NULL in a key column: none, as the unique keys allow). */
+async function findExisting(em: Em, table: LegacyTable, values: Record<string, Cell>): Promise<number | undefined> {
+  const cols = keyColumns(table);
+  const keyValues = cols.map((c) => values[c] ?? null);
+  if (table !== 'kosmatau_executables' && table !== 'chemical_databases' && keyValues.some((v) => v === null)) return undefined;
+  // executables and chemistry: identity over every field, NULLs included (their identity_sha)
+  const where = cols.map((c) => `${ident(c)} <=> ?`).join(' AND ');
+  const row = await one<{ id: number }>(em, `SELECT id FROM ${ident(table)} WHERE ${where} ORDER BY id LIMIT 1 FOR UPDATE`, keyValues);
+  return row?.id;
+}
