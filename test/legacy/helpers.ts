@@ -61,6 +61,8 @@ const VOLATILE: Record<string, string[]> = {
   legacy_merges: ['id', 'merged_at'],
   mikro_orm_migrations: ['executed_at'],
   legacy_import_rows: ['imported_at'],
+  // each database makes its own installation id (UUID()) when the migration creating the table runs
+  installation: ['uuid', 'created_at'],
 };
 
 /** Every row of every table (ordered), for equality of two databases' contents. */
