@@ -55,3 +55,10 @@ export const CLOSE_TIMES_SQL =
   'time_of_start = COALESCE(time_of_start, NOW(3)), time_of_finish = NOW(3), ' +
   'execution_ms = TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish) DIV 1000, ' +
   "execution_time = TIMESTAMPADD(MICROSECOND, TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish), '1970-01-01 00:00:00')";
+
+/**
+ * The one liveness rule: a running job whose runner is presumed dead — its last heartbeat (or none at all)
+ * older than the stale window. SQL condition on pdr_model_jobs with one parameter, the window in
+ * microseconds (staleHeartbeatMs × 1000). Claim (reclaim), abandon and the reconciler all use it.
+ */
+export const STALE_RUNNING_SQL = `(status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND))`;

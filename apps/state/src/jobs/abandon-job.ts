@@ -1,5 +1,5 @@
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { CLOSE_TIMES_SQL, Em, run, setStatusSql, transaction } from '@pdr/persistence';
+import { CLOSE_TIMES_SQL, Em, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 
 export interface AbandonOptions {
@@ -23,7 +23,7 @@ export async function abandonJob(
       tem,
       `UPDATE pdr_model_jobs SET ${setStatusSql('failed')}, version = version + 1, heartbeat_at = NULL, reason = ?, ${CLOSE_TIMES_SQL}
        WHERE id = ? AND version = ?
-         AND (status IN ('pending', 'queued') OR (status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND)))`,
+         AND (status IN ('pending', 'queued') OR ${STALE_RUNNING_SQL})`,
       [`abandoned (${req.runnerId}): ${req.reason}`, req.jobId, before.version, opts.staleHeartbeatMs * 1000],
     );
     if (cas.affectedRows === 1 && before.status === 'running') {

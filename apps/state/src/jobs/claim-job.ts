@@ -1,6 +1,6 @@
 import { ClaimedJob, JobClaimReply, RpcRequestParsed, runOptions, safeName } from '@pdr/contracts';
 import { KOSMATAU_PARAMETER_NAMES, ParameterValue } from '@pdr/domain';
-import { Em, ident, isTerminal, one, run, setStatusSql, transaction } from '@pdr/persistence';
+import { Em, ident, isTerminal, one, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 
 export interface ClaimOptions {
@@ -29,7 +29,7 @@ export async function claimJob(em: Em, req: RpcRequestParsed<'jobClaim'>, opts: 
       `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,
          heartbeat_at = NOW(3), time_of_start = NOW(3), time_of_finish = NULL, reason = NULL
        WHERE id = ? AND generation = ? AND cancel_requested = 0 AND grid_id IS NOT NULL
-         AND (status IN ('pending', 'queued') OR (status = 'running' AND heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND))`,
+         AND (status IN ('pending', 'queued') OR ${STALE_RUNNING_SQL})`,
       [req.runnerId, req.jobId, req.generation, opts.staleHeartbeatMs * 1000],
     );
     const job = await loadJobStateOrFail(tem, req.jobId);

@@ -1,7 +1,7 @@
 import { DispatchJob } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
 import type { ContractClient } from '@pdr/messaging';
-import { all, CLOSE_TIMES_SQL, Em, inList, isDatabaseUnavailable, Orm, run, setStatusSql, transaction } from '@pdr/persistence';
+import { all, CLOSE_TIMES_SQL, Em, inList, isDatabaseUnavailable, Orm, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
 import type { StateTimings } from '../infrastructure/options';
 import type { ProgressPublisher } from '../infrastructure/progress';
 
@@ -127,11 +127,11 @@ export class Reconciler {
     const rows = await all<Candidate>(
       em,
       `SELECT id, grid_id, generation, attempt, runner_id, cancel_requested FROM pdr_model_jobs
-       WHERE status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND)
+       WHERE ${STALE_RUNNING_SQL}
        ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
       [staleUs],
     );
-    const stale = `status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND)`;
+    const stale = STALE_RUNNING_SQL;
     const toCancel = rows.filter((r) => r.cancel_requested);
     const toRequeue = rows.filter((r) => !r.cancel_requested);
     let cancelled: number[] = [];
