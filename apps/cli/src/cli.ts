@@ -4,6 +4,7 @@ import { CliContext, defaultRepoRoot } from './context';
 import { classifyError, EXIT, ExitWith } from './errors';
 import { errorLine, Io, processIo } from './output/io';
 import { registerCancel } from './commands/cancel';
+import { registerCheck } from './commands/check';
 import { registerHealth } from './commands/health';
 import { registerInputs } from './commands/inputs';
 import { registerJobs } from './commands/jobs';
@@ -44,6 +45,7 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerRetry(program, getCtx);
   registerHealth(program, getCtx);
   registerInputs(program, getCtx);
+  registerCheck(program, getCtx);
   registerUp(program, getCtx);
   return program;
 }

@@ -16,3 +16,4 @@ export * from './templates/locate';
 export * from './provenance/version';
 export * from './provenance/probe';
 export * from './parameters/validate-grid';
+export * from './preflight/preflight';

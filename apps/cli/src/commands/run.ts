@@ -9,7 +9,7 @@ import { DEFAULT_MAX_POINTS } from '../plan/defaults';
 import type { PlannedRun, RunFlags } from '../plan/run-plan';
 import { messaging } from '../lazy';
 import { missingServices } from './health';
-import { addAxisOptions, addRandomOptions, positiveInt, positiveSeconds } from './options';
+import { addAxisOptions, addPreflightOptions, addRandomOptions, positiveInt, positiveSeconds } from './options';
 
 /** Failed points listed in the final summary (the rest: pdr jobs). */
 const FAILED_SHOWN = 50;
@@ -76,10 +76,15 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
   const { dryRunText, planRun, submitTimeoutMs } = require('../plan/run-plan') as typeof import('../plan/run-plan');
   const plan: PlannedRun = planRun(f, { cwd: ctx.cwd, env: ctx.env });
   for (const w of plan.warnings) ctx.io.err(warningLine(w));
+  const { preflightRequest, reportPreflight } = require('../preflight/preflight') as typeof import('../preflight/preflight');
+  const checked = await preflightRequest(plan.request, { remoteRunners: plan.remoteRunners });
   if (f.dryRun) {
     ctx.io.out(dryRunText(plan, f, ctx.env));
+    reportPreflight(ctx, checked);
     return EXIT.OK;
   }
+  // nothing is sent before every file the runners need was found (exit 2 naming each missing one)
+  reportPreflight(ctx, checked);
   return withSession(
     ctx,
     async (s) => {
@@ -141,7 +146,8 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--retry-failed', 'run points again that failed in an earlier submission')
     .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
     .option('--pdr-timeout <sec>', 'time limit of one PDR run (default 43200)', positiveSeconds)
-    .option('--onion-timeout <sec>', 'time limit of one onion run (default 7200)', positiveSeconds)
+    .option('--onion-timeout <sec>', 'time limit of one onion run (default 7200)', positiveSeconds);
+  addPreflightOptions(cmd)
     .action(async (opts: RunFlags) => {
       exitWith(await runRun(ctx(), opts));
     });

@@ -198,17 +198,13 @@ describe('runJob with the kosmatau-mock base dir', () => {
     expect(bad.exitCodes.pdr).toBe(1);
   });
 
-  it('a missing ONION3.INP.<species> fails only that species; the others and the PDR outputs are stored', async () => {
+  it("a missing ONION3.INP.<species> fails the point before PDR runs, in the CLI preflight's words", async () => {
     const r = await runJob(spec({ species: ['CO', 'N2', 'C+'] }), deps());
-    expect(r.status).toBe('problem');
-    expect(r.speciesFailures).toEqual({ N2: `onion input ${MOCK_BASE}/onioninpdata/ONION3.INP.N2 not found` });
-    expect(r.reason).toContain('onion N2: onion input');
-    expect(r.exitCodes).toEqual({ pdr: 0, onion: { CO: 0, N2: null, 'C+': 0 } });
-    for (const role of ['hdf4', 'hdf5_struct', 'hdf5_chem', 'ctrl_ind', 'textout', 'onion:CO:TEXTOUT', 'onion:C+:jerg_C+.smli']) {
-      expect(r.files[role]).toBeDefined();
-    }
-    expect(Object.keys(r.files).filter((k) => k.startsWith('onion:N2'))).toEqual([]);
-    expect(events.filter((e) => e.type === 'species-failed').map((e) => (e as { species: string }).species)).toEqual(['N2']);
+    expect(r).toMatchObject({ status: 'failed', failure: 'input', transient: false });
+    expect(r.reason).toBe(`model_parameters.species ${MOCK_BASE}/onioninpdata/ONION3.INP.N2: onion input of species N2 not found`);
+    expect(r.exitCodes).toEqual({ onion: {} });
+    expect(r.files).toEqual({});
+    expect(readdirSync(path.join(workRoot, 'mockmodel'))).toEqual([]);
   });
 
   it('an onion exit != 0 is honoured per species (defect 17)', async () => {
@@ -327,12 +323,12 @@ describe('runJob with the kosmatau-mock base dir', () => {
   it('a missing chemistry file or executable is a permanent failure naming it; the job dir is removed', async () => {
     const chem = await runJob(spec({ chemDatabase: 'nope.dat' }), deps());
     expect(chem).toMatchObject({ status: 'failed', failure: 'input', transient: false });
-    expect(chem.reason).toBe(`chemistry database file ${MOCK_BASE}/pdrinpdata/nope.dat not found`);
+    expect(chem.reason).toBe(`pdr.chem_database ${MOCK_BASE}/pdrinpdata/nope.dat: chemistry file not found`);
     const exe = await runJob(spec({ executables: { pdr: 'nopdr', onion: 'mockonion' } }), deps());
     expect(exe).toMatchObject({ status: 'failed', failure: 'setup', transient: false });
-    expect(exe.reason).toBe(`PDR executable ${MOCK_BASE}/nopdr not found`);
+    expect(exe.reason).toBe(`pdr.pdr_file_name ${MOCK_BASE}/nopdr: PDR executable not found`);
     const onion = await runJob(spec({ executables: { pdr: 'mockpdr', onion: 'README.md' } }), deps());
-    expect(onion.reason).toBe(`onion executable ${MOCK_BASE}/README.md is not executable`);
+    expect(onion.reason).toBe(`pdr.onion_file_name ${MOCK_BASE}/README.md: onion executable is not executable (chmod +x)`);
     expect(readdirSync(path.join(workRoot, 'mockmodel'))).toEqual([]);
     expect(await storage.list('')).toEqual([]);
   });
