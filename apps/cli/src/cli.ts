@@ -5,6 +5,8 @@ import { classifyError, EXIT, ExitWith } from './errors';
 import { errorLine, Io, processIo } from './output/io';
 import { registerCancel } from './commands/cancel';
 import { registerCheck } from './commands/check';
+import { registerLog } from './commands/log';
+import { registerShow } from './commands/show';
 import { registerHealth } from './commands/health';
 import { registerInputs } from './commands/inputs';
 import { registerJobs } from './commands/jobs';
@@ -41,6 +43,8 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerRun(program, getCtx);
   registerStatus(program, getCtx);
   registerJobs(program, getCtx);
+  registerShow(program, getCtx);
+  registerLog(program, getCtx);
   registerCancel(program, getCtx);
   registerRetry(program, getCtx);
   registerHealth(program, getCtx);

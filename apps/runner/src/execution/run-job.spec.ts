@@ -181,7 +181,7 @@ describe('runJob with the kosmatau-mock base dir', () => {
     const r = await runJob(spec({ env: { MOCK_PDR_EXIT: '3' } }), deps());
     expect(r.status).toBe('problem');
     expect(r.exitCodes.pdr).toBe(3);
-    expect(r.reason).toMatch(/PDR exited with code 3/);
+    expect(r.reason).toMatch(/^PDR exited with code 3; last output: .*"mockpdr: simulated failure \(exit 3\) after writing partial outputs"/);
     expect(Object.keys(r.files).sort()).toEqual(['hdf4', 'json', 'mcdrt', 'pdrnew', 'textout']);
     expect(await storage.exists(storagePaths('mockmodel', '100_30_-10_10_00').hdf4)).toBe(true);
     expect(await storage.exists(storagePaths('mockmodel', '100_30_-10_10_00').ctrlInd)).toBe(false);
@@ -211,7 +211,8 @@ describe('runJob with the kosmatau-mock base dir', () => {
     const r = await runJob(spec({ env: { MOCK_ONION_FAIL_MATCH: 'C+', MOCK_ONION_EXIT: '5' } }), deps());
     expect(r.status).toBe('problem');
     expect(r.exitCodes.onion).toEqual({ CO: 0, 'C+': 5 });
-    expect(r.speciesFailures).toEqual({ 'C+': 'onion exited with code 5' });
+    // the reason quotes the executable's last output lines (stderr and stdout share its TEXTOUT)
+    expect(r.speciesFailures).toEqual({ 'C+': expect.stringMatching(/^onion exited with code 5; last output: .*"mockonion: simulated failure \(exit 5\) for C\+ after writing partial outputs"$/) });
     expect(r.files['onion:C+:jerg_C+.smli']).toBeDefined(); // partial output still stored
     expect(r.files['onion:C+:jtemp_C+.smlc']).toBeUndefined();
     expect(r.files['onion:CO:jtemp_CO.smlc']).toBeDefined();
