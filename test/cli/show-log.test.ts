@@ -13,6 +13,39 @@ import { CLI, MOCK_BASE, pdr, tmpDir } from './helpers';
 
 jest.setTimeout(180_000);
 
+/** RFC 4180 rows (quoted fields may hold commas, quotes and newlines). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  const endField = () => {
+    row.push(field);
+    field = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') endField();
+    else if (c === '\n') {
+      endField();
+      rows.push(row);
+      row = [];
+    } else if (c !== '\r') field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    endField();
+    rows.push(row);
+  }
+  return rows;
+}
+
 const MOCK_KNOBS = ['MOCK_PDR_FAIL_MATCH', 'MOCK_PDR_HANG', 'MOCK_PDR_EXIT'];
 
 describe('pdr show / pdr log', () => {
@@ -133,6 +166,42 @@ describe('pdr show / pdr log', () => {
       delete process.env.MOCK_PDR_HANG;
       delete process.env.MOCK_PDR_FAIL_MATCH;
     }
+  });
+
+  it('exit codes of every command on its error paths (README: 2 a request mistake, 3 a service missing, 1 unfinished points)', async () => {
+    if (!stack) return;
+    const cases: Array<[string[], number]> = [
+      [['status', 'nosuchmodel'], 2],
+      [['status', '999999'], 2],
+      [['jobs', '--grid', '999999'], 2],
+      [['jobs', '--grid', 'nosuchmodel'], 2],
+      [['jobs', '--model', 'nosuchmodel'], 2],
+      [['jobs', '--status', 'bogus'], 2],
+      [['cancel', '999999'], 2],
+      [['retry', '999999'], 2],
+      [['show', 'not/a/name'], 2],
+      [['log', '0'], 2],
+      [['help', 'nosuchtopic'], 2],
+      [['run', '--config', 'nosuch.yaml'], 2],
+      [['check', '--config', cfg, '--dens', 'abc'], 2],
+    ];
+    for (const [args, code] of cases) {
+      const r = await pdr(args, { env, cwd: dir });
+      expect({ args, code: r.code, lines: r.stderr.split('\n').filter(Boolean).length }).toEqual({ args, code, lines: 1 });
+    }
+    // no service on this namespace: 3
+    const away = { ...env, PDR_NATS_PREFIX: `${stack.ns}none` };
+    for (const args of [['status'], ['jobs'], ['show', '1'], ['log', '1'], ['health'], ['cancel', '1'], ['retry', '1']]) {
+      const r = await pdr(args, { env: away, cwd: dir });
+      expect({ args, code: r.code }).toEqual({ args, code: 3 });
+    }
+    // the known grids still answer 0
+    const ok = await pdr(['jobs', '--grid', 'shown', '--csv'], { env, cwd: dir });
+    expect(ok.code).toBe(0);
+    const [header, ...rows] = parseCsv(ok.stdout);
+    expect(header.slice(header.indexOf('axis_metal'), header.indexOf('axis_metal') + 5)).toEqual(['axis_metal', 'axis_dens', 'axis_mass', 'axis_chi', 'zmetal']);
+    expect(rows.map((r) => r[header.indexOf('axis_dens')]).sort()).toEqual(['30', '40']);
+    expect(rows.map((r) => r[header.indexOf('xnsur')]).sort()).toEqual(['1000', '10000']);
   });
 
   it('a job that does not exist: one line, exit 2', async () => {

@@ -41,15 +41,16 @@ export function exitCodeOf(grid: GridSummary): number {
   return ok === grid.total ? EXIT.OK : EXIT.FAILED;
 }
 
-async function printSummary(ctx: CliContext, s: Session, grid: GridSummary): Promise<void> {
+async function printSummary(ctx: CliContext, s: Session, grid: GridSummary, wide = false): Promise<void> {
   ctx.io.out('');
   ctx.io.out(gridSummaryText(grid));
   const bad = grid.counts.failed + grid.counts.problem;
   if (bad > 0) {
     const { jobs } = await s.client.request('jobsQuery', { gridId: grid.gridId, status: ['failed', 'problem'], limit: FAILED_SHOWN });
     ctx.io.out('');
-    ctx.io.out(`failed points (${bad}):`);
-    ctx.io.out(failedJobsTable(jobs));
+    const kinds = [grid.counts.problem > 0 ? `${grid.counts.problem} problem` : null, grid.counts.failed > 0 ? `${grid.counts.failed} failed` : null].filter(Boolean);
+    ctx.io.out(`points that did not finish (${kinds.join(', ')}; what each status means: pdr help statuses; one point in full: pdr show <job>):`);
+    ctx.io.out(failedJobsTable(jobs, wide));
     if (bad > jobs.length) ctx.io.out(`… ${bad - jobs.length} more: pdr jobs --grid ${grid.gridId} --status failed problem`);
     ctx.io.out(`retry them with: pdr retry ${grid.gridId}`);
   }
@@ -114,7 +115,7 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
           ctx.io.err(noticeLine(`stopped watching; grid ${reply.gridId} keeps running (pdr status ${reply.gridId}, pdr cancel ${reply.gridId})`));
           return EXIT.INTERRUPTED;
         }
-        await printSummary(ctx, s, res.grid);
+        await printSummary(ctx, s, res.grid, f.wide === true);
         return exitCodeOf(res.grid);
       } finally {
         view.finish();
@@ -146,7 +147,8 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--retry-failed', 'run points again that failed in an earlier submission')
     .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
     .option('--pdr-timeout <sec>', 'time limit of one PDR run (default 43200)', positiveSeconds)
-    .option('--onion-timeout <sec>', 'time limit of one onion run (default 7200)', positiveSeconds);
+    .option('--onion-timeout <sec>', 'time limit of one onion run (default 7200)', positiveSeconds)
+    .option('--wide', 'do not cut the reasons in the final summary');
   addPreflightOptions(cmd)
     .action(async (opts: RunFlags) => {
       exitWith(await runRun(ctx(), opts));

@@ -38,6 +38,8 @@ export interface RunFlags {
   remoteRunners?: boolean;
   /** The run uses pdr_config.json alone (pdr.json_only). */
   jsonOnly?: boolean;
+  /** Reasons in the final summary are not cut. */
+  wide?: boolean;
 }
 
 export { DEFAULT_MAX_POINTS, DEFAULT_PDR_TIMEOUT_S, DEFAULT_ONION_TIMEOUT_S, DRY_RUN_SHOWN_POINTS };
