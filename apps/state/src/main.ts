@@ -1,5 +1,5 @@
 import { createLogger } from '@pdr/logging';
-import { closeOnSignals } from '@pdr/messaging';
+import { closeOnSignals, stopWhenSupervisorGone } from '@pdr/messaging';
 import { startStateService } from './start-state';
 
 export { startStateService, databaseSettings } from './start-state';
@@ -18,6 +18,7 @@ function parseArgs(argv: string[]): { configFile?: string } {
 /** `node apps/state/dist/main.js [--config FILE]`: PDR_DB_*, PDR_NATS_URL, PDR_NATS_PREFIX; SIGTERM/SIGINT close gracefully. */
 if (require.main === module) {
   const logger = createLogger('state');
+  stopWhenSupervisorGone(); // `pdr up` gone (even SIGKILLed): stop as on SIGTERM
   let args: { configFile?: string };
   try {
     args = parseArgs(process.argv.slice(2));
