@@ -143,6 +143,41 @@ describe('preflight before a grid is submitted', () => {
     expect(await eventCount()).toBe(2);
   });
 
+  it('a runner repeats the checks on its machine and fails the point with the same line', async () => {
+    if (!stack) return;
+    // submitted around the CLI (straight to the planner), as from a machine whose files differ from the runner's
+    const broken = setUp('runner_side', (b) => {
+      fs.rmSync(path.join(b, 'templates', 'PDRNEW.INP.template'));
+      fs.rmSync(path.join(b, 'mockonion'));
+    });
+    const gone = path.join(dir, 'runner_side', 'no-such-base');
+    const runner = await stack.addRunner();
+    try {
+      const expected: Array<[string, string]> = [
+        [broken.base, `pdr.pdrinp_template_file PDRNEW.INP.template: PDRNEW template not found in ${broken.base}/templates, ${broken.base}/pdrinpdata/templates, ${broken.base} (to run from pdr_config.json alone: --json-only or pdr.json_only: true)`],
+        [gone, `pdr.base_dir ${gone}: directory not found`],
+      ];
+      for (const [baseDir, line] of expected) {
+        const sub = await stack.client.request('gridSubmit', { v: 1, request: stack.request({ modelName: `rs_${expected.findIndex((e) => e[0] === baseDir)}`, axes: { dens: ['30'], chi: ['10'] }, run: { baseDir } }) });
+        const idle = await stack.waitIdle(sub.gridId);
+        expect(idle.grid.counts.failed).toBe(1);
+        const { jobs } = await stack.client.request('jobsQuery', { v: 1, gridId: sub.gridId });
+        expect(jobs.map((j) => [j.status, j.reason])).toEqual([['failed', line]]);
+      }
+      // the onion executable (checked after the templates): the runner's reason and the CLI's error are one line
+      fs.copyFileSync(path.join(MOCK_BASE, 'templates', 'PDRNEW.INP.template'), path.join(broken.base, 'templates', 'PDRNEW.INP.template'));
+      const sub = await stack.client.request('gridSubmit', { v: 1, request: stack.request({ modelName: 'rs_onion', axes: { dens: ['30'], chi: ['10'] }, run: { baseDir: broken.base } }) });
+      await stack.waitIdle(sub.gridId);
+      const { jobs } = await stack.client.request('jobsQuery', { v: 1, gridId: sub.gridId });
+      expect(jobs.map((j) => j.reason)).toEqual([`pdr.onion_file_name ${broken.base}/mockonion: onion executable not found`]);
+      const cli = await pdr(['check', '--config', broken.cfg], { env, cwd: dir });
+      expect(cli.stderr.trim()).toBe(`pdr: error: pdr.onion_file_name ${broken.base}/mockonion: onion executable not found`);
+    } finally {
+      await runner.close(5_000);
+      stack.runners.splice(stack.runners.indexOf(runner), 1);
+    }
+  });
+
   it('a base dir this user cannot read is an error (checked as an unprivileged user)', async () => {
     if (!stack) return;
     const { cfg, base } = setUp('unreadable', (b) => fs.chmodSync(b, 0o700));

@@ -9,42 +9,9 @@ import * as path from 'path';
 import { testDatabaseSettings } from '@pdr/persistence';
 import { NATS_URL, natsReachable, reachable } from '../support/env';
 import { startStack, type Stack } from '../support/stack';
-import { CLI, MOCK_BASE, pdr, tmpDir } from './helpers';
+import { CLI, MOCK_BASE, parseCsv, pdr, tmpDir } from './helpers';
 
 jest.setTimeout(180_000);
-
-/** RFC 4180 rows (quoted fields may hold commas, quotes and newlines). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  const endField = () => {
-    row.push(field);
-    field = '';
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') endField();
-    else if (c === '\n') {
-      endField();
-      rows.push(row);
-      row = [];
-    } else if (c !== '\r') field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    endField();
-    rows.push(row);
-  }
-  return rows;
-}
 
 const MOCK_KNOBS = ['MOCK_PDR_FAIL_MATCH', 'MOCK_PDR_HANG', 'MOCK_PDR_EXIT'];
 
