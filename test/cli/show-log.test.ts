@@ -169,6 +169,14 @@ describe('pdr show / pdr log', () => {
     expect(header.slice(header.indexOf('axis_metal'), header.indexOf('axis_metal') + 5)).toEqual(['axis_metal', 'axis_dens', 'axis_mass', 'axis_chi', 'zmetal']);
     expect(rows.map((r) => r[header.indexOf('axis_dens')]).sort()).toEqual(['30', '40']);
     expect(rows.map((r) => r[header.indexOf('xnsur')]).sort()).toEqual(['1000', '10000']);
+    // a resubmission of a model with a changed config is a new grid of it, shown with another CONFIG
+    const again = await pdr(['run', '--config', cfg, '--model-name', 'shown', '--dens', '30', '--detach'], { env, cwd: dir });
+    expect(again.code).toBe(0);
+    const list = (await pdr(['status'], { env, cwd: dir })).stdout.split('\n').filter((l) => / shown /.test(l));
+    expect(list).toHaveLength(2);
+    const configs = list.map((l) => /^\s*\d+\s+shown\s+\S+ \S+\s+([0-9a-f]{8})\s/.exec(l)?.[1]);
+    expect(configs.every((c) => c !== undefined)).toBe(true);
+    expect(new Set(configs).size).toBe(2);
   });
 
   it('a job that does not exist: one line, exit 2', async () => {

@@ -98,6 +98,10 @@ export const gridSummary = z.object({
   lastFinishedAt: isoDate.nullable(),
   cancelRequested: z.boolean(),
   seed: z.number().int().nullable(),
+  requestHash: z
+    .string()
+    .optional()
+    .describe('hash of everything that defines the grid: two grids of one model with different hashes were submitted with different configs'),
 });
 export type GridSummary = z.infer<typeof gridSummary>;
 

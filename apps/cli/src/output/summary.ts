@@ -36,6 +36,7 @@ export function gridSummaryText(grid: GridSummary): string {
     `grid ${grid.gridId}  model ${grid.modelName}  created ${shortDate(grid.createdAt)}`,
     `storage: ${grid.modelPath}`,
   ];
+  if (grid.requestHash) lines.push(`config ${grid.requestHash.slice(0, 8)} (grids of one model with different config hashes were submitted with different configs: pdr status lists them)`);
   if (grid.seed !== null) lines.push(`random seed: ${grid.seed} (reproduce with --seed ${grid.seed})`);
   if (grid.firstStartedAt) {
     const end = grid.lastFinishedAt ? new Date(grid.lastFinishedAt).getTime() : Date.now();
@@ -57,6 +58,8 @@ export function gridListTable(grids: readonly GridSummary[]): string {
       { header: 'GRID', value: (g: GridSummary) => g.gridId, align: 'right' },
       { header: 'MODEL', value: (g) => g.modelName, maxWidth: 40 },
       { header: 'CREATED', value: (g) => shortDate(g.createdAt) },
+      // same model, different CONFIG: a resubmission with a changed config (a new grid of that model)
+      { header: 'CONFIG', value: (g) => (g.requestHash ? g.requestHash.slice(0, 8) : null) },
       { header: 'TOTAL', value: (g) => g.total, align: 'right' },
       { header: 'DONE', value: (g) => g.counts.finished + g.counts.skipped, align: 'right' },
       { header: 'PROBLEM', value: (g) => g.counts.problem, align: 'right' },
