@@ -10,7 +10,9 @@
  * caller's working directory). Outputs go to .pdr-demo/ (git-ignored); services log to .pdr-demo/stack.log.
  *
  * Environment: PDR_NATS_URL (default nats://127.0.0.1:4222); PDR_DB_HOST, PDR_DB_PORT, PDR_DB_USERNAME,
- * PDR_DB_PASSWORD override the demo config's database section (root@127.0.0.1:3306, database pdr_demo).
+ * PDR_DB_PASSWORD override the demo config's database section (root@127.0.0.1:3306); PDR_NATS_PREFIX and
+ * PDR_DB_DATABASE choose the namespace and database (default: pdrdemo<hash> and pdr_demo_<hash> of this
+ * checkout's path).
  * Options: --no-build (skip npm run build), --keep (reuse the model name demo_grid: points already done
  * are not run again).
  */
@@ -26,8 +28,14 @@ const DEMO_DIR = path.join(REPO, '.pdr-demo');
 const STORAGE = path.join(DEMO_DIR, 'storage');
 const WORK = path.join(DEMO_DIR, 'work');
 const LOG = path.join(DEMO_DIR, 'stack.log');
-/** Its own namespace: the demo never mixes with another stack on the same NATS server. */
-const NAMESPACE = 'pdrdemo';
+/**
+ * Its own NATS namespace and database: PDR_NATS_PREFIX and PDR_DB_DATABASE when set; otherwise names
+ * derived from this checkout's path, so two checkouts' demos on one NATS server and one MariaDB never
+ * mix (and one checkout's demo finds its own earlier points again with --keep).
+ */
+const CHECKOUT = require('node:crypto').createHash('sha256').update(REPO).digest('hex').slice(0, 8);
+const NAMESPACE = process.env.PDR_NATS_PREFIX || `pdrdemo${CHECKOUT}`;
+const DATABASE = process.env.PDR_DB_DATABASE || `pdr_demo_${CHECKOUT}`;
 
 const args = process.argv.slice(2);
 for (const a of args) {
@@ -85,7 +93,7 @@ async function checkMariaDb() {
     [
       `MariaDB is not reachable at ${host}:${port}. Install and start it, then run the demo again:`,
       '    sudo apt-get install -y mariadb-server && sudo service mariadb start',
-      '  The demo uses database pdr_demo as root@127.0.0.1 without a password (created on first start);',
+      `  The demo uses database ${DATABASE} as root@127.0.0.1 without a password (created on first start);`,
       '  for another server or user set PDR_DB_HOST, PDR_DB_PORT, PDR_DB_USERNAME, PDR_DB_PASSWORD.',
     ].join('\n'),
     3,
@@ -176,6 +184,7 @@ async function stopStack(stack) {
 
 async function main() {
   process.chdir(REPO);
+  say(`NATS namespace ${NAMESPACE}, database ${DATABASE} (set PDR_NATS_PREFIX / PDR_DB_DATABASE to choose)`);
   if (!args.includes('--no-build')) await build();
   if (!fs.existsSync(CLI)) fail(`${CLI} is missing: run npm run build`);
   await checkMariaDb();
@@ -183,7 +192,7 @@ async function main() {
   fs.mkdirSync(STORAGE, { recursive: true });
   fs.mkdirSync(WORK, { recursive: true });
 
-  const env = { ...process.env, PDR_NATS_PREFIX: NAMESPACE };
+  const env = { ...process.env, PDR_NATS_PREFIX: NAMESPACE, PDR_DB_DATABASE: DATABASE };
   const modelName = args.includes('--keep') ? 'demo_grid' : `demo_${timestamp()}`;
   say(`starting the stack (state, planner, 2 runners × 2 slots; logs in ${path.relative(REPO, LOG)})…`);
   const stack = startStack(env);

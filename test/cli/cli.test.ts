@@ -317,23 +317,25 @@ non_default_params:
     expect(fs.existsSync(path.join(own, 'storage'))).toBe(false);
   });
 
-  it('a missing template is a warning and the other files are still written; both missing is an error', async () => {
+  it('a missing PDRNEW template is an error unless --json-only; then a warning and the JSON files are written', async () => {
     const base = path.join(dir, 'only-json-base');
     fs.mkdirSync(path.join(base, 'templates'), { recursive: true });
     fs.copyFileSync(path.join(MOCK_BASE, 'templates', 'pdr_config.json.template'), path.join(base, 'templates', 'pdr_config.json.template'));
     const out = path.join(dir, 'only-json');
-    const r = await pdr(['inputs', '--single', '--out', out], { env: { PDR_BASE_DIR: base } });
-    expect(r.code).toBe(0);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pdr: warning: PDRNEW template "PDRNEW\.INP\.template" not found .*PDRNEW\.INP will not be written/)]);
-    expect(fs.readdirSync(path.join(out, '100_30_-10_10_00')).sort()).toEqual(['parameters.json', 'pdr_config.json']);
+    // --remote-runners: the executables, chemistry and onion inputs this base dir lacks are the runners' (warnings);
+    // the templates are read here, so their absence stays an error
+    const refused = await pdr(['inputs', '--single', '--remote-runners', '--out', out], { env: { PDR_BASE_DIR: base } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.split('\n').filter((l) => l.startsWith('pdr: error: '))).toEqual([
+      expect.stringMatching(/^pdr: error: pdr\.pdrinp_template_file PDRNEW\.INP\.template: PDRNEW template not found in .*--json-only/),
+    ]);
+    expect(fs.existsSync(out)).toBe(false);
 
-    const empty = path.join(dir, 'empty-base');
-    fs.mkdirSync(empty);
-    const none = path.join(dir, 'no-templates');
-    const bad = await pdr(['inputs', '--single', '--out', none], { env: { PDR_BASE_DIR: empty } });
-    expect(bad.code).toBe(2);
-    expect(bad.stderr.trim().split('\n').pop()).toMatch(/^pdr: error: no input templates found for PDR base dir/);
-    expect(fs.existsSync(none)).toBe(false);
+    const r = await pdr(['inputs', '--single', '--remote-runners', '--json-only', '--out', out], { env: { PDR_BASE_DIR: base } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^pdr: warning: pdr\.pdrinp_template_file PDRNEW\.INP\.template: PDRNEW template not found .*PDRNEW\.INP will not be written/m);
+    expect(r.stderr).not.toMatch(/pdr: error/);
+    expect(fs.readdirSync(path.join(out, '100_30_-10_10_00')).sort()).toEqual(['parameters.json', 'pdr_config.json']);
   });
 
   it('refuses a grid above --max-points, like pdr run, writing nothing', async () => {

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { databaseEnv, dropDatabase, testDatabaseSettings } from '@pdr/persistence';
 import { NATS_URL, reachable, testNamespace } from '../support/env';
-import { CLI, MOCK_BASE, pdr, tmpDir } from './helpers';
+import { CLI, MOCK_BASE, parseCsv, pdr, tmpDir } from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -110,7 +110,7 @@ describe('pdr against the real stack', () => {
 
     const csv = await pdr(['jobs', '--grid', 'mixed', '--csv'], { env, cwd: dir });
     expect(csv.code).toBe(0);
-    const [header, ...rows] = csv.stdout.trim().split('\n').map((l) => l.split(','));
+    const [header, ...rows] = parseCsv(csv.stdout);
     expect(rows).toHaveLength(6);
     const col = (name: string) => rows.map((row) => row[header.indexOf(name)]);
     expect(new Set(col('xnsur'))).toEqual(new Set(['1000', '10000', '100000']));

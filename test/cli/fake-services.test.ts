@@ -205,7 +205,7 @@ describe('networked commands against stand-in services', () => {
     if (!nc) return;
     const list = await pdr(['status'], { env });
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^\s+7\s+fake_model\s+\S+ \S+\s+6\s+5\s+1\s+0\s+0\s+0$/m);
+    expect(list.stdout).toMatch(/^\s+7\s+fake_model\s+\S+ \S+\s+-\s+6\s+5\s+0\s+1\s+0\s+0\s+0$/m);
     fake.statusSequence = [counts({ finished: 5, failed: 1 })];
     const one = await pdr(['status', 'fake_model'], { env });
     expect(one.code).toBe(0);

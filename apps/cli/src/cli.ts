@@ -1,9 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { maskText, registerSecret } from '@pdr/logging';
 import { CliContext, defaultRepoRoot } from './context';
-import { classifyError, EXIT, ExitWith } from './errors';
+import { classifyError, EXIT, ExitWith, UsageError } from './errors';
+import { statusesHelpText } from './output/statuses';
 import { errorLine, Io, processIo } from './output/io';
 import { registerCancel } from './commands/cancel';
+import { registerCheck } from './commands/check';
+import { registerLog } from './commands/log';
+import { registerShow } from './commands/show';
 import { registerHealth } from './commands/health';
 import { registerInputs } from './commands/inputs';
 import { registerJobs } from './commands/jobs';
@@ -41,14 +45,40 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerRun(program, getCtx);
   registerStatus(program, getCtx);
   registerJobs(program, getCtx);
+  registerShow(program, getCtx);
+  registerLog(program, getCtx);
   registerCancel(program, getCtx);
   registerRetry(program, getCtx);
   registerHealth(program, getCtx);
   registerInputs(program, getCtx);
+  registerCheck(program, getCtx);
   registerUp(program, getCtx);
   registerDb(program, getCtx);
+  registerHelp(program, io);
   return program;
 }
+
+/**
+ * `pdr help [command|topic]`: commander's help for a command, plus topics (`statuses`). Replaces
+ * commander's implicit help command so the topics fit in.
+ */
+function registerHelp(program: Command, io: Io): void {
+  program.helpCommand(false);
+  program
+    .command('help')
+    .argument('[topic]', `a command, or a topic: ${Object.keys(HELP_TOPICS).join(', ')}`)
+    .description('help for a command, or a topic: statuses (what each job status means and what to do)')
+    .action((topic: string | undefined) => {
+      if (topic === undefined) return program.outputHelp();
+      const topicText = HELP_TOPICS[topic];
+      if (topicText) return io.out(topicText());
+      const cmd = program.commands.find((c) => c.name() === topic);
+      if (!cmd) throw new UsageError(`no help for "${topic}": give a command (${program.commands.map((c) => c.name()).join(', ')}) or a topic (${Object.keys(HELP_TOPICS).join(', ')})`);
+      cmd.outputHelp();
+    });
+}
+
+const HELP_TOPICS: Record<string, () => string> = { statuses: statusesHelpText };
 
 /** Runs `pdr` with argv (node, script, ...args) and returns the exit code. Never throws. */
 export async function runCli(argv: readonly string[], e: CliEnvironment = {}): Promise<number> {

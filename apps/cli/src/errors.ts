@@ -73,10 +73,11 @@ export function classifyError(err: unknown): ClassifiedError {
   if (err instanceof ContractError) {
     const detail = err.details === undefined ? undefined : JSON.stringify(err.details, null, 2);
     switch (err.code) {
+      // a grid, model or job that does not exist is a mistake in what was asked (README: exit 2)
       case 'BAD_REQUEST':
       case 'TOO_LARGE':
-        return { message: err.message, exitCode: EXIT.USAGE, detail };
       case 'NOT_FOUND':
+        return { message: err.message, exitCode: EXIT.USAGE, detail };
       case 'CONFLICT':
         return { message: err.message, exitCode: EXIT.FAILED, detail };
       case 'UNAVAILABLE':

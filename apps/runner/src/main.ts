@@ -1,3 +1,4 @@
+import { stopWhenSupervisorGone } from '@pdr/messaging';
 import { cpus } from 'os';
 import { createLogger } from '@pdr/logging';
 import { startRunner } from './start-runner';
@@ -34,6 +35,7 @@ function positiveInt(v: string, name: string): number {
 
 if (require.main === module) {
   const logger = createLogger('runner');
+  stopWhenSupervisorGone(); // `pdr up` gone (even SIGKILLed): stop as on SIGTERM
   let opts;
   try {
     opts = parseArgs(process.argv.slice(2), process.env);

@@ -1,5 +1,5 @@
 import { createLogger, maskText, registerSecret } from '@pdr/logging';
-import { closeOnSignals } from '@pdr/messaging';
+import { closeOnSignals, stopWhenSupervisorGone } from '@pdr/messaging';
 import { upgradeDatabase } from '@pdr/persistence';
 import { databaseSettings, startStateService } from './start-state';
 
@@ -41,6 +41,7 @@ export function parseArgs(argv: string[]): Args {
  */
 if (require.main === module) {
   const logger = createLogger('state');
+  stopWhenSupervisorGone(); // `pdr up` gone (even SIGKILLed): stop as on SIGTERM
   let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));

@@ -69,6 +69,13 @@ export interface PdrConfig {
   json_template?: string;
   chem_database: string;
   chem_origin: string;
+  /** The run uses pdr_config.json alone: a missing PDRNEW template is not an error (preflight). */
+  json_only: boolean;
+  /**
+   * The runners are on other machines: the preflight checks of the base dir (which only this machine's
+   * view can answer) are warnings "the runners must see it at this path" instead of errors.
+   */
+  remote_runners: boolean;
   exe_revision?: string;
   compilation_date?: string;
 }
@@ -230,6 +237,8 @@ export const FIELDS: { readonly [S in Exclude<SectionName, 'non_default_paramete
     json_template: 'path',
     chem_database: 'string',
     chem_origin: 'string',
+    json_only: 'bool',
+    remote_runners: 'bool',
     exe_revision: 'string',
     compilation_date: 'string',
   },
@@ -323,6 +332,8 @@ export function builtInDefaults(cwd: string, env: NodeJS.ProcessEnv, now: Date):
       json_template_file: 'pdr_config.json.template',
       chem_database: 'chem_rates_2022-10-21-ERS.dat',
       chem_origin: 'UDfA12',
+      json_only: false,
+      remote_runners: false,
     },
     user: { username: defaultUsername(env) },
     model_parameters: {

@@ -14,6 +14,10 @@ export const runOptions = z.object({
   storage: z.object({ type: z.literal('local'), baseDir: z.string().min(1) }),
   forceOnion: z.boolean().default(false),
   keepTmp: z.boolean().default(false),
+  jsonOnly: z
+    .boolean()
+    .optional()
+    .describe('the user runs from pdr_config.json alone: a missing PDRNEW template is not an error (absent = false; absent keeps the request hash of older grids)'),
   timeouts: z.object({
     pdrMs: z.number().int().positive(),
     onionMs: z.number().int().positive(),
@@ -95,6 +99,10 @@ export const gridSummary = z.object({
   lastFinishedAt: isoDate.nullable(),
   cancelRequested: z.boolean(),
   seed: z.number().int().nullable(),
+  requestHash: z
+    .string()
+    .optional()
+    .describe('hash of everything that defines the grid: two grids of one model with different hashes were submitted with different configs'),
 });
 export type GridSummary = z.infer<typeof gridSummary>;
 

@@ -165,15 +165,37 @@ export const jobsQueryRequest = z.object({
 export type JobsQueryRequest = z.infer<typeof jobsQueryRequest>;
 export const jobsQueryReply = z.object({ jobs: z.array(jobRow), nextAfterId: z.number().int().nullable() });
 
-/** state.job.get: one job with its attempt history. */
-export const jobGetRequest = z.object({ v: schemaVersion, jobId: id });
+/**
+ * state.job.get: one job with its attempt history. By id, or by job name (the latest job of that name,
+ * optionally within one model name): `pdr show 100_30_-10_10_00`.
+ */
+export const jobGetRequest = z
+  .object({
+    v: schemaVersion,
+    jobId: id.optional(),
+    jobName: safeName.optional().describe('pdr_run job name <metal>_<dens>_<mass>_<chi>_00: the latest job of that name'),
+    modelName: safeName.optional().describe('with jobName: only jobs of this model name'),
+  })
+  .refine((r) => (r.jobId === undefined) !== (r.jobName === undefined), { message: 'give exactly one of jobId and jobName' });
+export const attemptExitCodes = z.object({ pdr: z.number().int().nullable(), onion: z.record(z.string(), z.number().int().nullable()) });
 export const jobAttempt = z.object({
   attempt: z.number().int().positive(),
+  generation: z.number().int().nonnegative().optional(),
   runnerId: z.string().nullable(),
   status: jobStatus,
   reason: z.string().nullable(),
   startedAt: isoDate.nullable(),
   finishedAt: isoDate.nullable(),
+  exitCodes: attemptExitCodes.nullable().optional().describe('exit codes of PDR and each onion run, once the attempt reported its outcome'),
   steps: z.array(z.object({ step: z.string(), at: isoDate, detail: z.unknown() })),
 });
-export const jobGetReply = z.object({ job: jobRow, attempts: z.array(jobAttempt) });
+export const jobGetReply = z.object({
+  job: jobRow,
+  attempts: z.array(jobAttempt),
+  grid: z
+    .object({ storage: runOptions.shape.storage, keepTmp: z.boolean(), onionSpecies: z.array(z.string()) })
+    .nullable()
+    .optional()
+    .describe("the job's grid: where its files are stored (read them through that storage backend), whether job directories are kept"),
+  sameName: z.number().int().nonnegative().optional().describe('by jobName: how many jobs have that name (other models); the latest is shown'),
+});

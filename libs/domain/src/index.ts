@@ -17,3 +17,4 @@ export * from './provenance/version';
 export * from './provenance/probe';
 export * from './parameters/validate-grid';
 export * from './parameters/legacy';
+export * from './preflight/preflight';

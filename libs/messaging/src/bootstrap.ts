@@ -74,6 +74,19 @@ export async function startContractService(o: ContractServiceOptions): Promise<R
   };
 }
 
+/**
+ * A service started by `pdr up` has an IPC channel to it (stdio 'ipc'). When `pdr up` ends in any way —
+ * also SIGKILL, which it cannot catch, while its children run in process groups of their own — the
+ * channel closes and the service sends itself SIGTERM: the same graceful stop as a Ctrl-C (before the
+ * signal handlers are installed, SIGTERM simply ends the process). Without a channel (started by hand, by
+ * systemd…) nothing changes. The channel does not keep the process alive.
+ */
+export function stopWhenSupervisorGone(): void {
+  if (typeof process.send !== 'function') return;
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  (process.channel as { unref?: () => void } | undefined)?.unref?.();
+}
+
 /** SIGTERM/SIGINT → close once, then exit; a second signal exits at once. */
 export function closeOnSignals(logger: Logger, close: () => Promise<void>): void {
   let closing = false;

@@ -16,7 +16,7 @@ const calls: number[] = [];
 class TestController {
   @MessagePattern('jobGet')
   get(req: RpcRequestParsed<'jobGet'>) {
-    calls.push(req.jobId);
+    calls.push(req.jobId ?? 0);
     if (req.jobId === 404) throw new ContractError('NOT_FOUND', 'job 404 does not exist');
     if (req.jobId === 500) throw new Error('boom with secret details');
     return {

@@ -58,3 +58,31 @@ describe('pdr health', () => {
     expect(missingServices([])).toEqual(['state', 'planner', 'runner']);
   });
 });
+
+describe('words: problem is not failed; rate and ETA; statuses explained', () => {
+  const { gridPace, gridListTable } = require('../output/summary') as typeof import('../output/summary');
+  const { progressLine, tally } = require('../output/progress') as typeof import('../output/progress');
+  const { statusesHelpText } = require('../output/statuses') as typeof import('../output/statuses');
+
+  it('a grid whose points ended problem is never counted as failed', () => {
+    const g = grid(counts({ finished: 4, problem: 2 }));
+    expect(progressLine(tally(g.total, g.counts), 0, null)).toMatch(/done 4 {2}problem 2 {2}failed 0 /);
+    const [header, , row] = gridListTable([g]).split('\n');
+    expect(header).toMatch(/ TOTAL +DONE +PROBLEM +FAILED +RUNNING +QUEUED +CANCELLED$/);
+    expect(row).toMatch(/ 6 +4 +2 +0 +0 +0 +0$/);
+  });
+
+  it('rate and ETA of an unfinished grid from its first start', () => {
+    const g = { ...grid(counts({ finished: 6, running: 2, queued: 10 })), firstStartedAt: '2025-01-01T00:00:00Z' };
+    // 6 ended in 60 s → 6/min; 12 left → 2 min
+    expect(gridPace(g, Date.parse('2025-01-01T00:01:00Z'))).toBe('rate 6.0/min, ETA 2m00s (12 point(s) left)');
+    expect(gridPace({ ...g, counts: counts({ finished: 18 }) }, Date.parse('2025-01-01T00:01:00Z'))).toBeNull();
+    expect(gridPace({ ...g, counts: counts({ running: 2 }) }, Date.parse('2025-01-01T00:01:00Z'))).toBe('rate -, ETA - (2 point(s) left, none ended yet)');
+  });
+
+  it('pdr help statuses explains every status with what to do', () => {
+    const text = statusesHelpText();
+    for (const s of JOB_STATUSES) expect(text).toMatch(new RegExp(`^  ${s.replace('+', '\\+')} +\\S`, 'm'));
+    expect(text.split('\n').filter((l) => l.includes('→')).length).toBeGreaterThanOrEqual(JOB_STATUSES.length);
+  });
+});

@@ -7,6 +7,8 @@ import { Io } from '../output/io';
 import { jobDirOf, runInputs } from './inputs';
 
 const MOCK = path.resolve(__dirname, '../../../../deploy/kosmatau-mock');
+// These tests are about paths; the default chemistry file and species are not in the mock base dir: --remote-runners
+// makes those preflight problems warnings (the base dir and templates, read here, are still checked).
 
 function ctxIn(cwd: string): { ctx: CliContext; out: string[]; err: string[] } {
   const out: string[] = [];
@@ -29,7 +31,7 @@ describe('pdr inputs: paths', () => {
 
   it('writes every point of the grid, relative --out against the cwd', async () => {
     const { ctx, out } = ctxIn(dir);
-    expect(await runInputs(ctx, { dens: ['30', '40'], chi: ['10'], out: 'o' })).toBe(0);
+    expect(await runInputs(ctx, { remoteRunners: true, dens: ['30', '40'], chi: ['10'], out: 'o' })).toBe(0);
     expect(fs.readdirSync(path.join(dir, 'o')).sort()).toEqual(['100_30_-10_10_00', '100_40_-10_10_00']);
     expect(out.join('\n')).toContain(`2 point(s) written to ${path.join(dir, 'o')}`);
   });
@@ -40,7 +42,7 @@ describe('pdr inputs: paths', () => {
     fs.mkdirSync(path.join(dir, 'o'));
     fs.symlinkSync(outside, path.join(dir, 'o', '100_30_-10_10_00'));
     const { ctx } = ctxIn(dir);
-    await expect(runInputs(ctx, { single: true, out: 'o' })).rejects.toThrow(/100_30_-10_10_00 exists and is not a directory/);
+    await expect(runInputs(ctx, { remoteRunners: true, single: true, out: 'o' })).rejects.toThrow(/100_30_-10_10_00 exists and is not a directory/);
     expect(fs.readdirSync(outside)).toEqual([]);
   });
 
@@ -50,7 +52,7 @@ describe('pdr inputs: paths', () => {
     fs.mkdirSync(path.join(dir, 'o', '100_30_-10_10_00'), { recursive: true });
     fs.symlinkSync(victim, path.join(dir, 'o', '100_30_-10_10_00', 'PDRNEW.INP'));
     const { ctx } = ctxIn(dir);
-    await expect(runInputs(ctx, { single: true, out: 'o' })).rejects.toThrow(/PDRNEW\.INP exists and is not a regular file/);
+    await expect(runInputs(ctx, { remoteRunners: true, single: true, out: 'o' })).rejects.toThrow(/PDRNEW\.INP exists and is not a regular file/);
     expect(fs.readFileSync(victim, 'utf8')).toBe('keep me');
   });
 
@@ -59,14 +61,14 @@ describe('pdr inputs: paths', () => {
     fs.mkdirSync(job, { recursive: true });
     fs.writeFileSync(path.join(job, 'parameters.json'), 'old');
     const { ctx } = ctxIn(dir);
-    await runInputs(ctx, { single: true, out: 'o' });
+    await runInputs(ctx, { remoteRunners: true, single: true, out: 'o' });
     expect(JSON.parse(fs.readFileSync(path.join(job, 'parameters.json'), 'utf8')).xnsur).toBe(1000);
   });
 
   it('--single with --random, --stdout with --out → usage errors', async () => {
     const { ctx } = ctxIn(dir);
-    await expect(runInputs(ctx, { single: true, random: 3, out: 'o' })).rejects.toThrow(/--single and --random/);
-    await expect(runInputs(ctx, { stdout: true, out: 'o' })).rejects.toThrow(/--stdout and --out/);
+    await expect(runInputs(ctx, { remoteRunners: true, single: true, random: 3, out: 'o' })).rejects.toThrow(/--single and --random/);
+    await expect(runInputs(ctx, { remoteRunners: true, stdout: true, out: 'o' })).rejects.toThrow(/--stdout and --out/);
     expect(fs.existsSync(path.join(dir, 'o'))).toBe(false);
   });
 });

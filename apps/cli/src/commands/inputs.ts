@@ -8,11 +8,11 @@ import { classifyError, EXIT, UsageError } from '../errors';
 import { noticeLine, warningLine } from '../output/io';
 import { DEFAULT_MAX_POINTS, DRY_RUN_SHOWN_POINTS } from '../plan/defaults';
 import type { RunFlags } from '../plan/run-plan';
-import { addAxisOptions, addRandomOptions, positiveInt } from './options';
+import { addAxisOptions, addPreflightOptions, addRandomOptions, positiveInt } from './options';
 
 /** The grid flags of `pdr run` that decide the points and their inputs, plus where to put them. */
 export interface InputsOptions
-  extends Pick<RunFlags, 'config' | 'modelName' | 'single' | 'metal' | 'dens' | 'mass' | 'chi' | 'species' | 'random' | 'seed' | 'jsonTemplate' | 'maxPoints'> {
+  extends Pick<RunFlags, 'config' | 'modelName' | 'single' | 'metal' | 'dens' | 'mass' | 'chi' | 'species' | 'random' | 'seed' | 'jsonTemplate' | 'maxPoints' | 'remoteRunners' | 'jsonOnly'> {
   out?: string;
   stdout?: boolean;
 }
@@ -101,6 +101,9 @@ export async function runInputs(ctx: CliContext, o: InputsOptions): Promise<numb
   const { planRun } = require('../plan/run-plan') as typeof import('../plan/run-plan');
   const plan = planRun(o, { cwd: ctx.cwd, env: ctx.env, shown: Number.POSITIVE_INFINITY });
   for (const w of plan.warnings) ctx.io.err(warningLine(w));
+  // The preflight of pdr run; the base dir and templates are read here, so they stay errors with --remote-runners.
+  const { READ_BY_INPUTS, runPreflight } = require('../preflight/preflight') as typeof import('../preflight/preflight');
+  await runPreflight(ctx, plan.request, { remoteRunners: plan.remoteRunners, readHere: READ_BY_INPUTS });
   const r = plan.request;
   const points = plan.firstPoints;
   if (points.length !== plan.total) throw new Error(`internal: planned ${plan.total} points but got ${points.length}`);
@@ -116,7 +119,7 @@ export async function runInputs(ctx: CliContext, o: InputsOptions): Promise<numb
     jsonTemplateOverride: r.run.jsonTemplateOverride ?? undefined,
     cwd: ctx.cwd,
   });
-  for (const w of located.warnings) ctx.io.err(warningLine(w));
+  // located.warnings (a missing template) were said by the preflight already
   const templates = await readTemplates(located);
   const from: Record<string, string> = {
     'PDRNEW.INP': `from ${located.pdrnewTemplate}`,
@@ -186,7 +189,8 @@ export function registerInputs(program: Command, ctx: () => CliContext): void {
     .option('--json-template <file>', 'your pdr_config.json template, relative to the current directory')
     .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
     .addOption(new Option('--out <dir>', 'write DIR/<job name>/{PDRNEW.INP,pdr_config.json,parameters.json} for every point').conflicts('stdout'))
-    .addOption(new Option('--stdout', 'print the files of a grid of one point instead of writing them').conflicts('out'))
+    .addOption(new Option('--stdout', 'print the files of a grid of one point instead of writing them').conflicts('out'));
+  addPreflightOptions(cmd)
     .action(async (opts: InputsOptions) => {
       await runInputs(ctx(), opts);
     });

@@ -1,11 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { JOB_STATUSES, JobRow, JobStatus, JobsQueryRequest } from '@pdr/contracts';
-import { KOSMATAU_PARAMETER_NAMES } from '@pdr/domain';
+import { GRID_AXES, KOSMATAU_PARAMETER_NAMES } from '@pdr/domain';
 import type { ContractClient } from '@pdr/messaging';
 import { CliContext, withSession } from '../context';
 import { UsageError } from '../errors';
 import { csvRow } from '../output/csv';
-import { shortDate } from '../output/format';
+import { formatDuration, shortDate } from '../output/format';
 import { formatTable } from '../output/table';
 import { parseGridRef } from './grid-ref';
 import { positiveInt } from './options';
@@ -31,8 +31,26 @@ const CSV_JOB_COLUMNS = [
   'runner_id',
 ] as const;
 
+/**
+ * The encoded axis values of the point (pdr_run's strings, as in the job name: axis_dens "30"), beside the
+ * physical values (xnsur 1000); prefixed because `mass` is also a parameter column.
+ */
+const CSV_AXIS_COLUMNS = GRID_AXES.map((a) => `axis_${a}`);
+
 export function csvHeader(): string {
-  return csvRow([...CSV_JOB_COLUMNS, ...CSV_PARAMETER_COLUMNS, 'output_directory', 'files']);
+  return csvRow([...CSV_JOB_COLUMNS, ...CSV_AXIS_COLUMNS, ...CSV_PARAMETER_COLUMNS, 'output_directory', 'files']);
+}
+
+/** `100_30_-10_10_00` → ['100', '30', '-10', '10'] (nulls for a name of another shape). */
+export function axisStringsOf(jobName: string): (string | null)[] {
+  const parts = jobName.split('_');
+  return CSV_AXIS_COLUMNS.map((_a, i) => (parts.length === 5 ? parts[i] : null));
+}
+
+/** Seconds a job ran (finished) or has been running (now − start). */
+export function elapsedSeconds(j: JobRow, now = Date.now()): number | null {
+  if (j.status === 'running' && j.timeOfStart) return Math.max(0, (now - new Date(j.timeOfStart).getTime()) / 1000);
+  return j.executionMs === null ? null : j.executionMs / 1000;
 }
 
 export function jobCsvLine(j: JobRow): string {
@@ -50,13 +68,14 @@ export function jobCsvLine(j: JobRow): string {
     j.timeOfFinish,
     j.executionMs,
     j.runnerId,
+    ...axisStringsOf(j.jobName),
     ...CSV_PARAMETER_COLUMNS.map((c) => p[c] ?? null),
     j.outputDirectory,
     (j.files ?? []).map((f) => f.fullPath).join(';'),
   ]);
 }
 
-export function jobsTable(jobs: readonly JobRow[]): string {
+export function jobsTable(jobs: readonly JobRow[], wide = false, now = Date.now()): string {
   return formatTable(
     [
       { header: 'ID', value: (j: JobRow) => j.jobId, align: 'right' },
@@ -65,9 +84,10 @@ export function jobsTable(jobs: readonly JobRow[]): string {
       { header: 'JOB', value: (j) => j.jobName },
       { header: 'STATUS', value: (j) => j.status },
       { header: 'ATT', value: (j) => j.attempt, align: 'right' },
+      { header: 'STARTED', value: (j) => shortDate(j.timeOfStart) },
       { header: 'FINISHED', value: (j) => shortDate(j.timeOfFinish) },
-      { header: 'SECONDS', value: (j) => (j.executionMs === null ? null : (j.executionMs / 1000).toFixed(1)), align: 'right' },
-      { header: 'REASON', value: (j) => j.reason, maxWidth: 60 },
+      { header: 'ELAPSED', value: (j) => (elapsedSeconds(j, now) === null ? null : formatDuration((elapsedSeconds(j, now) as number) * 1000)), align: 'right' },
+      { header: 'REASON', value: (j) => j.reason, maxWidth: wide ? undefined : 60 },
     ],
     jobs,
   );
@@ -124,6 +144,7 @@ export interface JobsOptions {
   limit?: number;
   json?: boolean;
   csv?: boolean;
+  wide?: boolean;
 }
 
 export async function runJobs(ctx: CliContext, opts: JobsOptions): Promise<number> {
@@ -135,9 +156,10 @@ export async function runJobs(ctx: CliContext, opts: JobsOptions): Promise<numbe
   const full = opts.json === true || opts.csv === true;
   return withSession(ctx, async ({ client }) => {
     if (gridRef !== undefined) {
-      // a model name given as --grid means its latest grid
-      filter.gridId = 'gridId' in gridRef ? gridRef.gridId : (await client.request('gridStatus', { selector: gridRef })).grid.gridId;
+      // a model name given as --grid means its latest grid; a grid that does not exist is a mistake (exit 2), not "no jobs"
+      filter.gridId = (await client.request('gridStatus', { selector: gridRef })).grid.gridId;
     }
+    if (filter.modelName !== undefined) await client.request('gridStatus', { selector: { modelName: filter.modelName } });
     const pages = pageJobs(client, filter, { limit: opts.limit, withParameters: full, withFiles: full });
     if (opts.csv) {
       ctx.io.out(csvHeader());
@@ -158,7 +180,7 @@ export async function runJobs(ctx: CliContext, opts: JobsOptions): Promise<numbe
     }
     const all: JobRow[] = [];
     for await (const page of pages) all.push(...page);
-    ctx.io.out(all.length === 0 ? 'no jobs match' : jobsTable(all));
+    ctx.io.out(all.length === 0 ? 'no jobs match' : jobsTable(all, opts.wide === true));
     return 0;
   });
 }
@@ -172,7 +194,8 @@ export function registerJobs(program: Command, ctx: () => CliContext): void {
     .option('--status <status...>', `only these statuses (${JOB_STATUSES.join(', ')}; comma or space separated)`, parseStatus)
     .option('--limit <n>', 'at most n jobs (default: all)', positiveInt)
     .option('--json', 'JSON array with parameters and stored files')
-    .option('--csv', 'CSV with parameters (zmetal, xnsur, mass, sint, rtot, ...) and output paths')
+    .option('--csv', 'CSV with the axis strings (metal, dens, mass, chi), parameters (zmetal, xnsur, mass, sint, rtot, ...) and output paths')
+    .option('--wide', 'do not cut the reasons')
     .action(async (opts: JobsOptions) => {
       await runJobs(ctx(), opts);
     });

@@ -40,3 +40,10 @@ export function addRandomOptions(cmd: Command): Command {
     .option('--random [n]', 'n random points within the axis ranges (default model_parameters.random_model_num)', positiveInt)
     .option('--seed <n>', 'seed of --random (printed when drawn)', seedValue);
 }
+
+/** The preflight's flags, shared by `pdr run`, `pdr inputs` and `pdr check`. */
+export function addPreflightOptions(cmd: Command): Command {
+  return cmd
+    .option('--remote-runners', "the runners are on other machines: base-dir checks on this machine are warnings (config pdr.remote_runners)")
+    .option('--json-only', 'run from pdr_config.json alone: a missing PDRNEW template is not an error (config pdr.json_only)');
+}

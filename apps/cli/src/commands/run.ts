@@ -9,7 +9,7 @@ import { DEFAULT_MAX_POINTS } from '../plan/defaults';
 import type { PlannedRun, RunFlags } from '../plan/run-plan';
 import { messaging } from '../lazy';
 import { missingServices } from './health';
-import { addAxisOptions, addRandomOptions, positiveInt, positiveSeconds } from './options';
+import { addAxisOptions, addPreflightOptions, addRandomOptions, positiveInt, positiveSeconds } from './options';
 
 /** Failed points listed in the final summary (the rest: pdr jobs). */
 const FAILED_SHOWN = 50;
@@ -41,15 +41,16 @@ export function exitCodeOf(grid: GridSummary): number {
   return ok === grid.total ? EXIT.OK : EXIT.FAILED;
 }
 
-async function printSummary(ctx: CliContext, s: Session, grid: GridSummary): Promise<void> {
+async function printSummary(ctx: CliContext, s: Session, grid: GridSummary, wide = false): Promise<void> {
   ctx.io.out('');
   ctx.io.out(gridSummaryText(grid));
   const bad = grid.counts.failed + grid.counts.problem;
   if (bad > 0) {
     const { jobs } = await s.client.request('jobsQuery', { gridId: grid.gridId, status: ['failed', 'problem'], limit: FAILED_SHOWN });
     ctx.io.out('');
-    ctx.io.out(`failed points (${bad}):`);
-    ctx.io.out(failedJobsTable(jobs));
+    const kinds = [grid.counts.problem > 0 ? `${grid.counts.problem} problem` : null, grid.counts.failed > 0 ? `${grid.counts.failed} failed` : null].filter(Boolean);
+    ctx.io.out(`points that did not finish (${kinds.join(', ')}; what each status means: pdr help statuses; one point in full: pdr show <job>):`);
+    ctx.io.out(failedJobsTable(jobs, wide));
     if (bad > jobs.length) ctx.io.out(`… ${bad - jobs.length} more: pdr jobs --grid ${grid.gridId} --status failed problem`);
     ctx.io.out(`retry them with: pdr retry ${grid.gridId}`);
   }
@@ -76,10 +77,15 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
   const { dryRunText, planRun, submitTimeoutMs } = require('../plan/run-plan') as typeof import('../plan/run-plan');
   const plan: PlannedRun = planRun(f, { cwd: ctx.cwd, env: ctx.env });
   for (const w of plan.warnings) ctx.io.err(warningLine(w));
+  const { preflightRequest, reportPreflight } = require('../preflight/preflight') as typeof import('../preflight/preflight');
+  const checked = await preflightRequest(plan.request, { remoteRunners: plan.remoteRunners });
   if (f.dryRun) {
     ctx.io.out(dryRunText(plan, f, ctx.env));
+    reportPreflight(ctx, checked);
     return EXIT.OK;
   }
+  // nothing is sent before every file the runners need was found (exit 2 naming each missing one)
+  reportPreflight(ctx, checked);
   return withSession(
     ctx,
     async (s) => {
@@ -109,7 +115,7 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
           ctx.io.err(noticeLine(`stopped watching; grid ${reply.gridId} keeps running (pdr status ${reply.gridId}, pdr cancel ${reply.gridId})`));
           return EXIT.INTERRUPTED;
         }
-        await printSummary(ctx, s, res.grid);
+        await printSummary(ctx, s, res.grid, f.wide === true);
         return exitCodeOf(res.grid);
       } finally {
         view.finish();
@@ -142,6 +148,8 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
     .option('--pdr-timeout <sec>', 'time limit of one PDR run (default 43200)', positiveSeconds)
     .option('--onion-timeout <sec>', 'time limit of one onion run (default 7200)', positiveSeconds)
+    .option('--wide', 'do not cut the reasons in the final summary');
+  addPreflightOptions(cmd)
     .action(async (opts: RunFlags) => {
       exitWith(await runRun(ctx(), opts));
     });

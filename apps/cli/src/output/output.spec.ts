@@ -20,11 +20,12 @@ function fakeIo(isTTY: boolean): Io & { text: () => string } {
 }
 
 describe('progress', () => {
-  it('tallies statuses into done / failed / running / queued', () => {
+  it('tallies statuses into done / problem / failed / running / queued', () => {
     expect(tally(10, counts({ finished: 3, skipped: 1, failed: 1, problem: 1, running: 2, pending: 1, queued: 1 }))).toEqual({
       total: 10,
       done: 4,
-      failed: 2,
+      problem: 1,
+      failed: 1,
       cancelled: 0,
       running: 2,
       queued: 2,

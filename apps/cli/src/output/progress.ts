@@ -2,10 +2,16 @@ import { StatusCounts } from '@pdr/contracts';
 import { formatDuration, formatRate } from './format';
 import { Io } from './io';
 
-/** The user's view of the status counts: done (finished/skipped), failed (failed/problem), running, queued (pending/queued). */
+/**
+ * The user's view of the status counts: done (finished/skipped), problem (an executable exited ≠ 0),
+ * failed (the point could not be run: setup, storage, timeout), running, queued (pending/queued).
+ * `problem` and `failed` are different words for different things (pdr help statuses) and never summed
+ * under one of them.
+ */
 export interface ProgressTally {
   total: number;
   done: number;
+  problem: number;
   failed: number;
   cancelled: number;
   running: number;
@@ -16,7 +22,8 @@ export function tally(total: number, c: StatusCounts): ProgressTally {
   return {
     total,
     done: c.finished + c.skipped,
-    failed: c.failed + c.problem,
+    problem: c.problem,
+    failed: c.failed,
     cancelled: c.cancelled,
     running: c.running,
     queued: c.pending + c.queued,
@@ -24,7 +31,7 @@ export function tally(total: number, c: StatusCounts): ProgressTally {
 }
 
 export function terminalCount(t: ProgressTally): number {
-  return t.done + t.failed + t.cancelled;
+  return t.done + t.problem + t.failed + t.cancelled;
 }
 
 /** One progress line; with `barWidth` > 0 a [####....] bar first. */
@@ -38,7 +45,9 @@ export function progressLine(t: ProgressTally, rate: number, etaMs: number | nul
   }
   const width = String(t.total).length;
   parts.push(`${String(finished).padStart(width)}/${t.total}`);
-  parts.push(`done ${t.done}`, `failed ${t.failed}`);
+  parts.push(`done ${t.done}`);
+  if (t.problem > 0) parts.push(`problem ${t.problem}`);
+  parts.push(`failed ${t.failed}`);
   if (t.cancelled > 0) parts.push(`cancelled ${t.cancelled}`);
   parts.push(`running ${t.running}`, `queued ${t.queued}`);
   parts.push(formatRate(rate));

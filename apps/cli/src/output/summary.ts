@@ -1,6 +1,6 @@
 import { GridSummary, JOB_STATUSES, JobRow } from '@pdr/contracts';
 import { formatTable } from './table';
-import { formatDuration, shortDate } from './format';
+import { formatDuration, formatRate, shortDate } from './format';
 
 /** Counts per status of a grid, as a two-column table with the total. */
 export function countsTable(grid: GridSummary): string {
@@ -15,12 +15,28 @@ export function countsTable(grid: GridSummary): string {
   );
 }
 
-/** Status of one grid: identity, storage path, timing, counts. */
+/**
+ * Rate and ETA of an unfinished grid: the points that reached an end since its first start, per unit of
+ * time, and the points left at that rate. Null when nothing is left or nothing has ended yet.
+ */
+export function gridPace(grid: GridSummary, now = Date.now()): string | null {
+  const c = grid.counts;
+  const left = c.pending + c.queued + c.running;
+  if (left === 0 || !grid.firstStartedAt) return null;
+  const ended = c.finished + c.skipped + c.problem + c.failed + c.cancelled;
+  const elapsedS = (now - new Date(grid.firstStartedAt).getTime()) / 1000;
+  if (ended === 0 || !(elapsedS > 0)) return `rate -, ETA - (${left} point(s) left, none ended yet)`;
+  const rate = ended / elapsedS;
+  return `rate ${formatRate(rate)}, ETA ${formatDuration((left / rate) * 1000)} (${left} point(s) left)`;
+}
+
+/** Status of one grid: identity, storage path, timing, rate and ETA, counts. */
 export function gridSummaryText(grid: GridSummary): string {
   const lines = [
     `grid ${grid.gridId}  model ${grid.modelName}  created ${shortDate(grid.createdAt)}`,
     `storage: ${grid.modelPath}`,
   ];
+  if (grid.requestHash) lines.push(`config ${grid.requestHash.slice(0, 8)} (grids of one model with different config hashes were submitted with different configs: pdr status lists them)`);
   if (grid.seed !== null) lines.push(`random seed: ${grid.seed} (reproduce with --seed ${grid.seed})`);
   if (grid.firstStartedAt) {
     const end = grid.lastFinishedAt ? new Date(grid.lastFinishedAt).getTime() : Date.now();
@@ -28,6 +44,8 @@ export function gridSummaryText(grid: GridSummary): string {
       `first start ${shortDate(grid.firstStartedAt)}, last finish ${shortDate(grid.lastFinishedAt)} (${formatDuration(end - new Date(grid.firstStartedAt).getTime())})`,
     );
   }
+  const pace = gridPace(grid);
+  if (pace) lines.push(pace);
   if (grid.cancelRequested) lines.push('cancel requested');
   lines.push(countsTable(grid));
   return lines.join('\n');
@@ -40,9 +58,12 @@ export function gridListTable(grids: readonly GridSummary[]): string {
       { header: 'GRID', value: (g: GridSummary) => g.gridId, align: 'right' },
       { header: 'MODEL', value: (g) => g.modelName, maxWidth: 40 },
       { header: 'CREATED', value: (g) => shortDate(g.createdAt) },
+      // same model, different CONFIG: a resubmission with a changed config (a new grid of that model)
+      { header: 'CONFIG', value: (g) => (g.requestHash ? g.requestHash.slice(0, 8) : null) },
       { header: 'TOTAL', value: (g) => g.total, align: 'right' },
       { header: 'DONE', value: (g) => g.counts.finished + g.counts.skipped, align: 'right' },
-      { header: 'FAILED', value: (g) => g.counts.failed + g.counts.problem, align: 'right' },
+      { header: 'PROBLEM', value: (g) => g.counts.problem, align: 'right' },
+      { header: 'FAILED', value: (g) => g.counts.failed, align: 'right' },
       { header: 'RUNNING', value: (g) => g.counts.running, align: 'right' },
       { header: 'QUEUED', value: (g) => g.counts.pending + g.counts.queued, align: 'right' },
       { header: 'CANCELLED', value: (g) => g.counts.cancelled, align: 'right' },
@@ -51,14 +72,14 @@ export function gridListTable(grids: readonly GridSummary[]): string {
   );
 }
 
-/** Jobs with name, status and reason (failed points at the end of a run). */
-export function failedJobsTable(jobs: readonly JobRow[]): string {
+/** Jobs with name, status and reason (the points that did not finish, at the end of a run). */
+export function failedJobsTable(jobs: readonly JobRow[], wide = false): string {
   return formatTable(
     [
       { header: 'JOB', value: (j: JobRow) => j.jobName },
       { header: 'STATUS', value: (j) => j.status },
       { header: 'ATTEMPT', value: (j) => j.attempt, align: 'right' },
-      { header: 'REASON', value: (j) => j.reason ?? '-', maxWidth: 120 },
+      { header: 'REASON', value: (j) => j.reason ?? '-', maxWidth: wide ? undefined : 120 },
     ],
     jobs,
   );

@@ -34,6 +34,12 @@ export interface RunFlags {
   pdrTimeout?: number;
   onionTimeout?: number;
   verbose?: boolean;
+  /** The runners are on other machines: base-dir checks are warnings (pdr.remote_runners). */
+  remoteRunners?: boolean;
+  /** The run uses pdr_config.json alone (pdr.json_only). */
+  jsonOnly?: boolean;
+  /** Reasons in the final summary are not cut. */
+  wide?: boolean;
 }
 
 export { DEFAULT_MAX_POINTS, DEFAULT_PDR_TIMEOUT_S, DEFAULT_ONION_TIMEOUT_S, DRY_RUN_SHOWN_POINTS };
@@ -52,6 +58,8 @@ export interface PlannedRun {
   storagePath: string;
   /** One-line messages for stderr (config warnings, flags without effect). */
   warnings: string[];
+  /** --remote-runners or pdr.remote_runners: the preflight's base-dir checks are warnings. */
+  remoteRunners: boolean;
 }
 
 const AXES = ['metal', 'dens', 'mass', 'chi'] as const;
@@ -62,6 +70,8 @@ export function configFlagsOf(f: RunFlags): ConfigFlags {
   const pdr: Record<string, unknown> = {};
   if (f.modelName !== undefined) pdr.model_name = f.modelName;
   if (f.jsonTemplate !== undefined) pdr.json_template = f.jsonTemplate;
+  if (f.remoteRunners) pdr.remote_runners = true;
+  if (f.jsonOnly) pdr.json_only = true;
   if (Object.keys(pdr).length > 0) flags.pdr = pdr as ConfigFlags['pdr'];
   const mp: Record<string, unknown> = {};
   for (const a of AXES) if (f[a] !== undefined) mp[a] = f[a];
@@ -186,11 +196,11 @@ export function planRun(f: RunFlags, opts: PlanOptions): PlannedRun {
     }
   }
   validatePhysics(request);
-  return { loaded, request, total, firstPoints, seed, maxPoints, storagePath: path.join(request.run.storage.baseDir, request.modelName), warnings };
+  return { loaded, request, total, firstPoints, seed, maxPoints, storagePath: path.join(request.run.storage.baseDir, request.modelName), warnings, remoteRunners: loaded.config.pdr.remote_runners === true };
 }
 
 /** Builds the contract's grid request from the effective configuration and the run flags; validates it with the contract schema. */
-export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings: string[]): GridRequest {
+export function buildGridRequest(config: EffectiveConfig, f: RunFlags, _warnings: string[]): GridRequest {
   requireRunSettings(config);
   const st = config.storage;
   if (st.type !== 'local') {
@@ -206,19 +216,8 @@ export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings:
     }
     if (!stat.isFile()) throw new UsageError(`--json-template ${jsonTemplate}: not a file`);
   }
+  // Whether the base dir and its files exist is the preflight's to say (apps/cli/src/preflight), after planning.
   const baseDir = config.pdr.base_dir as string;
-  let baseStat: fs.Stats | null = null;
-  try {
-    baseStat = fs.statSync(baseDir);
-  } catch (err) {
-    // a file where a directory of the path is expected is wrong on any machine; absent may be fine (runners elsewhere)
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new UsageError(`pdr.base_dir ${baseDir}: a part of the path is a file, not a directory`);
-  }
-  if (!baseStat) {
-    warnings.push(`pdr.base_dir ${baseDir} does not exist on this machine; the runners must see it at this path`);
-  } else if (!baseStat.isDirectory()) {
-    throw new UsageError(`pdr.base_dir ${baseDir}: not a directory`);
-  }
   const mp = config.model_parameters;
   const raw = {
     modelName: config.pdr.model_name,
@@ -241,6 +240,7 @@ export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings:
       storage: { type: 'local', baseDir: st.base_dir as string },
       forceOnion: f.forceOnion === true,
       keepTmp: f.keepTmp === true,
+      ...(config.pdr.json_only ? { jsonOnly: true } : {}),
       timeouts: { pdrMs: toMs(f.pdrTimeout ?? DEFAULT_PDR_TIMEOUT_S), onionMs: toMs(f.onionTimeout ?? DEFAULT_ONION_TIMEOUT_S) },
     },
   };

@@ -47,7 +47,9 @@ export class Supervisor {
     const proc = spawn(process.execPath, [spec.script, ...spec.args], {
       cwd: spec.cwd,
       env: spec.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // 'ipc': a channel the service watches; when this process ends in any way (also SIGKILL) the channel
+      // closes and the service stops itself (stopWhenSupervisorGone in @pdr/messaging): no orphans
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // own process group: a Ctrl-C in the terminal reaches only `pdr up`, which then stops the services
       // in order (runners first, so they can hand their jobs back to state)
       detached: true,

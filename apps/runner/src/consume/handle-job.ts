@@ -3,6 +3,7 @@ import { ContractClient, decodeJson, ServiceUnavailableError } from '@pdr/messag
 import { LocalStorage } from '@pdr/storage';
 import type { Logger } from '@pdr/logging';
 import { JsMsg } from 'nats';
+import { hostname } from 'os';
 import { runJob, JobRunResult } from '../execution';
 import { ProvenanceCache } from '../prepare/provenance';
 import { renderInputs } from '../prepare/render-inputs';
@@ -169,6 +170,8 @@ export class JobHandler {
           },
         },
       );
+      // pdr show reports the kept directory (--keep-tmp) from this step
+      if (result.workDirKept && result.workDir) steps.add({ step: 'work-dir-kept', detail: { workDir: result.workDir, host: hostname() }, at: new Date().toISOString() });
     } catch (err) {
       failure = { reason: (err as Error).message, transient: false };
     }

@@ -1,5 +1,6 @@
-import { constants as fsConstants, promises as fs, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { checkBaseDir, checkChemistry, checkExecutable, checkOnionInputs, preflightLine } from '@pdr/domain';
 import { describeError } from '@pdr/storage';
 import { JobFailure } from './job-failure';
 import type { JobRunSpec } from './types';
@@ -40,17 +41,25 @@ export async function createJobDir(spec: JobRunSpec): Promise<string> {
   }
 }
 
-async function requireExecutable(baseDir: string, name: string, what: string): Promise<string> {
-  const p = path.join(baseDir, name);
-  const st = await statOrNull(p);
-  if (!st) throw new JobFailure('setup', `${what} executable ${p} not found`, false);
-  if (!st.isFile()) throw new JobFailure('setup', `${what} executable ${p} is not a regular file`, false);
-  try {
-    await fs.access(p, fsConstants.X_OK);
-  } catch {
-    throw new JobFailure('setup', `${what} executable ${p} is not executable`, false);
+/**
+ * The checks of the base dir that depend on this machine, with the wording of the CLI's preflight
+ * (@pdr/domain preflight): a problem fails the point, permanently, before anything runs.
+ */
+async function preflight(spec: JobRunSpec, needs: { needPdr: boolean; needOnion: boolean }): Promise<void> {
+  const base = await checkBaseDir(spec.baseDir);
+  if (base) throw new JobFailure('setup', preflightLine(base), false);
+  if (needs.needPdr) {
+    const chem = await checkChemistry(spec.baseDir, spec.chemDatabase);
+    if (chem) throw new JobFailure('input', preflightLine(chem), false);
+    const pdr = await checkExecutable('pdr', spec.baseDir, spec.executables.pdr);
+    if (pdr) throw new JobFailure('setup', preflightLine(pdr), false);
   }
-  return p;
+  if (needs.needOnion) {
+    const onion = await checkExecutable('onion', spec.baseDir, spec.executables.onion);
+    if (onion) throw new JobFailure('setup', preflightLine(onion), false);
+    const inputs = await checkOnionInputs(spec.baseDir, spec.species);
+    if (inputs.length > 0) throw new JobFailure('input', inputs.map(preflightLine).join('; '), false);
+  }
 }
 
 /**
@@ -61,14 +70,12 @@ async function requireExecutable(baseDir: string, name: string, what: string): P
  */
 export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { needPdr: boolean; needOnion: boolean }): Promise<string[]> {
   const warnings: string[] = [];
+  await preflight(spec, opts);
   const chemPath = path.join(spec.baseDir, 'pdrinpdata', spec.chemDatabase);
   const chemStat = await statOrNull(chemPath).catch(() => null);
-  if (opts.needPdr && (!chemStat || !chemStat.isFile())) {
-    throw new JobFailure('input', `chemistry database file ${chemPath} not found`, false);
-  }
   const exes: Array<[string, string]> = [];
-  if (opts.needPdr) exes.push([spec.executables.pdr, await requireExecutable(spec.baseDir, spec.executables.pdr, 'PDR')]);
-  if (opts.needOnion) exes.push([spec.executables.onion, await requireExecutable(spec.baseDir, spec.executables.onion, 'onion')]);
+  if (opts.needPdr) exes.push([spec.executables.pdr, path.join(spec.baseDir, spec.executables.pdr)]);
+  if (opts.needOnion) exes.push([spec.executables.onion, path.join(spec.baseDir, spec.executables.onion)]);
 
   try {
     for (const d of OUTPUT_DIRS) mkdirSync(path.join(jobDir, d));

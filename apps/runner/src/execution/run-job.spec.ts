@@ -181,7 +181,7 @@ describe('runJob with the kosmatau-mock base dir', () => {
     const r = await runJob(spec({ env: { MOCK_PDR_EXIT: '3' } }), deps());
     expect(r.status).toBe('problem');
     expect(r.exitCodes.pdr).toBe(3);
-    expect(r.reason).toMatch(/PDR exited with code 3/);
+    expect(r.reason).toMatch(/^PDR exited with code 3; last output: .*"mockpdr: simulated failure \(exit 3\) after writing partial outputs"/);
     expect(Object.keys(r.files).sort()).toEqual(['hdf4', 'json', 'mcdrt', 'pdrnew', 'textout']);
     expect(await storage.exists(storagePaths('mockmodel', '100_30_-10_10_00').hdf4)).toBe(true);
     expect(await storage.exists(storagePaths('mockmodel', '100_30_-10_10_00').ctrlInd)).toBe(false);
@@ -198,24 +198,21 @@ describe('runJob with the kosmatau-mock base dir', () => {
     expect(bad.exitCodes.pdr).toBe(1);
   });
 
-  it('a missing ONION3.INP.<species> fails only that species; the others and the PDR outputs are stored', async () => {
+  it("a missing ONION3.INP.<species> fails the point before PDR runs, in the CLI preflight's words", async () => {
     const r = await runJob(spec({ species: ['CO', 'N2', 'C+'] }), deps());
-    expect(r.status).toBe('problem');
-    expect(r.speciesFailures).toEqual({ N2: `onion input ${MOCK_BASE}/onioninpdata/ONION3.INP.N2 not found` });
-    expect(r.reason).toContain('onion N2: onion input');
-    expect(r.exitCodes).toEqual({ pdr: 0, onion: { CO: 0, N2: null, 'C+': 0 } });
-    for (const role of ['hdf4', 'hdf5_struct', 'hdf5_chem', 'ctrl_ind', 'textout', 'onion:CO:TEXTOUT', 'onion:C+:jerg_C+.smli']) {
-      expect(r.files[role]).toBeDefined();
-    }
-    expect(Object.keys(r.files).filter((k) => k.startsWith('onion:N2'))).toEqual([]);
-    expect(events.filter((e) => e.type === 'species-failed').map((e) => (e as { species: string }).species)).toEqual(['N2']);
+    expect(r).toMatchObject({ status: 'failed', failure: 'input', transient: false });
+    expect(r.reason).toBe(`model_parameters.species ${MOCK_BASE}/onioninpdata/ONION3.INP.N2: onion input of species N2 not found`);
+    expect(r.exitCodes).toEqual({ onion: {} });
+    expect(r.files).toEqual({});
+    expect(readdirSync(path.join(workRoot, 'mockmodel'))).toEqual([]);
   });
 
   it('an onion exit != 0 is honoured per species (defect 17)', async () => {
     const r = await runJob(spec({ env: { MOCK_ONION_FAIL_MATCH: 'C+', MOCK_ONION_EXIT: '5' } }), deps());
     expect(r.status).toBe('problem');
     expect(r.exitCodes.onion).toEqual({ CO: 0, 'C+': 5 });
-    expect(r.speciesFailures).toEqual({ 'C+': 'onion exited with code 5' });
+    // the reason quotes the executable's last output lines (stderr and stdout share its TEXTOUT)
+    expect(r.speciesFailures).toEqual({ 'C+': expect.stringMatching(/^onion exited with code 5; last output: .*"mockonion: simulated failure \(exit 5\) for C\+ after writing partial outputs"$/) });
     expect(r.files['onion:C+:jerg_C+.smli']).toBeDefined(); // partial output still stored
     expect(r.files['onion:C+:jtemp_C+.smlc']).toBeUndefined();
     expect(r.files['onion:CO:jtemp_CO.smlc']).toBeDefined();
@@ -327,12 +324,12 @@ describe('runJob with the kosmatau-mock base dir', () => {
   it('a missing chemistry file or executable is a permanent failure naming it; the job dir is removed', async () => {
     const chem = await runJob(spec({ chemDatabase: 'nope.dat' }), deps());
     expect(chem).toMatchObject({ status: 'failed', failure: 'input', transient: false });
-    expect(chem.reason).toBe(`chemistry database file ${MOCK_BASE}/pdrinpdata/nope.dat not found`);
+    expect(chem.reason).toBe(`pdr.chem_database ${MOCK_BASE}/pdrinpdata/nope.dat: chemistry file not found`);
     const exe = await runJob(spec({ executables: { pdr: 'nopdr', onion: 'mockonion' } }), deps());
     expect(exe).toMatchObject({ status: 'failed', failure: 'setup', transient: false });
-    expect(exe.reason).toBe(`PDR executable ${MOCK_BASE}/nopdr not found`);
+    expect(exe.reason).toBe(`pdr.pdr_file_name ${MOCK_BASE}/nopdr: PDR executable not found`);
     const onion = await runJob(spec({ executables: { pdr: 'mockpdr', onion: 'README.md' } }), deps());
-    expect(onion.reason).toBe(`onion executable ${MOCK_BASE}/README.md is not executable`);
+    expect(onion.reason).toBe(`pdr.onion_file_name ${MOCK_BASE}/README.md: onion executable is not executable (chmod +x)`);
     expect(readdirSync(path.join(workRoot, 'mockmodel'))).toEqual([]);
     expect(await storage.list('')).toEqual([]);
   });

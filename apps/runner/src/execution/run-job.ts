@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, openSync, promises as fs, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, promises as fs, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   StoragePathError,
@@ -324,7 +324,7 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
     if (pdr.timedOut) {
       throw new JobFailure('timeout', `timeout: PDR did not finish within ${spec.timeouts.pdrMs} ms and was killed`, false);
     }
-    if (pdr.exitCode !== 0) run.problems.push(describeExit('PDR', pdr, spec.timeouts.pdrMs));
+    if (pdr.exitCode !== 0) run.problems.push(describeFailure('PDR', pdr, spec.timeouts.pdrMs));
     else {
       const missing: string[] = [];
       for (const [role, local] of pdrLocalSources(spec.jobName)) {
@@ -379,8 +379,48 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   await run.report({ type: 'outputs-stored', files: run.storedCount, bytes: run.bytesStored });
 
   for (const [s, why] of Object.entries(run.speciesFailures)) run.problems.push(`onion ${s}: ${why}`);
-  if (run.problems.length) return { status: 'problem', reason: run.problems.join('; ') };
+  if (run.problems.length) return { status: 'problem', reason: capReason(run.problems.join('; ')) };
   return { status: 'finished' };
+}
+
+/** Lines of an executable's output quoted in a failure reason (its last ones: a Fortran runtime error, a stack trace). */
+export const REASON_TAIL_LINES = 3;
+const REASON_TAIL_LINE_CHARS = 200;
+/** The finish request carries at most 4000 characters of reason (libs/contracts jobFinishRequest). */
+const REASON_MAX_CHARS = 3900;
+
+/**
+ * The last non-empty lines an executable wrote (stdout and stderr share the log file, so this is where
+ * `forrtl: severe (174)` ends up), read before the runner's footer is appended; [] when unreadable.
+ */
+function lastOutputLines(logFile: string, fromByte: number): string[] {
+  try {
+    const size = statSync(logFile).size;
+    const start = Math.max(fromByte, size - 4096);
+    if (size <= start) return [];
+    const buf = Buffer.alloc(size - start);
+    const fd = openSync(logFile, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, start);
+    } finally {
+      closeSync(fd);
+    }
+    const lines = buf.toString('utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+    if (start > fromByte) lines.shift(); // a partial first line
+    return lines.slice(-REASON_TAIL_LINES).map((l) => (l.length > REASON_TAIL_LINE_CHARS ? `${l.slice(0, REASON_TAIL_LINE_CHARS)}…` : l));
+  } catch {
+    return [];
+  }
+}
+
+/** describeExit plus the executable's last output lines, for the reason of a failed point. */
+function describeFailure(what: string, o: ProcessOutcome & { tail?: string[] }, timeoutMs: number): string {
+  const base = describeExit(what, o, timeoutMs);
+  return o.tail && o.tail.length > 0 ? `${base}; last output: ${o.tail.map((l) => JSON.stringify(l)).join(' ')}` : base;
+}
+
+function capReason(text: string): string {
+  return text.length > REASON_MAX_CHARS ? `${text.slice(0, REASON_MAX_CHARS)}… (the whole output: pdr log)` : text;
 }
 
 function describeExit(what: string, o: ProcessOutcome, timeoutMs: number): string {
@@ -410,13 +450,14 @@ async function runLogged(
     what: string;
     onSpawn: (pid: number) => Promise<void>;
   },
-): Promise<ProcessOutcome> {
+): Promise<ProcessOutcome & { tail: string[] }> {
   const jobDir = run.workDir as string;
   let fd: number;
+  const headerText = o.header.map((l) => `${l}\n`).join('');
   try {
     // Header written synchronously BEFORE the child inherits the descriptor (O_APPEND): defect 19.
     fd = openSync(o.logFile, 'w');
-    writeSync(fd, o.header.map((l) => `${l}\n`).join(''));
+    writeSync(fd, headerText);
   } catch (err) {
     throw new JobFailure('internal', `cannot write ${o.logFile}: ${describeError(err)}`, true, { cause: err });
   }
@@ -443,8 +484,10 @@ async function runLogged(
       throw new JobFailure('setup', `cannot start ${o.what}: ${describeError(err)}`, false, { cause: err });
     }
     await reportDone;
+    const failed = outcome.exitCode !== 0 && !outcome.aborted;
+    const tail = failed ? lastOutputLines(o.logFile, Buffer.byteLength(headerText)) : [];
     writeSync(fd, o.footer(outcome).map((l) => `${l}\n`).join(''));
-    return outcome;
+    return { ...outcome, tail };
   } finally {
     try {
       closeSync(fd);
@@ -496,7 +539,7 @@ async function runOnion(
   run.onionExit[species] = o.exitCode;
   await run.report({ type: 'onion-finished', species, exitCode: o.exitCode, signal: o.signal, timedOut: o.timedOut, durationMs: o.durationMs });
   if (o.aborted) return 'aborted';
-  if (o.exitCode !== 0) await failSpecies(run, species, describeExit('onion', o, spec.timeouts.onionMs));
+  if (o.exitCode !== 0) await failSpecies(run, species, describeFailure('onion', o, spec.timeouts.onionMs));
   // copy_onionoutput: whatever exists, then this species' TEXTOUT (truncated by the next species)
   const files: Array<[string, string, string]> = [[onionRole(species, 'TEXTOUT'), textout, sp.onionTextout(species)]];
   for (const f of outputs) {

@@ -15,6 +15,7 @@ export interface LoadedGrid {
   physics: Physics;
   run: RunOptions;
   seed: number | null;
+  requestHash: string;
   pointCount: number;
   createdAt: string;
   cancelRequested: boolean;
@@ -32,6 +33,7 @@ interface GridDbRow {
   physics: string | object;
   run_options: string | object;
   seed: string | number | null;
+  request_hash: string;
   point_count: number;
   created_at: string;
   cancel_requested: number;
@@ -39,7 +41,7 @@ interface GridDbRow {
 }
 
 const GRID_SELECT = `SELECT g.id, g.model_name_id, m.model_name, m.model_path, g.user_id, g.chemical_database_id, g.onion_species,
-  g.physics, g.run_options, g.seed, g.point_count, g.created_at, g.cancel_requested, g.cancel_kill
+  g.physics, g.run_options, g.seed, g.request_hash, g.point_count, g.created_at, g.cancel_requested, g.cancel_kill
   FROM grids g JOIN model_names m ON m.id = g.model_name_id`;
 
 function parseJson(v: string | object): unknown {
@@ -59,6 +61,7 @@ function toGrid(r: GridDbRow): LoadedGrid {
     physics: physicsSchema.parse(parseJson(r.physics)),
     run: runOptions.parse(parseJson(r.run_options)),
     seed: r.seed === null ? null : Number(r.seed),
+    requestHash: r.request_hash,
     pointCount: r.point_count,
     createdAt: r.created_at,
     cancelRequested: !!r.cancel_requested,

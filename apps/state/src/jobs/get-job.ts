@@ -2,6 +2,7 @@ import { JobStatus, RpcReply, RpcRequestParsed } from '@pdr/contracts';
 import { JobAttempt, JobStep } from '@pdr/persistence';
 import { asJobStatus, Em, fromDbTime, one } from '@pdr/persistence';
 import { notFound } from '../infrastructure/errors';
+import { loadGrid } from '../grids/load-grid';
 import { JOB_ROW_SELECT, JobDbRow, loadFiles, loadParameters, toJobRow } from './job-rows';
 
 /**
@@ -9,18 +10,36 @@ import { JOB_ROW_SELECT, JobDbRow, loadFiles, loadParameters, toJobRow } from '.
  * attempt). The history is read through the message's entity manager (JobAttempt/JobStep entities).
  */
 export async function getJob(em: Em, req: RpcRequestParsed<'jobGet'>): Promise<RpcReply<'jobGet'>> {
-  const r = await one<JobDbRow>(em, `SELECT ${JOB_ROW_SELECT} FROM pdr_model_jobs j LEFT JOIN model_names m ON m.id = j.model_name_id WHERE j.id = ?`, [req.jobId]);
-  if (!r) throw notFound(`job ${req.jobId} does not exist`);
+  const from = `SELECT ${JOB_ROW_SELECT} FROM pdr_model_jobs j LEFT JOIN model_names m ON m.id = j.model_name_id`;
+  let r: JobDbRow | undefined;
+  let sameName: number | undefined;
+  if (req.jobId !== undefined) {
+    r = await one<JobDbRow>(em, `${from} WHERE j.id = ?`, [req.jobId]);
+    if (!r) throw notFound(`job ${req.jobId} does not exist`);
+  } else {
+    const where = req.modelName === undefined ? 'j.model_job_name = ?' : 'j.model_job_name = ? AND m.model_name = ?';
+    const args: string[] = req.modelName === undefined ? [req.jobName as string] : [req.jobName as string, req.modelName];
+    r = await one<JobDbRow>(em, `${from} WHERE ${where} ORDER BY j.id DESC LIMIT 1`, args);
+    const inModel = req.modelName === undefined ? '' : ` in model ${JSON.stringify(req.modelName)}`;
+    if (!r) throw notFound(`no job named ${JSON.stringify(req.jobName)}${inModel}`);
+    const c = await one<{ n: number | string }>(em, `SELECT COUNT(*) AS n FROM pdr_model_jobs j LEFT JOIN model_names m ON m.id = j.model_name_id WHERE ${where}`, args);
+    sameName = Number(c?.n ?? 1);
+  }
   const job = toJobRow(r);
   if (r.kosmatau_parameters_id !== null) job.parameters = (await loadParameters(em, [r.kosmatau_parameters_id])).get(r.kosmatau_parameters_id);
   job.files = (await loadFiles(em, [r.id])).get(r.id) ?? [];
-  const attempts = await em.find(JobAttempt, { job_id: req.jobId }, { orderBy: { attempt: 'asc' } });
-  const steps = await em.find(JobStep, { job_id: req.jobId }, { orderBy: { id: 'asc' } });
+  const attempts = await em.find(JobAttempt, { job_id: r.id }, { orderBy: { attempt: 'asc' } });
+  const steps = await em.find(JobStep, { job_id: r.id }, { orderBy: { id: 'asc' } });
+  const grid = r.grid_id === null ? undefined : await loadGrid(em, r.grid_id);
   return {
     job,
+    ...(sameName !== undefined ? { sameName } : {}),
+    grid: grid ? { storage: grid.run.storage, keepTmp: grid.run.keepTmp, onionSpecies: grid.onionSpecies.split(/\s+/).filter((x) => x !== '') } : null,
     attempts: attempts.map((a) => ({
       attempt: a.attempt,
+      generation: a.generation,
       runnerId: a.runner_id,
+      exitCodes: (jsonValue(a.exit_codes) ?? null) as RpcReply<'jobGet'>['attempts'][number]['exitCodes'],
       status: asJobStatus(a.status) as JobStatus,
       reason: a.reason,
       startedAt: fromDbTime(a.started_at),
