@@ -143,10 +143,10 @@ describe('every state.* subject with a valid request', () => {
     expect(out.jobs.map(([id, g, gen]) => [id, g, gen])).toEqual([[jobIds[1], gridId, 0]]);
     const redo: { installationId: string; jobs: number[][] } = await call('jobsRedispatch', { v: 1, jobIds: [jobIds[1], jobIds[2]], queuedBefore: out.now, reason: 'test' });
     expect(redo).toEqual({ installationId: grid.installationId, jobs: [[jobIds[1], gridId, 1]] }); // the failed one is left alone
-    await new Promise((r) => setTimeout(r, 20));
-    const stale: { jobs: number[][] } = await call('jobsTakeStalePending', { v: 1, olderThanMs: 10 });
+    await new Promise((r) => setTimeout(r, 1_100));
+    const stale: { jobs: number[][] } = await call('jobsTakeStalePending', { v: 1, olderThanMs: 1_000 });
     expect(stale.jobs).toEqual([[jobIds[1], gridId, 1]]);
-    expect(((await call('jobsTakeStalePending', { v: 1, olderThanMs: 10 })) as { jobs: unknown[] }).jobs).toEqual([]); // touched: not handed out twice at once
+    expect(((await call('jobsTakeStalePending', { v: 1, olderThanMs: 1_000 })) as { jobs: unknown[] }).jobs).toEqual([]); // touched: not handed out twice at once
     expect(await call('markQueued', { v: 1, jobIds: [jobIds[1]] })).toEqual({ updated: 1 });
 
     const status: { grid: { total: number; counts: Record<string, number>; firstStartedAt: string | null; lastFinishedAt: string | null } } = await call('gridStatus', {
