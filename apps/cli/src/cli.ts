@@ -11,6 +11,7 @@ import { registerRetry } from './commands/retry';
 import { registerRun } from './commands/run';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
+import { registerWeb } from './commands/web';
 
 export const VERSION = '0.1.0';
 
@@ -45,6 +46,7 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerHealth(program, getCtx);
   registerInputs(program, getCtx);
   registerUp(program, getCtx);
+  registerWeb(program, getCtx);
   return program;
 }
 

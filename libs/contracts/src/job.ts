@@ -163,6 +163,7 @@ export const jobAttempt = z.object({
   reason: z.string().nullable(),
   startedAt: isoDate.nullable(),
   finishedAt: isoDate.nullable(),
+  exitCodes: z.unknown().default(null).describe('the exit codes the runner reported with the outcome ({ pdr, onion: { species: code } }), null before'),
   steps: z.array(z.object({ step: z.string(), at: isoDate, detail: z.unknown() })),
 });
 export const jobGetReply = z.object({ job: jobRow, attempts: z.array(jobAttempt) });

@@ -77,6 +77,7 @@ export async function summarize(em: Em, grids: LoadedGrid[]): Promise<GridSummar
       lastFinishedAt: fromDbTime(last),
       cancelRequested: g.cancelRequested,
       seed: g.seed,
+      user: g.username,
     };
   });
 }

@@ -25,6 +25,7 @@ export async function getJob(em: Em, req: RpcRequestParsed<'jobGet'>): Promise<R
       reason: a.reason,
       startedAt: fromDbTime(a.started_at),
       finishedAt: fromDbTime(a.finished_at),
+      exitCodes: jsonValue(a.exit_codes) ?? null,
       steps: steps.filter((s) => s.attempt === a.attempt).map((s) => ({ step: s.step, at: fromDbTime(s.at)!, detail: jsonValue(s.detail) })),
     })),
   };
