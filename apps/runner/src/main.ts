@@ -1,5 +1,6 @@
 import { cpus } from 'os';
 import { createLogger } from '@pdr/logging';
+import { takeMetricsArgs } from '@pdr/messaging';
 import { startRunner } from './start-runner';
 import { RUNNER_LIMITS } from './consume/limits';
 
@@ -20,7 +21,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): { concurrency: numbe
     };
     if (flag === '--concurrency') concurrency = positiveInt(value(), '--concurrency');
     else if (flag === '--work-dir') workRoot = value();
-    else throw new Error(`unknown option ${a} (known: --concurrency N, --work-dir DIR)`);
+    else throw new Error(`unknown option ${a} (known: --concurrency N, --work-dir DIR, --metrics-port N)`);
   }
   if (concurrency === undefined && env.PDR_RUNNER_CONCURRENCY) concurrency = positiveInt(env.PDR_RUNNER_CONCURRENCY, 'PDR_RUNNER_CONCURRENCY');
   return { concurrency: concurrency ?? Math.max(1, cpus().length), workRoot };
@@ -36,7 +37,8 @@ if (require.main === module) {
   const logger = createLogger('runner');
   let opts;
   try {
-    opts = parseArgs(process.argv.slice(2), process.env);
+    const { metrics, rest } = takeMetricsArgs(process.argv.slice(2), process.env);
+    opts = { ...parseArgs(rest, process.env), metrics };
   } catch (err) {
     process.stderr.write(`runner: error: ${(err as Error).message}\n`);
     process.exit(2);

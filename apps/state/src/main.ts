@@ -1,5 +1,5 @@
 import { createLogger } from '@pdr/logging';
-import { closeOnSignals } from '@pdr/messaging';
+import { closeOnSignals, MetricsSettings, takeMetricsArgs } from '@pdr/messaging';
 import { startStateService } from './start-state';
 
 export { startStateService, databaseSettings } from './start-state';
@@ -12,20 +12,23 @@ function parseArgs(argv: string[]): { configFile?: string } {
   if (flag === undefined) return {};
   if (flag === '--config' && value !== undefined && rest.length === 0) return { configFile: value };
   if (flag.startsWith('--config=') && value === undefined) return { configFile: flag.slice('--config='.length) };
-  throw new Error(`unknown arguments "${argv.join(' ')}" (usage: main.js [--config FILE])`);
+  throw new Error(`unknown arguments "${argv.join(' ')}" (usage: main.js [--config FILE] [--metrics-port N])`);
 }
 
 /** `node apps/state/dist/main.js [--config FILE]`: PDR_DB_*, PDR_NATS_URL, PDR_NATS_PREFIX; SIGTERM/SIGINT close gracefully. */
 if (require.main === module) {
   const logger = createLogger('state');
   let args: { configFile?: string };
+  let metrics: MetricsSettings;
   try {
-    args = parseArgs(process.argv.slice(2));
+    const taken = takeMetricsArgs(process.argv.slice(2));
+    metrics = taken.metrics;
+    args = parseArgs(taken.rest);
   } catch (err) {
     process.stderr.write(`state: error: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  startStateService({ logger, configFile: args.configFile }).then(
+  startStateService({ logger, configFile: args.configFile, metrics }).then(
     (svc) => closeOnSignals(logger, () => svc.close()),
     (err) => {
       logger.fatal({ err: (err as Error).message }, 'state failed to start');

@@ -26,6 +26,8 @@ export class ProgressPublisher {
     private readonly nc: NatsConnection,
     private readonly n: Names,
     private readonly logger: Logger,
+    /** Counts jobs per new status (metrics), once per job however many grids it belongs to. */
+    private readonly transitions?: { inc(labels: { status: string }): void },
   ) {}
 
   /**
@@ -53,6 +55,10 @@ export class ProgressPublisher {
            FROM pdr_model_jobs j STRAIGHT_JOIN grid_points gp ON gp.job_id = j.id WHERE j.id IN (${inList(ids.length)})`,
           ids,
         );
+        if (this.transitions) {
+          const seen = new Set<number>();
+          for (const r of rows) if (!seen.has(r.id) && seen.add(r.id)) this.transitions.inc({ status: r.status });
+        }
         for (const r of rows) {
           if (r.grid_id === null) continue;
           const ev: ProgressEvent = {
