@@ -4,8 +4,11 @@
  * problem jobs, bytes stored, open connections of the pool. Each metric the test names must have been
  * non-zero at some point: a metric that is always zero measures nothing.
  */
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { parse as parseYaml } from 'yaml';
 import { ProcStack, startProcStack } from '../support/proc-stack';
-import { runCli, stopAll, waitFor } from '../support/processes';
+import { REPO, runCli, stopAll, waitFor } from '../support/processes';
 
 jest.setTimeout(180_000);
 
@@ -169,7 +172,7 @@ it('every service serves /metrics; the figures agree with the database', async (
     expect(x.labels.service).toMatch(/^(state|planner|runner)$/);
   }
   // each metric this project defines moved at some point (the always-zero ones measure nothing)
-  const ours = [...seen.keys()].filter((k) => k.startsWith('pdr_') && !k.startsWith('pdr_process_'));
+  const ours = [...seen.keys()].filter((k) => k.startsWith('pdr_') && !/^pdr_(process|nodejs)_/.test(k));
   // only what needs a fault or an overload to move may have stayed at zero in this healthy run
   const needFault = [
     'pdr_runner_storage_errors_total',
@@ -181,6 +184,20 @@ it('every service serves /metrics; the figures agree with the database', async (
   ];
   expect(ours.length).toBeGreaterThan(25);
   expect(ours.filter((k) => !seen.get(k) && !needFault.includes(k))).toEqual([]);
+
+  // deploy/monitoring: valid files whose expressions use only metrics the services export
+  const dir = join(REPO, 'deploy/monitoring');
+  const rules = parseYaml(readFileSync(join(dir, 'alerts.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const alerts = rules.groups.flatMap((g) => g.rules);
+  expect(alerts.map((r) => r.alert)).toEqual(expect.arrayContaining(['PdrStateDbPoolExhausted', 'PdrJobQueueNotDraining', 'PdrNoRunnerHeartbeats', 'PdrJobFailureRate']));
+  const scrapeConfig = parseYaml(readFileSync(join(dir, 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[]; rule_files: string[] };
+  expect(scrapeConfig.scrape_configs.map((c) => c.job_name)).toEqual(['pdr-state', 'pdr-planner', 'pdr-runner']);
+  expect(scrapeConfig.rule_files).toEqual(['alerts.yml']);
+  const dashboard = JSON.parse(readFileSync(join(dir, 'grafana-dashboard.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+  const exprs = [...alerts.map((r) => r.expr), ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr))];
+  const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\bpdr_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ''))));
+  expect([...used].filter((name) => !seen.has(name))).toEqual([]);
+  expect(used.size).toBeGreaterThan(15);
 });
 
 it('a bad --metrics-port is a one-line usage error (exit 2)', async () => {

@@ -55,7 +55,7 @@ export function takeMetricsArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
 export function newRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry, prefix: 'pdr_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'pdr_' });
   return registry;
 }
 
