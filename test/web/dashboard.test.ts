@@ -12,7 +12,7 @@ import { JOB_STATUSES, progressEvent, ProgressEvent } from '@pdr/contracts';
 import { decodeJson } from '@pdr/messaging';
 import { pointOfJobName } from '@pdr/domain';
 import { ProcStack, startProcStack } from '../support/proc-stack';
-import { stopAll, waitFor } from '../support/processes';
+import { runCli, stopAll, waitFor } from '../support/processes';
 import { launchChromium, startWebProc, WebProc } from '../support/web';
 
 jest.setTimeout(240_000);
@@ -115,6 +115,22 @@ it('shows a running grid on the map, follows it live, opens a point with its fil
     expect(await pixelOfCell(cell)).toEqual(hexRgb(colours[j.status]));
   }
   expect(new Set(jobs.map((j) => colours[j.status])).size).toBe(2);
+  // the same map in the terminal: one character per point, the database's statuses
+  const cli = await runCli(['status', String(gridId), '--map', 'dens,chi'], { env: s.env });
+  expect(cli.code).toBe(0);
+  const mapLines = cli.stdout.split('\n');
+  const mapRow = (chi: string) => mapLines.find((l) => l.trimStart().startsWith(`${chi} |`))!.split('|')[1];
+  const ch = (j: (typeof jobs)[number]) => (j.status === 'finished' ? '#' : j.status === 'problem' ? 'P' : '?');
+  for (const chi of ['10', '20']) {
+    expect(mapRow(chi)).toBe(['30', '40', '50'].map((d) => ch(jobs.find((j) => j.jobName === `100_${d}_-10_${chi}_00`)!)).join(''));
+  }
+  expect(cli.stdout).toContain('# finished 5   P problem 1');
+  const bad = await runCli(['status', String(gridId), '--map', 'dens,foo'], { env: s.env });
+  expect([bad.code, bad.stderr.trim()]).toEqual([2, 'pdr: error: --map dens,foo: expected two of metal, dens, mass, chi separated by a comma, such as --map dens,chi']);
+  const badAt = await runCli(['status', String(gridId), '--map', 'dens,chi', '--at', 'metal=7'], { env: s.env });
+  expect(badAt.code).toBe(2);
+  expect(badAt.stderr).toContain('--at metal=7: not a value of this grid (100)');
+
   // the summary on the page agrees
   await page.waitForFunction(() => document.querySelector('#sum-progress')?.textContent === '100 %', undefined, { timeout: 10_000 });
 

@@ -3,8 +3,7 @@ import { GridMapReply, GridSummary, JOB_STATUSES, names, progressEvent, TERMINAL
 import { ContractClient, decodeJson } from '@pdr/messaging';
 import type { Logger } from '@pdr/logging';
 import type { NatsConnection, Subscription } from 'nats';
-import { GridModel } from './model';
-import { MapView } from './view';
+import { GridModel, MapView } from '@pdr/map';
 
 /** How often changed cells go out to the browsers (events are batched: a burst of 1000 finishes is one message). */
 export const FLUSH_MS = 200;

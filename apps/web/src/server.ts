@@ -8,7 +8,7 @@ import { connectNats, ContractClient, natsUrlFromEnv, ServiceUnavailableError } 
 import { createLogger, type Logger } from '@pdr/logging';
 import type { NatsConnection } from 'nats';
 import { GridHub, withProgress } from './hub';
-import { MapView, parseViewSpec, ViewError } from './view';
+import { MapView, parseViewSpec, ViewError } from '@pdr/map';
 
 export interface WebOptions {
   host?: string;

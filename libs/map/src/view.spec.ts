@@ -1,5 +1,4 @@
 import { GridMapReply, JOB_STATUSES } from '@pdr/contracts';
-import { rateAndEta } from './hub';
 import { GridModel } from './model';
 import { MapView, parseViewSpec, ViewError } from './view';
 
@@ -86,11 +85,3 @@ describe('MapView', () => {
   });
 });
 
-describe('rateAndEta', () => {
-  it('points ended per second since the first start, and the time left', () => {
-    const counts = { finished: 30, failed: 10, queued: 60 };
-    const r = rateAndEta(counts, 100, new Date(0).toISOString(), 20_000);
-    expect(r).toEqual({ done: 40, rate: 2, etaSeconds: 30 });
-    expect(rateAndEta({ queued: 5 }, 5, null).rate).toBeNull();
-  });
-});
