@@ -133,6 +133,10 @@ it('shows a running grid on the map, follows it live, opens a point with its fil
 
   // the summary on the page agrees
   await page.waitForFunction(() => document.querySelector('#sum-progress')?.textContent === '100 %', undefined, { timeout: 10_000 });
+  // the progress bar and the legend are drawn (the page's CSP allows no style attributes: styles are set through CSSOM)
+  const barWidths = await page.$$eval('#summary .bar span', (spans) => spans.map((x) => x.getBoundingClientRect().width));
+  expect(barWidths.length).toBe(2);
+  expect(barWidths.every((w) => w > 0)).toBe(true);
 
   // a click on a finished point opens it: attempts, and its stored files with sizes and checksums
   const done = jobs.find((j) => j.status === 'finished')!;

@@ -24,6 +24,7 @@ const el = (tag, attrs = {}, ...kids) => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;
+    else if (k === 'style') e.style.cssText = v; // CSSOM: allowed by the page's CSP, a style attribute is not
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
     else if (v !== undefined && v !== null) e.setAttribute(k, v);
   }
@@ -254,7 +255,7 @@ async function showGrid(gridId) {
       ...Object.entries(c).filter(([, n]) => n).map(([s, n]) => el('span', { 'data-status': s }, s, ' ', el('b', {}, n))),
       el('span', {}, 'rate ', el('b', {}, fmtRate(g.rate))),
       el('span', {}, 'ETA ', el('b', {}, g.done === g.total ? 'done' : fmtDuration(g.etaSeconds))),
-      g.cancelRequested ? el('span', { class: 'error' }, 'cancel requested') : null,
+      ...(g.cancelRequested ? [el('span', { class: 'error' }, 'cancel requested')] : []),
     );
   }
 
@@ -388,7 +389,7 @@ async function showGrid(gridId) {
       el('h3', {}, `${r.total} points in this cell`),
       el('pre', { class: 'cell-desc' }, describeCell(k)),
       el('table', {}, el('tbody', {}, r.points.map((pt) => el('tr', { class: 'grid-row', onclick: () => openJob(pt.jobId) }, el('td', {}, `job ${pt.jobId}`), el('td', {}, AXES.map((a, q) => `${a} ${map.axes[a][pt.axes[q]]}`).join(', ')), el('td', {}, map.statuses[pt.status]))))),
-      r.total > r.points.length ? el('p', { class: 'muted' }, `first ${r.points.length} shown`) : null,
+      ...(r.total > r.points.length ? [el('p', { class: 'muted' }, `first ${r.points.length} shown`)] : []),
     );
   });
 
