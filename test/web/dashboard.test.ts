@@ -162,6 +162,28 @@ it('shows a running grid on the map, follows it live, opens a point with its fil
   expect(existsSync(shot) && statSync(shot).size > 1000).toBe(true);
   console.log(`dashboard: screenshot ${shot}`);
 
+  // retry the failed point from the page: it runs again (and fails again: the mock still makes it exit 1)
+  const problem = jobs.find((j) => j.status === 'problem')!;
+  page.once('dialog', (d) => void d.accept());
+  await page.click('#retry');
+  await page.waitForFunction(() => /1 point\(s\) queued again/.test(document.querySelector('#action-result')?.textContent ?? ''), undefined, { timeout: 15_000 });
+  await waitFor('the retried point to end its second attempt', async () => {
+    const j = (await s.jobs(gridId)).find((x) => x.jobId === problem.jobId)!;
+    return j.attempt === 2 && j.status === 'problem';
+  }, 60_000, 250);
+  // colour by attempts: the retried cell shows 2, the others 1
+  await page.selectOption('#sel-colour', 'attempts');
+  await page.waitForFunction(
+    (cell) => {
+      const m = (window as unknown as { pdr: { ready: boolean; map: MapState & { colour: string; value: (number | null)[] } } }).pdr;
+      return m.ready && m.map.colour === 'attempts' && m.map.value[cell] === 2;
+    },
+    cellOf(map, problem.jobName),
+    { timeout: 15_000 },
+  );
+  const attempts = await page.evaluate(() => (window as unknown as { pdr: { map: { value: (number | null)[] } } }).pdr.map.value);
+  expect([...attempts].sort()).toEqual([1, 1, 1, 1, 1, 2]);
+
   // the grids list shows it with its counts
   await page.goto(`${web.url}#/`);
   const row = await page.waitForSelector(`tr[data-grid="${gridId}"]`);

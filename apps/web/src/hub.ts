@@ -9,6 +9,8 @@ import { GridModel, MapView } from '@pdr/map';
 export const FLUSH_MS = 200;
 /** How often a watched grid's counts are compared with the database: progress events are informational and may be missed. */
 export const RESYNC_MS = 5_000;
+/** An idle event stream gets a comment line this often, so proxies and browsers keep it open. */
+export const KEEPALIVE_MS = 15_000;
 /** A grid nobody watches any more is dropped from memory after this long. */
 export const IDLE_DROP_MS = 60_000;
 
@@ -171,7 +173,10 @@ export class GridHub {
     if (g.dropTimer) clearTimeout(g.dropTimer);
     g.dropTimer = null;
     this.sendFull(s, g);
+    const keepAlive = setInterval(() => s.res.write(': keep-alive\n\n'), KEEPALIVE_MS);
+    keepAlive.unref();
     s.res.on('close', () => {
+      clearInterval(keepAlive);
       g.subscribers.delete(s);
       if (!g.subscribers.size) this.scheduleDrop(g);
     });
