@@ -134,7 +134,9 @@ it('every service serves /metrics; the figures agree with the database', async (
   expect(statePool.size).toBeGreaterThan(0);
   const runnerSlots = report.instances.filter((i) => i.service === 'runner').map((i) => i.detail.slots);
   expect(runnerSlots).toEqual([2, 2]);
-  expect(health.stdout).not.toBe('');
+  const table = await runCli(['health', '--wait', '1500'], { env: s.env });
+  expect(table.stdout).toMatch(new RegExp(`^state .*pool=\\d+/${statePool.size}-in-use,\\d+-waiting`, 'm'));
+  expect(table.stdout.match(/^runner .*slots=2 busy=\d+/gm)).toHaveLength(2);
   await waitFor(
     "the pool's open connections = the database's connections of the state service",
     async () => {

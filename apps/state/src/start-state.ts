@@ -119,7 +119,7 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
         return reply;
       },
       observe: (rpc, seconds, outcome) => metrics?.observeRequest(rpc, seconds, outcome),
-      detail: () => ({ database: describeDatabase(settings), pool: poolFigures(orm), reconciledAt: reconciler?.lastRunAt ?? null, reconcileError: reconciler?.lastError ?? null }),
+      detail: () => ({ pool: poolFigures(orm), database: describeDatabase(settings), reconciledAt: reconciler?.lastRunAt ?? null, reconcileError: reconciler?.lastError ?? null }),
       module: async (infra) => {
         await ensureJobStream(infra.nc, infra.n);
         if (o.metrics && o.metrics.port !== null) metrics = new StateMetrics(orm, infra.nc, infra.n);
