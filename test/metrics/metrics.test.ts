@@ -193,7 +193,7 @@ it('every service serves /metrics; the figures agree with the database', async (
   const alerts = rules.groups.flatMap((g) => g.rules);
   expect(alerts.map((r) => r.alert)).toEqual(expect.arrayContaining(['PdrStateDbPoolExhausted', 'PdrJobQueueNotDraining', 'PdrNoRunnerHeartbeats', 'PdrJobFailureRate']));
   const scrapeConfig = parseYaml(readFileSync(join(dir, 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[]; rule_files: string[] };
-  expect(scrapeConfig.scrape_configs.map((c) => c.job_name)).toEqual(['pdr-state', 'pdr-planner', 'pdr-runner']);
+  expect(scrapeConfig.scrape_configs.map((c) => c.job_name)).toEqual(['pdr-state', 'pdr-planner', 'pdr-runner', 'pdr-web']);
   expect(scrapeConfig.rule_files).toEqual(['alerts.yml']);
   const dashboard = JSON.parse(readFileSync(join(dir, 'grafana-dashboard.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
   const exprs = [...alerts.map((r) => r.expr), ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr))];

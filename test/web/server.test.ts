@@ -13,7 +13,7 @@ let web: WebProc;
 const TOKEN = 'web-test-token-3f9a';
 
 beforeAll(async () => {
-  web = await startWebProc({ PDR_NATS_URL: NATS_URL, PDR_NATS_PREFIX: testNamespace('w'), PDR_WEB_TOKEN: TOKEN });
+  web = await startWebProc({ PDR_NATS_URL: NATS_URL, PDR_NATS_PREFIX: testNamespace('w'), PDR_WEB_TOKEN: TOKEN, PDR_METRICS_PORT: '0', PDR_METRICS_HOST: '127.0.0.1' });
 });
 afterAll(async () => {
   await web?.proc.stop(5_000);
@@ -59,6 +59,18 @@ it('answers only to a loopback Host name (no DNS rebinding) and names bad input'
   const bad = await fetch(`${web.url}api/grids/abc`, { headers: { authorization: `Bearer ${TOKEN}` } });
   expect(bad.status).toBe(400);
   expect((await bad.json()).error).toBe('grid id "abc" is not a positive integer');
+});
+
+it('serves its own metrics: requests per route and status code', async () => {
+  await fetch(`${web.url}api/grids`); // 401
+  const port = /metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(web.proc.output())![1];
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const count = (route: string, code: string) => Number(new RegExp(`^pdr_web_request_duration_seconds_count\\{[^}]*route="${route}",code="${code}"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  expect(count('grids', '401')).toBeGreaterThanOrEqual(2);
+  expect(count('grids', '503')).toBeGreaterThanOrEqual(1);
+  expect(count('page', '200')).toBeGreaterThanOrEqual(1);
+  expect(text).toMatch(/^pdr_web_event_streams\{service="web"\} 0$/m);
+  expect(text).not.toContain(TOKEN);
 });
 
 it('pdr web: a non-loopback address without PDR_WEB_TOKEN and a bad port are usage errors (exit 2)', async () => {

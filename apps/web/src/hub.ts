@@ -120,7 +120,10 @@ class WatchedGrid {
     const summary = this.liveSummary();
     for (const s of this.subscribers) {
       const cells = s.view.delta(points);
-      if (cells.length) this.hub.send(s.res, 'delta', { cells });
+      if (cells.length) {
+        this.hub.send(s.res, 'delta', { cells });
+        this.hub.onCellsSent?.(cells.length / 5);
+      }
       this.hub.send(s.res, 'summary', summary);
     }
   }
@@ -144,6 +147,20 @@ class WatchedGrid {
 /** The grids the browsers look at, each loaded once and shared by every browser following it. */
 export class GridHub {
   private readonly grids = new Map<number, WatchedGrid>();
+  /** Told how many changed cells went to a browser (metrics). */
+  onCellsSent?: (n: number) => void;
+
+  /** Open event streams. */
+  streams(): number {
+    let n = 0;
+    for (const g of this.grids.values()) n += g.subscribers.size;
+    return n;
+  }
+
+  /** Grids held in memory. */
+  loaded(): number {
+    return this.grids.size;
+  }
 
   constructor(
     readonly nc: NatsConnection,

@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'crypto';
 import { open, readFile } from 'fs/promises';
 import { join } from 'path';
 import { ContractError, namespaceFromEnv, RpcReply } from '@pdr/contracts';
-import { connectNats, ContractClient, natsUrlFromEnv, ServiceUnavailableError } from '@pdr/messaging';
+import { connectNats, ContractClient, Counter, Gauge, Histogram, LATENCY_BUCKETS, MetricsServer, MetricsSettings, natsUrlFromEnv, newRegistry, ServiceUnavailableError, startMetricsServer } from '@pdr/messaging';
 import { createLogger, type Logger } from '@pdr/logging';
 import type { NatsConnection } from 'nats';
 import { GridHub, withProgress } from './hub';
@@ -18,11 +18,14 @@ export interface WebOptions {
   natsUrl?: string;
   ns?: string;
   logger?: Logger;
+  /** Prometheus /metrics (off unless a port is given; see takeMetricsArgs). */
+  metrics?: MetricsSettings;
 }
 
 export interface RunningWeb {
   url: string;
   port: number;
+  metricsPort: number | null;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,35 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The route of a request, as a metrics label (a fixed set). */
+function routeOf(method: string, path: string): string {
+  if (!path.startsWith('/api/')) return 'page';
+  if (path === '/api/session') return 'session';
+  if (path === '/api/grids') return 'grids';
+  if (/^\/api\/grids\/[^/]+$/.test(path)) return 'grid';
+  if (/\/stream$/.test(path)) return 'stream';
+  if (/\/cell$/.test(path)) return 'cell';
+  if (/^\/api\/jobs\//.test(path)) return 'job';
+  if (method === 'POST' && /\/(cancel|retry)$/.test(path)) return path.endsWith('cancel') ? 'cancel' : 'retry';
+  return 'other';
+}
+
+/** The dashboard's own metrics: requests per route and status, open event streams, grids held in memory. */
+function webMetrics(hub: GridHub) {
+  const registry = newRegistry('web');
+  const requests = new Histogram({
+    name: 'pdr_web_request_duration_seconds',
+    help: 'HTTP requests of the dashboard by route and status code (event streams: time to open)',
+    labelNames: ['route', 'code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  new Gauge({ name: 'pdr_web_event_streams', help: 'open server-sent event streams (browsers following a map)', registers: [registry], collect() { this.set(hub.streams()); } });
+  new Gauge({ name: 'pdr_web_grids_loaded', help: 'grids held in memory for their maps', registers: [registry], collect() { this.set(hub.loaded()); } });
+  const cellUpdates = new Counter({ name: 'pdr_web_cell_updates_total', help: 'changed cells sent to browsers', registers: [registry] });
+  return { registry, requests, cellUpdates };
 }
 
 function digest(s: string): Buffer {
@@ -133,6 +165,8 @@ export async function startWeb(o: WebOptions = {}): Promise<RunningWeb> {
   const nc: NatsConnection = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: 'pdr-web' });
   const client = new ContractClient(nc, ns);
   const hub = new GridHub(nc, client, logger);
+  const metrics = o.metrics && o.metrics.port !== null ? webMetrics(hub) : undefined;
+  if (metrics) hub.onCellsSent = (n) => metrics.cellUpdates.inc(n);
   const tokenDigest = token ? digest(token) : null;
   const files = new Map<string, Buffer>();
   for (const f of new Set(Object.values(STATIC))) files.set(f, await readFile(join(PUBLIC_DIR, f)));
@@ -233,6 +267,21 @@ export async function startWeb(o: WebOptions = {}): Promise<RunningWeb> {
   };
 
   const server: Server = createServer((req, res) => {
+    if (metrics) {
+      const end = metrics.requests.startTimer({ route: routeOf(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname) });
+      const done = () => end({ code: String(res.statusCode) });
+      res.once('finish', done);
+      // an event stream stays open: its time is the time to open it
+      const origWriteHead = res.writeHead.bind(res);
+      if ((req.url ?? '').includes('/stream')) {
+        res.writeHead = ((...args: Parameters<typeof res.writeHead>) => {
+          const r = origWriteHead(...args);
+          res.removeListener('finish', done);
+          done();
+          return r;
+        }) as typeof res.writeHead;
+      }
+    }
     handle(req, res).catch((err: unknown) => {
       let status = 500;
       let message = 'internal error';
@@ -252,13 +301,24 @@ export async function startWeb(o: WebOptions = {}): Promise<RunningWeb> {
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
+  let metricsServer: MetricsServer | undefined;
+  try {
+    if (metrics) metricsServer = await startMetricsServer(metrics.registry, { ...o.metrics!, port: o.metrics!.port! }, logger);
+  } catch (err) {
+    server.close();
+    hub.close();
+    await nc.close();
+    throw err;
+  }
   const shown = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shown}:${actual}/`;
   logger.info({ url, ns, token: tokenDigest ? 'required' : 'none (loopback)' }, `dashboard at ${url}`);
   return {
     url,
     port: actual,
+    metricsPort: metricsServer?.port ?? null,
     async close() {
+      await metricsServer?.close();
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
