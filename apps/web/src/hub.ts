@@ -98,7 +98,7 @@ class WatchedGrid {
     try {
       const { grid } = await this.hub.client.request('gridStatus', { v: 1, selector: { gridId: this.gridId } });
       const mine = this.model.counts();
-      const same = grid.total === this.model.n + this.model.unplaced && JOB_STATUSES.every((s, i) => grid.counts[s] === mine[i]) && this.model.unplaced === 0;
+      const same = grid.total === this.model.n + this.model.unplaced && JOB_STATUSES.every((s, i) => grid.counts[s] === mine[i]);
       this.summary = grid;
       if (!same) await this.reload();
     } catch (err) {

@@ -23,6 +23,8 @@ export class GridModel {
   /** Jobs whose names are not pdr_run's `<metal>_<dens>_<mass>_<chi>_00` (imported legacy rows): not on the map. */
   readonly unplaced: number;
   private readonly byId = new Map<number, number>();
+  /** Status of each job that is not on the map (so the counts stay those of the whole grid). */
+  private readonly unplacedStatus = new Map<number, number>();
 
   constructor(pages: readonly GridMapReply[]) {
     const total = pages.reduce((s, p) => s + p.ids.length, 0);
@@ -50,7 +52,10 @@ export class GridModel {
     for (const p of pages) {
       for (let j = 0; j < p.ids.length; j++, k++) {
         const pt = points[k];
-        if (!pt) continue;
+        if (!pt) {
+          this.unplacedStatus.set(p.ids[j], p.status[j]);
+          continue;
+        }
         this.ids[i] = p.ids[j];
         GRID_AXES.forEach((a, q) => (this.ax[i * 4 + q] = lookup[q].get(pt[a])!));
         this.status[i] = p.status[j];
@@ -69,17 +74,21 @@ export class GridModel {
   /** Applies a progress event; the point's index, or -1 when the job is not on this map. */
   apply(ev: ProgressEvent): number {
     const i = this.indexOf(ev.jobId);
-    if (i < 0) return -1;
+    if (i < 0) {
+      if (this.unplacedStatus.has(ev.jobId)) this.unplacedStatus.set(ev.jobId, STATUS_INDEX[ev.status]);
+      return -1;
+    }
     this.status[i] = STATUS_INDEX[ev.status];
     this.attempts[i] = Math.min(ev.attempt, 0xffff);
     if (ev.executionMs !== undefined) this.ms[i] = ev.executionMs ?? NaN;
     return i;
   }
 
-  /** Points per status (JOB_STATUSES order). */
+  /** Points per status (JOB_STATUSES order), those off the map included. */
   counts(): number[] {
     const c = new Array<number>(JOB_STATUSES.length).fill(0);
     for (let i = 0; i < this.n; i++) c[this.status[i]]++;
+    for (const s of this.unplacedStatus.values()) c[s]++;
     return c;
   }
 }

@@ -28,7 +28,9 @@ describe('GridModel', () => {
     expect(m.axes).toEqual({ metal: ['50', '100'], dens: ['-05', '30', '40'], mass: ['-10'], chi: ['10', '20'] });
     expect(m.n).toBe(12);
     expect(m.unplaced).toBe(1);
-    expect(m.counts()[S('finished')]).toBe(6);
+    expect(m.counts()[S('finished')]).toBe(7); // the legacy job counts, off the map
+    expect(m.apply({ v: 1, gridId: 1, jobId: 99, jobName: 'legacy-name', status: 'failed', attempt: 2, reason: null, at: new Date().toISOString() })).toBe(-1);
+    expect(m.counts()[S('failed')]).toBe(2);
   });
 
   it('applies progress events by job id, ignoring jobs it does not hold', () => {
