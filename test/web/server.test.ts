@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The dashboard server's door: loopback by default, a token for anything else (asked once, kept in an
  * HttpOnly cookie), no cross-site actions, one-line errors with exit code 2 for bad flags. Real NATS;
@@ -5,7 +6,7 @@
  */
 import { NATS_URL, testNamespace } from '../support/env';
 import { runCli, stopAll } from '../support/processes';
-import { startWebProc, WebProc } from '../support/web';
+import { launchChromium, startWebProc, WebProc } from '../support/web';
 
 jest.setTimeout(60_000);
 
@@ -71,6 +72,28 @@ it('serves its own metrics: requests per route and status code', async () => {
   expect(count('page', '200')).toBeGreaterThanOrEqual(1);
   expect(text).toMatch(/^pdr_web_event_streams\{service="web"\} 0$/m);
   expect(text).not.toContain(TOKEN);
+});
+
+it('the page asks for the token once; the cookie keeps it', async () => {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(web.url);
+    await page.waitForSelector('#login[open]');
+    await page.fill('#login-token', 'wrong');
+    await page.click('#login-form button');
+    await page.waitForFunction(() => document.querySelector('#login-error')?.textContent === 'wrong token');
+    await page.fill('#login-token', TOKEN);
+    await page.click('#login-form button');
+    // in: the API answers (no state service runs here, so the page names that one)
+    await page.waitForFunction(() => /state service/.test(document.querySelector('#conn')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    expect(await page.$('#login[open]')).toBeNull();
+    await page.reload();
+    await page.waitForFunction(() => /state service/.test(document.querySelector('#conn')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    expect(await page.$('#login[open]')).toBeNull();
+  } finally {
+    await browser.close();
+  }
 });
 
 it('pdr web: a non-loopback address without PDR_WEB_TOKEN and a bad port are usage errors (exit 2)', async () => {
