@@ -60,6 +60,8 @@ it('shows a 10^5-point grid as one cell per point, interactive quickly', async (
   };
   const cold = await measure('cold: the web server loads the grid from state');
   const warm = await measure('warm: the grid already in the web server');
+  const loaded = web.proc.lines.find((l) => l.includes('grid loaded for its map'));
+  console.log(`big map: the web server's load: ${loaded}`);
   for (const r of [cold, warm]) {
     expect(r.map).toEqual({ nx: 316, ny: 316, cells: 316 * 316 });
     expect(r.tip).toContain('dens = 315');

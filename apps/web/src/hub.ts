@@ -75,6 +75,7 @@ class WatchedGrid {
   }
 
   async reload(): Promise<void> {
+    const t0 = Date.now();
     const pages: GridMapReply[] = [];
     let afterId = 0;
     for (;;) {
@@ -85,7 +86,9 @@ class WatchedGrid {
     }
     const { grid } = await this.hub.client.request('gridStatus', { v: 1, selector: { gridId: this.gridId } });
     this.summary = grid;
+    const t1 = Date.now();
     this.model = new GridModel(pages);
+    this.hub.logger.info({ gridId: this.gridId, points: this.model.n, pages: pages.length, fetchMs: t1 - t0, buildMs: Date.now() - t1 }, 'grid loaded for its map');
     for (const s of this.subscribers) {
       s.view = new MapView(this.model, s.view.spec);
       this.hub.sendFull(s, this);
