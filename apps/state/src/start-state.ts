@@ -131,7 +131,12 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
     if (metrics) {
       const m = metrics;
       reconciler.onResult = (r) => m.reconciled(r);
-      metricsServer = await startMetricsServer(m.registry, { ...o.metrics!, port: o.metrics!.port! }, logger);
+      try {
+        metricsServer = await startMetricsServer(m.registry, { ...o.metrics!, port: o.metrics!.port! }, logger);
+      } catch (err) {
+        await service.close();
+        throw err;
+      }
     }
     if (o.reconcile !== false) reconciler.start();
     const r = reconciler;
