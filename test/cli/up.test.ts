@@ -35,7 +35,7 @@ const service = process.env.FAKE_SERVICE_NAME;
 
 function makeAppsDir(dir: string): string {
   const apps = path.join(dir, 'apps');
-  for (const s of ['state', 'planner', 'runner']) {
+  for (const s of ['state', 'planner', 'runner', 'web']) {
     fs.mkdirSync(path.join(apps, s, 'dist'), { recursive: true });
     fs.writeFileSync(path.join(apps, s, 'dist', 'main.js'), `process.env.FAKE_SERVICE_NAME = ${JSON.stringify(s)};\n${FAKE_SERVICE}`);
   }
@@ -122,6 +122,20 @@ describe('pdr up', () => {
       for (const n of ['state', 'planner', 'runner-1', 'runner-2']) expect(up.out()).toMatch(new RegExp(`^\\[${n}\\] got SIGTERM$`, 'm'));
       expect(up.out()).toMatch(/stack stopped/);
       expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      up.proc.kill('SIGKILL');
+    }
+  });
+
+  it('--web also starts the dashboard once the stack is up, with its port and host, and stops it', async () => {
+    if (!nats) return;
+    const up = startUp(['--web', '--web-port', '0', '--grace', '5'], { PDR_APPS_DIR: apps, PDR_NATS_URL: NATS_URL, PDR_NATS_PREFIX: testNamespace('up') }, dir);
+    try {
+      await up.waitFor(/^\[web\] pid=\d+ args=--port 0 --host 127\.0\.0\.1 /m);
+      expect(up.out().indexOf('stack is up')).toBeLessThan(up.out().indexOf('[web] pid='));
+      up.proc.kill('SIGTERM');
+      expect(await up.exited).toBe(0);
+      expect(up.out()).toMatch(/^\[web\] got SIGTERM$/m);
     } finally {
       up.proc.kill('SIGKILL');
     }

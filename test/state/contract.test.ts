@@ -3,7 +3,7 @@
  * reply that parses with the contract's reply schema, and bad input with `{error:{code,...}}`.
  */
 import { RequestContext } from '@mikro-orm/core';
-import { names, progressEvent, ProgressEvent, RPC, RpcName } from '@pdr/contracts';
+import { JOB_STATUSES, names, progressEvent, ProgressEvent, RPC, RpcName } from '@pdr/contracts';
 import { buildParameterRow } from '@pdr/domain';
 import { collectHealth, decodeJson } from '@pdr/messaging';
 import { all, one, PdrModelJob } from '@pdr/persistence';
@@ -178,6 +178,18 @@ describe('every state.* subject with a valid request', () => {
     expect(q.jobs.every((j) => j.parameters !== undefined)).toBe(true);
     const q2: { jobs: { jobId: number }[]; nextAfterId: number | null } = await call('jobsQuery', { v: 1, gridId, afterId: q.nextAfterId!, limit: 2 });
     expect(q2).toEqual({ jobs: [expect.objectContaining({ jobId: byId[2] })], nextAfterId: null });
+    // the map: compact columns, paged by job id like jobsQuery
+    const m1: { ids: number[]; names: string[]; status: number[]; attempts: number[]; ms: (number | null)[]; nextAfterId: number | null } = await call('gridMap', { v: 1, gridId, limit: 2 });
+    expect(m1.ids).toEqual(byId.slice(0, 2));
+    expect(m1.nextAfterId).toBe(byId[1]);
+    const m2: typeof m1 = await call('gridMap', { v: 1, gridId, afterId: m1.nextAfterId! });
+    expect(m2.ids).toEqual([byId[2]]);
+    expect(m2.nextAfterId).toBeNull();
+    const first = byId.indexOf(jobIds[0]) < 2 ? { page: m1, i: byId.indexOf(jobIds[0]) } : { page: m2, i: 0 };
+    expect(first.page.names[first.i]).toBe(`${pts[0].join('_')}_00`);
+    expect(JOB_STATUSES[first.page.status[first.i]]).toBe('finished');
+    expect([first.page.attempts[first.i], first.page.ms[first.i]]).toEqual([1, 61_500]);
+    expect(errorCode(await h.client.requestRaw(names(h.ns).rpc('gridMap'), new TextEncoder().encode(JSON.stringify({ v: 1, gridId: 987654 }))))).toBe('NOT_FOUND');
     const byStatus: { jobs: { jobId: number; files?: { role: string }[] }[] } = await call('jobsQuery', {
       v: 1,
       modelName: 'contract',
@@ -187,7 +199,7 @@ describe('every state.* subject with a valid request', () => {
     expect(byStatus.jobs.map((j) => j.jobId)).toEqual([jobIds[0]]);
     expect(byStatus.jobs[0].files!.map((f) => f.role).sort()).toEqual(finish.files.map((f) => f.role).sort());
 
-    const got: { job: { status: string; executionMs: number }; attempts: { attempt: number; status: string; steps: { step: string }[] }[] } = await call('jobGet', {
+    const got: { job: { status: string; executionMs: number }; attempts: { attempt: number; status: string; exitCodes: unknown; steps: { step: string }[] }[] } = await call('jobGet', {
       v: 1,
       jobId: jobIds[0],
     });
@@ -196,6 +208,7 @@ describe('every state.* subject with a valid request', () => {
       expect.objectContaining({
         attempt: 1,
         status: 'finished',
+        exitCodes: { pdr: 0, onion: { CO: 0 } },
         steps: [
           { step: 'setup-finished', at: '2026-01-01T00:00:00.100Z', detail: { workDir: '/w' } },
           { step: 'pdr-started', at: '2026-01-01T00:00:00.200Z', detail: { pid: 42 } },

@@ -16,6 +16,7 @@ import { registerRun } from './commands/run';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
 import { registerDb } from './commands/db';
+import { registerWeb } from './commands/web';
 
 export const VERSION = '0.1.0';
 
@@ -55,6 +56,7 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerUp(program, getCtx);
   registerDb(program, getCtx);
   registerHelp(program, io);
+  registerWeb(program, getCtx);
   return program;
 }
 

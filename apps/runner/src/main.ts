@@ -1,6 +1,7 @@
 import { stopWhenSupervisorGone } from '@pdr/messaging';
 import { cpus } from 'os';
 import { createLogger } from '@pdr/logging';
+import { takeMetricsArgs } from '@pdr/messaging';
 import { startRunner } from './start-runner';
 import { RUNNER_LIMITS } from './consume/limits';
 
@@ -21,7 +22,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): { concurrency: numbe
     };
     if (flag === '--concurrency') concurrency = positiveInt(value(), '--concurrency');
     else if (flag === '--work-dir') workRoot = value();
-    else throw new Error(`unknown option ${a} (known: --concurrency N, --work-dir DIR)`);
+    else throw new Error(`unknown option ${a} (known: --concurrency N, --work-dir DIR, --metrics-port N)`);
   }
   if (concurrency === undefined && env.PDR_RUNNER_CONCURRENCY) concurrency = positiveInt(env.PDR_RUNNER_CONCURRENCY, 'PDR_RUNNER_CONCURRENCY');
   return { concurrency: concurrency ?? Math.max(1, cpus().length), workRoot };
@@ -38,7 +39,8 @@ if (require.main === module) {
   stopWhenSupervisorGone(); // `pdr up` gone (even SIGKILLed): stop as on SIGTERM
   let opts;
   try {
-    opts = parseArgs(process.argv.slice(2), process.env);
+    const { metrics, rest } = takeMetricsArgs(process.argv.slice(2), process.env);
+    opts = { ...parseArgs(rest, process.env), metrics };
   } catch (err) {
     process.stderr.write(`runner: error: ${(err as Error).message}\n`);
     process.exit(2);

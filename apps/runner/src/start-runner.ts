@@ -4,10 +4,11 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { gridCancelledEvent, limitFromEnv, names, namespaceFromEnv } from '@pdr/contracts';
 import { createLogger, type Logger } from '@pdr/logging';
-import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, natsUrlFromEnv, newInstanceId } from '@pdr/messaging';
+import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, MetricsServer, MetricsSettings, natsUrlFromEnv, newInstanceId, startMetricsServer } from '@pdr/messaging';
 import { filesystemKind } from '@pdr/storage';
 import { JobConsumer } from './consume/job-consumer';
 import { JobHandler } from './consume/handle-job';
+import { RunnerMetrics } from './consume/metrics';
 import { ProvenanceCache } from './prepare/provenance';
 
 export interface RunnerOptions {
@@ -21,12 +22,16 @@ export interface RunnerOptions {
   retryDelayMs?: number;
   ackWaitMs?: number;
   maxDeliver?: number;
+  /** Prometheus /metrics (off unless a port is given; see takeMetricsArgs). */
+  metrics?: MetricsSettings;
 }
 
 export interface RunningRunner {
   runnerId: string;
   close(graceMs?: number): Promise<void>;
   busy(): number;
+  /** The port /metrics is served on, when metrics are on. */
+  metricsPort: number | null;
 }
 
 /** Starts a runner: `concurrency` slots pulling from the shared job consumer. */
@@ -48,6 +53,8 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const maxDeliver = o.maxDeliver ?? limitFromEnv('JOB_MAX_DELIVER');
   const streamSettings = { ackWaitMs: o.ackWaitMs, maxDeliver, warn: (msg: string, detail: Record<string, unknown>) => logger.warn(detail, msg) };
   await ensureJobStream(nc, n, streamSettings);
+  const running = { count: () => 0 };
+  const metrics = o.metrics && o.metrics.port !== null ? new RunnerMetrics(() => ({ busy: running.count(), total: o.concurrency })) : undefined;
   const handler = new JobHandler({
     state: new ContractClient(nc, ns),
     runnerId,
@@ -57,7 +64,9 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     provenance: new ProvenanceCache(),
     heartbeatMs: o.heartbeatMs ?? limitFromEnv('HEARTBEAT_INTERVAL_MS'),
     retryDelayMs: o.retryDelayMs ?? limitFromEnv('TRANSIENT_RETRY_DELAY_MS'),
+    metrics,
   });
+  running.count = () => handler.running.size;
   const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger, () => ensureJobStream(nc, n, streamSettings));
   const startedAt = new Date().toISOString();
   const health = answerHealth(nc, ns, {
@@ -80,16 +89,29 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       }
     },
   });
+  let metricsServer: MetricsServer | undefined;
+  if (metrics) {
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, { ...o.metrics!, port: o.metrics!.port! }, logger);
+    } catch (err) {
+      health.unsubscribe();
+      cancelSub.unsubscribe();
+      await nc.drain().catch(() => undefined);
+      throw err;
+    }
+  }
   await consumer.start();
   logger.info({ runnerId, ns, slots: o.concurrency, workRoot }, 'runner pulling jobs');
   let closed = false;
   return {
     runnerId,
     busy: () => handler.running.size,
+    metricsPort: metricsServer?.port ?? null,
     async close(graceMs?: number) {
       if (closed) return;
       closed = true;
       await consumer.stop(graceMs);
+      await metricsServer?.close();
       health.unsubscribe();
       cancelSub.unsubscribe();
       await nc.drain().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { createLogger, maskText, registerSecret } from '@pdr/logging';
-import { closeOnSignals, stopWhenSupervisorGone } from '@pdr/messaging';
+import { closeOnSignals, MetricsSettings, stopWhenSupervisorGone, takeMetricsArgs } from '@pdr/messaging';
 import { upgradeDatabase } from '@pdr/persistence';
 import { databaseSettings, startStateService } from './start-state';
 
@@ -14,7 +14,7 @@ interface Args {
   dryRun: boolean;
 }
 
-const USAGE = 'usage: main.js [--config FILE] | main.js upgrade [--dry-run] [--config FILE]';
+const USAGE = 'usage: main.js [--config FILE] [--metrics-port N] | main.js upgrade [--dry-run] [--config FILE]';
 
 /** `[--config FILE]`: the file's `database` section (PDR_DB_* override it); `upgrade [--dry-run]`. */
 export function parseArgs(argv: string[]): Args {
@@ -43,8 +43,11 @@ if (require.main === module) {
   const logger = createLogger('state');
   stopWhenSupervisorGone(); // `pdr up` gone (even SIGKILLed): stop as on SIGTERM
   let args: Args;
+  let metrics: MetricsSettings;
   try {
-    args = parseArgs(process.argv.slice(2));
+    const taken = takeMetricsArgs(process.argv.slice(2));
+    metrics = taken.metrics;
+    args = parseArgs(taken.rest);
   } catch (err) {
     process.stderr.write(`state: error: ${(err as Error).message}\n`);
     process.exit(2);
@@ -66,7 +69,7 @@ if (require.main === module) {
       },
     );
   } else {
-    startStateService({ logger, configFile: args.configFile }).then(
+    startStateService({ logger, configFile: args.configFile, metrics }).then(
       (svc) => closeOnSignals(logger, () => svc.close()),
       (err) => {
         if ((err as Error).name === 'LegacySchemaError') {

@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { RequestContext } from '@mikro-orm/core';
 import { databaseSettingsFromEnv } from '@pdr/config';
 import { createLogger, registerSecret, type Logger } from '@pdr/logging';
-import { ContractClient, RunningService, startContractService } from '@pdr/messaging';
+import { ContractClient, MetricsServer, MetricsSettings, RunningService, startContractService, startMetricsServer } from '@pdr/messaging';
 import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm, readInstallationId } from '@pdr/persistence';
 import { classifyError } from './infrastructure/errors';
+import { poolFigures, StateMetrics } from './infrastructure/metrics';
 import { StateTimings, timingsFromEnv } from './infrastructure/options';
 import { ProgressPublisher } from './infrastructure/progress';
 import { Reconciler } from './reconciler/reconciler';
@@ -28,6 +29,8 @@ export interface StateServiceOptions {
   reconcile?: boolean;
   /** How long to wait at start for a database that is not reachable yet (default 30 s; 0: fail at once). */
   waitForDatabaseMs?: number;
+  /** Prometheus /metrics (off unless a port is given; see takeMetricsArgs). */
+  metrics?: MetricsSettings;
 }
 
 export interface StateHandle {
@@ -35,6 +38,8 @@ export interface StateHandle {
   service: RunningService;
   reconciler: Reconciler;
   settings: DatabaseSettings;
+  /** The port /metrics is served on, when metrics are on. */
+  metricsPort: number | null;
   close(): Promise<void>;
 }
 
@@ -92,6 +97,8 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
     log: (level, message) => logger[level]({ component: 'db' }, message),
   });
   let reconciler: Reconciler | undefined;
+  let metrics: StateMetrics | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     const applied = await migrateUp(orm);
     const installationId = await readInstallationId(orm.em);
@@ -106,16 +113,31 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
       classifyError: (err) => {
         const reply = classifyError(err);
         // a heartbeat that could not be recorded must not count as the runner's silence
-        if (reply?.error.code === 'UNAVAILABLE') reconciler?.markBlind();
+        if (reply?.error.code === 'UNAVAILABLE') {
+          reconciler?.markBlind();
+          metrics?.connectionErrors.inc({ kind: 'unavailable' });
+        }
         return reply;
       },
-      detail: () => ({ database: describeDatabase(settings), reconciledAt: reconciler?.lastRunAt ?? null, reconcileError: reconciler?.lastError ?? null }),
+      observe: (rpc, seconds, outcome) => metrics?.observeRequest(rpc, seconds, outcome),
+      detail: () => ({ pool: poolFigures(orm), database: describeDatabase(settings), reconciledAt: reconciler?.lastRunAt ?? null, reconcileError: reconciler?.lastError ?? null }),
       module: async (infra) => {
-        progress = new ProgressPublisher(infra.nc, infra.n, logger);
+        if (o.metrics && o.metrics.port !== null) metrics = new StateMetrics(orm, infra.nc, infra.n);
+        progress = new ProgressPublisher(infra.nc, infra.n, logger, metrics?.transitions);
         return StateModule.with(infra, progress, timings, installationId);
       },
     });
     reconciler = new Reconciler(orm, new ContractClient(service.infra.nc, service.infra.ns), installationId, progress, logger, timings);
+    if (metrics) {
+      const m = metrics;
+      reconciler.onResult = (r) => m.reconciled(r);
+      try {
+        metricsServer = await startMetricsServer(m.registry, { ...o.metrics!, port: o.metrics!.port! }, logger);
+      } catch (err) {
+        await service.close();
+        throw err;
+      }
+    }
     if (o.reconcile !== false) reconciler.start();
     const r = reconciler;
     void (async () => {
@@ -130,15 +152,18 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
       service,
       reconciler: r,
       settings,
+      metricsPort: metricsServer?.port ?? null,
       async close() {
         if (closed) return;
         closed = true;
+        await metricsServer?.close();
         await r.stop();
         await service.close();
         await orm.close(true);
       },
     };
   } catch (err) {
+    await metricsServer?.close();
     await reconciler?.stop();
     await orm.close(true);
     throw err;

@@ -11,6 +11,7 @@ export const progressEvent = z.object({
   attempt: z.number().int().nonnegative(),
   reason: z.string().nullable(),
   at: isoDate,
+  executionMs: z.number().int().nonnegative().nullable().optional().describe('run time of the attempt that ended (null before)'),
 });
 export type ProgressEvent = z.infer<typeof progressEvent>;
 

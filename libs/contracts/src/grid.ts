@@ -103,6 +103,7 @@ export const gridSummary = z.object({
     .string()
     .optional()
     .describe('hash of everything that defines the grid: two grids of one model with different hashes were submitted with different configs'),
+  user: z.string().nullable().optional().describe('username of who submitted it'),
 });
 export type GridSummary = z.infer<typeof gridSummary>;
 
@@ -122,6 +123,36 @@ export const gridCancelReply = z.object({ gridId: id, cancelled: z.number().int(
 export const gridRetryRequest = z.object({ v: schemaVersion, selector: gridSelector, includeCancelled: z.boolean().default(false) });
 /** jobs to publish again: [jobId, generation]. */
 export const gridRetryReply = z.object({ gridId: id, installationId, jobs: z.array(z.tuple([id, z.number().int().nonnegative()])) });
+
+/**
+ * Most points in one state.grid.map reply: about 40 bytes each (id, job name, three small numbers), so a
+ * page stays far below NATS' 1 MiB max_payload even with long job names; a 10^5-point grid is 10 pages.
+ */
+export const MAX_MAP_POINTS = 10_000;
+
+/** state.grid.map: the points of a grid in compact columns, keyset-paged by job id (for maps of the parameter space). */
+export const gridMapRequest = z.object({
+  v: schemaVersion,
+  gridId: id,
+  afterId: z.number().int().nonnegative().default(0),
+  limit: z.number().int().min(1).max(MAX_MAP_POINTS).default(MAX_MAP_POINTS),
+});
+/**
+ * One entry per point in each column, ascending job id. `names` are job names (`<metal>_<dens>_<mass>_<chi>_00`,
+ * which carry the point's axis strings), `status` indexes JOB_STATUSES, `ms` is the execution time (null
+ * before a run ended). `nextAfterId` is null on the last page.
+ */
+export const gridMapReply = z
+  .object({
+    ids: z.array(id),
+    names: z.array(z.string()),
+    status: z.array(z.number().int().min(0).max(JOB_STATUSES.length - 1)),
+    attempts: z.array(z.number().int().nonnegative()),
+    ms: z.array(z.number().int().nonnegative().nullable()),
+    nextAfterId: z.number().int().nullable(),
+  })
+  .refine((r) => [r.names, r.status, r.attempts, r.ms].every((c) => c.length === r.ids.length), { message: 'every column has one entry per point' });
+export type GridMapReply = z.infer<typeof gridMapReply>;
 
 // ---------------------------------------------------------------- planner (what the CLI talks to)
 

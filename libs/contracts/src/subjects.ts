@@ -29,6 +29,7 @@ export const RPC = {
   markQueued: rpc({ suffix: 'state.jobs.mark-queued', answeredBy: 'state', publishedBy: 'planner', request: G.markQueuedRequest, reply: G.markQueuedReply, description: 'pending → queued after the job events are in the stream' }),
   gridStatus: rpc({ suffix: 'state.grid.status', answeredBy: 'state', publishedBy: 'cli', request: G.gridStatusRequest, reply: G.gridStatusReply, description: 'status counts of a grid (GROUP BY in the database)' }),
   gridList: rpc({ suffix: 'state.grids.list', answeredBy: 'state', publishedBy: 'cli', request: G.gridListRequest, reply: G.gridListReply, description: 'recent grids with their counts' }),
+  gridMap: rpc({ suffix: 'state.grid.map', answeredBy: 'state', publishedBy: 'web', request: G.gridMapRequest, reply: G.gridMapReply, description: 'the points of a grid in compact columns (status, attempts, run time), paged: for parameter-space maps' }),
   gridCancel: rpc({ suffix: 'state.grid.cancel', answeredBy: 'state', publishedBy: 'planner', request: G.gridCancelRequest, reply: G.gridCancelReply, description: 'cancel the unfinished points of a grid' }),
   gridRetry: rpc({ suffix: 'state.grid.retry', answeredBy: 'state', publishedBy: 'planner', request: G.gridRetryRequest, reply: G.gridRetryReply, description: 'failed points back to pending with a new generation' }),
   jobClaim: rpc({ suffix: 'state.job.claim', answeredBy: 'state', publishedBy: 'runner', request: J.jobClaimRequest, reply: J.jobClaimReply, description: 'compare-and-set claim of a job for one attempt' }),

@@ -1,7 +1,7 @@
 import { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
-import { ErrorReply, names, Names, namespaceFromEnv } from '@pdr/contracts';
+import { ErrorReply, names, Names, namespaceFromEnv, RpcName } from '@pdr/contracts';
 import { NestPinoLogger, type Logger } from '@pdr/logging';
 import { NatsConnection } from 'nats';
 import { randomBytes } from 'crypto';
@@ -28,6 +28,8 @@ export interface ContractServiceOptions {
   classifyError?: (err: unknown) => ErrorReply | undefined;
   detail?: () => Record<string, unknown>;
   version?: string;
+  /** Told of every answered request (see ContractServerOptions.observe). */
+  observe?: (rpc: RpcName, seconds: number, outcome: string, reply: unknown) => void;
 }
 
 export interface RunningService {
@@ -52,6 +54,7 @@ export async function startContractService(o: ContractServiceOptions): Promise<R
     logger: o.logger,
     around: o.around,
     classifyError: o.classifyError,
+    observe: o.observe,
     health: { instanceId: infra.instanceId, version: o.version ?? '0.1.0', startedAt: new Date().toISOString(), detail: o.detail },
   });
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(await o.module(infra), {

@@ -18,6 +18,8 @@ export interface ContractServerOptions {
   /** Maps non-contract errors to a reply (e.g. lost database → UNAVAILABLE); default INTERNAL. */
   classifyError?: (err: unknown) => ErrorReply | undefined;
   health: Omit<HealthInfo, 'service'>;
+  /** Told of every answered request: its RPC name, seconds from arrival to reply, 'ok' or the error code, the reply (metrics). */
+  observe?: (rpc: RpcName, seconds: number, outcome: string, reply: unknown) => void;
 }
 
 /**
@@ -64,7 +66,9 @@ export class ContractNatsServer extends Server implements CustomTransportStrateg
 
   private async handle(rpcName: RpcName, pattern: string, subject: string, msg: Msg): Promise<void> {
     const def = RPC[rpcName];
+    const started = process.hrtime.bigint();
     let reply: unknown;
+    let outcome = 'ok';
     try {
       let raw: unknown;
       try {
@@ -84,8 +88,14 @@ export class ContractNatsServer extends Server implements CustomTransportStrateg
     } catch (err) {
       const classified = err instanceof ContractError ? undefined : this.opts.classifyError?.(err);
       reply = classified ?? toErrorReply(err);
+      outcome = (reply as ErrorReply).error.code;
       const level = err instanceof ContractError && err.code !== 'INTERNAL' ? 'warn' : 'error';
       this.opts.logger[level]({ subject, code: (reply as ErrorReply).error.code, err: (err as Error)?.message }, 'request failed');
+    }
+    try {
+      this.opts.observe?.(rpcName, Number(process.hrtime.bigint() - started) / 1e9, outcome, reply);
+    } catch {
+      /* metrics never fail a request */
     }
     if (!msg.reply) return;
     try {

@@ -16,6 +16,15 @@ export function missingServices(instances: readonly HealthPingReply[]): (typeof 
   return SERVICES.filter((s) => !instances.some((i) => i.service === s));
 }
 
+/** One detail figure for the table: the state's pool as "used/size in use, N waiting", others as text or JSON. */
+function detailValue(key: string, v: unknown): string {
+  if (key === 'pool' && v && typeof v === 'object') {
+    const p = v as { size?: number; used?: number; pendingAcquires?: number };
+    return `${p.used ?? '?'}/${p.size ?? '?'}-in-use,${p.pendingAcquires ?? 0}-waiting`;
+  }
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 export function healthTable(instances: readonly HealthPingReply[]): string {
   const sorted = [...instances].sort((a, b) => SERVICES.indexOf(a.service) - SERVICES.indexOf(b.service) || a.instanceId.localeCompare(b.instanceId));
   return formatTable(
@@ -24,7 +33,7 @@ export function healthTable(instances: readonly HealthPingReply[]): string {
       { header: 'INSTANCE', value: (r) => r.instanceId },
       { header: 'VERSION', value: (r) => r.version },
       { header: 'STARTED', value: (r) => shortDate(r.startedAt) },
-      { header: 'DETAIL', value: (r) => Object.entries(r.detail ?? {}).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' '), maxWidth: 80 },
+      { header: 'DETAIL', value: (r) => Object.entries(r.detail ?? {}).map(([k, v]) => `${k}=${detailValue(k, v)}`).join(' '), maxWidth: 80 },
     ],
     sorted,
   );

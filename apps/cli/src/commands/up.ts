@@ -8,6 +8,7 @@ import { CliError, EXIT, exitWith, UsageError } from '../errors';
 import { noticeLine, warningLine } from '../output/io';
 import { ManagedChild, Supervisor } from '../up/supervisor';
 import { positiveInt, positiveSeconds } from './options';
+import { portNumber, webArgs, webEntry } from './web';
 
 export interface UpOptions {
   config?: string;
@@ -16,6 +17,9 @@ export interface UpOptions {
   workDir?: string;
   startupTimeout?: number;
   grace?: number;
+  web?: boolean;
+  webPort?: number;
+  webHost?: string;
 }
 
 
@@ -46,6 +50,7 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   const graceMs = (o.grace ?? 60) * 1000;
   const appsDir = ctx.env.PDR_APPS_DIR ? path.resolve(ctx.cwd, ctx.env.PDR_APPS_DIR) : path.join(ctx.repoRoot, 'apps');
   const entries = { state: serviceEntry(appsDir, 'state'), planner: serviceEntry(appsDir, 'planner'), runner: serviceEntry(appsDir, 'runner') };
+  const webScript = o.web ? webEntry(ctx) : null;
 
   let configFile: string | undefined;
   if (o.config !== undefined) {
@@ -123,7 +128,7 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
     return false;
   };
 
-  const tiers: { runners: ManagedChild[]; planner: ManagedChild[]; state: ManagedChild[] } = { runners: [], planner: [], state: [] };
+  const tiers: { web: ManagedChild[]; runners: ManagedChild[]; planner: ManagedChild[]; state: ManagedChild[] } = { web: [], runners: [], planner: [], state: [] };
   try {
     tiers.state.push(sup.start({ name: 'state', script: entries.state, args: configFile ? ['--config', configFile] : [], env: childEnv, cwd: ctx.cwd }));
     if (await waitFor({ state: 1 })) {
@@ -138,11 +143,13 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
             `stack is up: state, planner, ${runners} runner(s) × ${concurrency} slot(s) (NATS ${url}, namespace ${ns}${workDir ? `, work dir ${workDir}` : ''}); Ctrl-C stops it`,
           ),
         );
+        if (webScript) tiers.web.push(sup.start({ name: 'web', script: webScript, args: webArgs({ port: o.webPort, host: o.webHost }), env: childEnv, cwd: ctx.cwd }));
         if (!failure && signals === 0) await stopped;
       }
     }
   } finally {
     stopping = true;
+    await sup.stop(tiers.web, graceMs);
     // runners first: they hand running jobs back to state, which must still be there
     await sup.stop(tiers.runners, graceMs);
     await sup.stop(tiers.planner, graceMs);
@@ -167,6 +174,9 @@ export function registerUp(program: Command, ctx: () => CliContext): void {
     .option('--concurrency <n>', 'job slots per runner (default 1)', positiveInt)
     .option('--work-dir <dir>', 'where runners create job directories (PDR_WORK_DIR)')
     .option('--startup-timeout <sec>', 'how long to wait for every service to answer (default 60)', positiveSeconds)
+    .option('--web', 'also serve the dashboard (pdr web) once the stack is up')
+    .option('--web-port <n>', 'dashboard port with --web (default 8080)', portNumber)
+    .option('--web-host <address>', 'dashboard address with --web (default 127.0.0.1; any other needs PDR_WEB_TOKEN)')
     .option('--grace <sec>', 'after SIGTERM, how long a service may take before SIGKILL (default 60; runners give running jobs 30)', positiveSeconds)
     .action(async (opts: UpOptions) => {
       exitWith(await runUp(ctx(), opts));

@@ -9,6 +9,7 @@ import { ProvenanceCache } from '../prepare/provenance';
 import { renderInputs } from '../prepare/render-inputs';
 import { RUNNER_LIMITS } from './limits';
 import { StepReporter } from './step-reporter';
+import type { RunnerMetrics } from './metrics';
 
 export interface HandlerDeps {
   state: ContractClient;
@@ -19,6 +20,7 @@ export interface HandlerDeps {
   provenance: ProvenanceCache;
   heartbeatMs?: number;
   retryDelayMs?: number;
+  metrics?: RunnerMetrics;
 }
 
 /** Why a running job was stopped from outside. */
@@ -162,9 +164,10 @@ export class JobHandler {
           forceOnion: job.run.forceOnion,
         },
         {
-          storage: new LocalStorage(job.run.storage.baseDir),
+          storage: this.measured(new LocalStorage(job.run.storage.baseDir), job.run.storage.type),
           signal: ctrl.signal,
           report: async (event) => {
+            this.d.metrics?.step(event);
             const { type, jobKey: _k, attempt: _a, at, ...detail } = event;
             steps.add({ step: type, detail, at: at.toISOString() });
           },
@@ -233,12 +236,17 @@ export class JobHandler {
     }
   }
 
+  private measured<S extends object>(storage: S, backend: string): S {
+    return this.d.metrics ? this.d.metrics.measureStorage(storage, backend) : storage;
+  }
+
   /** Reports the outcome; acks only once state has recorded it. */
   private async report(finish: RpcRequest<'jobFinish'>, m: JsMsg, log: Logger): Promise<void> {
     for (let i = 1; ; i++) {
       try {
         const r = await this.d.state.request('jobFinish', finish);
         log.info({ status: finish.status, applied: r.applied, reason: finish.reason }, 'job outcome recorded');
+        if (r.applied) this.d.metrics?.jobEnded(finish.status, finish.executionMs);
         m.ack();
         return;
       } catch (err) {

@@ -78,6 +78,7 @@ export async function summarize(em: Em, grids: LoadedGrid[]): Promise<GridSummar
       cancelRequested: g.cancelRequested,
       seed: g.seed,
       requestHash: g.requestHash,
+      user: g.username,
     };
   });
 }

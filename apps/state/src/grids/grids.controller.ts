@@ -5,6 +5,7 @@ import { ProgressPublisher } from '../infrastructure/progress';
 import { requestEm } from '../infrastructure/request-em';
 import { INSTALLATION, PROGRESS } from '../infrastructure/tokens';
 import { cancelGrid } from './cancel-grid';
+import { gridMap } from './grid-map';
 import { gridList, gridStatus } from './grid-summary';
 import { retryGrid } from './retry-grid';
 import { upsertGrid } from './upsert-grid';
@@ -30,6 +31,11 @@ export class GridsController {
   @MessagePattern('gridList')
   list(req: RpcRequestParsed<'gridList'>) {
     return gridList(requestEm(), req);
+  }
+
+  @MessagePattern('gridMap')
+  map(req: RpcRequestParsed<'gridMap'>) {
+    return gridMap(requestEm(), req);
   }
 
   @MessagePattern('gridCancel')

@@ -10,6 +10,8 @@ export interface LoadedGrid {
   modelName: string;
   modelPath: string;
   userId: number | null;
+  /** users.username of the grid's submitter (null when the row has none). */
+  username: string | null;
   chemicalDatabaseId: number | null;
   onionSpecies: string;
   physics: Physics;
@@ -28,6 +30,7 @@ interface GridDbRow {
   model_name: string;
   model_path: string;
   user_id: number | null;
+  username: string | null;
   chemical_database_id: number | null;
   onion_species: string;
   physics: string | object;
@@ -40,9 +43,9 @@ interface GridDbRow {
   cancel_kill: number;
 }
 
-const GRID_SELECT = `SELECT g.id, g.model_name_id, m.model_name, m.model_path, g.user_id, g.chemical_database_id, g.onion_species,
+const GRID_SELECT = `SELECT g.id, g.model_name_id, m.model_name, m.model_path, g.user_id, u.username, g.chemical_database_id, g.onion_species,
   g.physics, g.run_options, g.seed, g.request_hash, g.point_count, g.created_at, g.cancel_requested, g.cancel_kill
-  FROM grids g JOIN model_names m ON m.id = g.model_name_id`;
+  FROM grids g JOIN model_names m ON m.id = g.model_name_id LEFT JOIN users u ON u.id = g.user_id`;
 
 function parseJson(v: string | object): unknown {
   return typeof v === 'string' ? JSON.parse(v) : v;
@@ -55,6 +58,7 @@ function toGrid(r: GridDbRow): LoadedGrid {
     modelName: r.model_name,
     modelPath: r.model_path,
     userId: r.user_id,
+    username: r.username,
     chemicalDatabaseId: r.chemical_database_id,
     onionSpecies: r.onion_species,
     // stored by gridUpsert after validation; parsed again so a hand-edited row fails clearly here

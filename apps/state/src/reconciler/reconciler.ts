@@ -37,6 +37,8 @@ export class Reconciler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<ReconcileResult | undefined> | null = null;
   lastRunAt: string | null = null;
+  /** Told of every sweep's result (undefined: the sweep failed), for metrics. */
+  onResult?: (r: ReconcileResult | undefined) => void;
   lastError: string | null = null;
   /**
    * Since when this instance could hear and record heartbeats without a break. Heartbeats sent while it
@@ -93,12 +95,14 @@ export class Reconciler {
             this.lastRunAt = new Date().toISOString();
             this.lastError = null;
             if (r.requeued || r.cancelled) this.logger.info({ ...r }, 'reconciler acted');
+            this.onResult?.(r);
             return r;
           },
           (err) => {
             if (isDatabaseUnavailable(err)) this.markBlind();
             this.lastError = (err as Error).message;
             this.logger.warn({ err: (err as Error).message }, 'reconciler sweep failed; next one in the next interval');
+            this.onResult?.(undefined);
             return undefined;
           },
         )

@@ -1,5 +1,5 @@
 import { InvalidParameterValue } from '../encoding/encoding';
-import { expandGrid, gridPointAt, gridSize, iterateGrid, jobNameOf, normalizeAxes } from './grid';
+import { expandGrid, gridPointAt, gridSize, iterateGrid, jobNameOf, normalizeAxes, pointOfJobName } from './grid';
 import { mulberry32, newSeed, randomGrid, randomGridCapacity } from './random';
 
 describe('expandGrid (pdr_run product order)', () => {
@@ -53,6 +53,12 @@ describe('expandGrid (pdr_run product order)', () => {
   });
 
   it('jobNameOf', () => expect(jobNameOf({ metal: '100', dens: '30', mass: '-10', chi: '10' })).toBe('100_30_-10_10_00'));
+  it('pointOfJobName reverses jobNameOf and refuses other shapes', () => {
+    expect(pointOfJobName('100_30_-10_10_00')).toEqual({ metal: '100', dens: '30', mass: '-10', chi: '10' });
+    expect(pointOfJobName('100_30_-10_10_01')).toBeNull();
+    expect(pointOfJobName('100_30_-10_00')).toBeNull();
+    expect(pointOfJobName('100_3a_-10_10_00')).toBeNull();
+  });
 });
 
 describe('randomGrid', () => {

@@ -4,7 +4,7 @@
  * as given. Unlike pdr_run, values that encode the same number twice on one axis ("30", "30", "30.0")
  * collapse to the first one, so a grid never contains the same physical point twice (defect 20).
  */
-import { parseEncodedNumber, InvalidParameterValue } from '../encoding/encoding';
+import { isEncodedNumber, parseEncodedNumber, InvalidParameterValue } from '../encoding/encoding';
 
 export const GRID_AXES = ['metal', 'dens', 'mass', 'chi'] as const;
 export type GridAxis = (typeof GRID_AXES)[number];
@@ -41,6 +41,13 @@ export interface NormalizedAxes {
 /** pdr_run's job name for a point. */
 export function jobNameOf(p: { metal: string; dens: string; mass: string; chi: string }): string {
   return `${p.metal}_${p.dens}_${p.mass}_${p.chi}_00`;
+}
+
+/** The point a job name was made from (jobNameOf reversed); null for a name of another shape (legacy rows). */
+export function pointOfJobName(name: string): { metal: string; dens: string; mass: string; chi: string } | null {
+  const parts = name.split('_');
+  if (parts.length !== 5 || parts[4] !== '00' || !parts.slice(0, 4).every(isEncodedNumber)) return null;
+  return { metal: parts[0], dens: parts[1], mass: parts[2], chi: parts[3] };
 }
 
 /**

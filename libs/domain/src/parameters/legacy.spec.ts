@@ -1,5 +1,6 @@
 import { buildParameterRow } from './row';
-import { legacyParameterIdentity, pointOfJobName, sameFloat } from './legacy';
+import { pointOfJobName } from '../grid/grid';
+import { legacyParameterIdentity, sameFloat } from './legacy';
 import { parameterHash } from './hash';
 
 /** What MariaDB keeps of a double in a FLOAT column, and what it shows of it (6 significant digits). */
@@ -44,6 +45,6 @@ describe('legacyParameterIdentity', () => {
     expect(sameFloat(Math.fround(0.2), 0.2)).toBe(true);
     expect(sameFloat(100, 10 ** 2.1)).toBe(false);
     expect(pointOfJobName('100_20_00_00_00')).toEqual({ metal: '100', dens: '20', mass: '00', chi: '00' });
-    expect(pointOfJobName('100_20_00_00')).toBeUndefined();
+    expect(pointOfJobName('100_20_00_00')).toBeNull();
   });
 });

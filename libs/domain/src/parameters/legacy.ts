@@ -19,6 +19,7 @@
  * "Within FLOAT precision": |a − b| ≤ FLOAT_MATCH_RELATIVE · max(|a|, |b|). Neighbouring grid values
  * differ by ≥ 25 % (0.1 dex steps), defaults by far more than 1e-5, so no two distinct points meet.
  */
+import { pointOfJobName } from '../grid/grid';
 import { logStringToValue, metalToZmetal, valueToLogString } from '../encoding/encoding';
 import { computeRadius } from '../geometry/geometry';
 import { KOSMATAU_PARAMETER_DEFAULTS } from './columns';
@@ -36,21 +37,19 @@ export function sameFloat(a: number, b: number): boolean {
   return Math.abs(a - b) <= FLOAT_MATCH_RELATIVE * Math.max(Math.abs(a), Math.abs(b));
 }
 
-/** The encoded strings of a pdr_run job name `metal_dens_mass_chi_00`, or undefined. */
-export function pointOfJobName(jobName: string | null | undefined): PointStrings | undefined {
-  if (!jobName) return undefined;
-  const parts = jobName.split('_');
-  if (parts.length !== 5 || parts[4] !== '00') return undefined;
-  const [metal, dens, mass, chi] = parts;
+/** The encoded strings of a pdr_run job name `metal_dens_mass_chi_00` (grid's pointOfJobName) whose values decode, or undefined. */
+function decodablePointOfJobName(jobName: string | null | undefined): PointStrings | undefined {
+  const p = jobName ? pointOfJobName(jobName) : null;
+  if (!p) return undefined;
   try {
-    metalToZmetal(metal);
-    logStringToValue(dens);
-    logStringToValue(mass);
-    logStringToValue(chi);
+    metalToZmetal(p.metal);
+    logStringToValue(p.dens);
+    logStringToValue(p.mass);
+    logStringToValue(p.chi);
   } catch {
     return undefined;
   }
-  return { metal, dens, mass, chi };
+  return p;
 }
 
 /** The encoded strings re-derived from stored values (pdr_run's from_par_to_string), or undefined. */
@@ -111,7 +110,7 @@ export function legacyParameterIdentity(
   const alpha = row.alpha;
   const rcore = row.rcore;
   const candidates: [LegacyIdentity['source'], PointStrings | undefined][] = [
-    ...jobNames.map((n) => ['job-name', pointOfJobName(n)] as [LegacyIdentity['source'], PointStrings | undefined]),
+    ...jobNames.map((n) => ['job-name', decodablePointOfJobName(n)] as [LegacyIdentity['source'], PointStrings | undefined]),
     ['values', pointOfValues(stored)],
   ];
   let source: LegacyIdentity['source'] = 'stored';
