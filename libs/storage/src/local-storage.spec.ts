@@ -10,7 +10,7 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 (process.platform === 'linux' ? describe : describe.skip)('filesystemKind (Linux)', () => {
   it('tells local filesystems from others', () => {
     expect(filesystemKind('/dev/shm')).toEqual({ local: true, name: 'tmpfs' });
-    expect(filesystemKind('/proc')).toEqual({ local: false, name: '0x9fa0' });
+    expect(filesystemKind('/proc')).toEqual({ local: false, name: 'procfs', pseudo: true });
     expect(filesystemKind('/no/such/dir')).toEqual({ local: false, name: 'unknown' });
   });
 });

@@ -1,6 +1,6 @@
 import { ClaimedJob, ContractError, jobEvent, JobFinishRequest, RpcRequest, StoredFileInfo } from '@pdr/contracts';
 import { ContractClient, decodeJson, ServiceUnavailableError } from '@pdr/messaging';
-import { LocalStorage } from '@pdr/storage';
+import { createStorage } from '@pdr/storage';
 import type { Logger } from '@pdr/logging';
 import { JsMsg } from 'nats';
 import { runJob, JobRunResult } from '../execution';
@@ -161,7 +161,7 @@ export class JobHandler {
           forceOnion: job.run.forceOnion,
         },
         {
-          storage: new LocalStorage(job.run.storage.baseDir),
+          storage: createStorage(job.run.storage, { logger: log }),
           signal: ctrl.signal,
           report: async (event) => {
             const { type, jobKey: _k, attempt: _a, at, ...detail } = event;

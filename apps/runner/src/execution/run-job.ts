@@ -4,6 +4,7 @@ import {
   StoragePathError,
   assertSafeName,
   describeError,
+  isTransientStorageError,
   onionOutputFileNames,
   storagePaths,
   type JobStoragePaths,
@@ -18,12 +19,6 @@ import type { JobRunDeps, JobRunResult, JobRunSpec, PdrFileRole, StepEvent } fro
 const DEFAULT_KILL_GRACE_MS = 10_000;
 
 /** PDR outputs whose presence in storage means "this job is done" (defect 18: not only the HDF5 file). */
-/**
- * Files stored at once per phase: a job's 10+ small outputs overlap their copies and fsyncs (one after
- * the other they took ~4 ms each on an idle machine); four matches libuv's default thread pool.
- */
-const STORE_CONCURRENCY = 4;
-
 export const REQUIRED_PDR_ROLES = ['hdf4', 'hdf5_struct', 'hdf5_chem', 'ctrl_ind'] as const satisfies readonly PdrFileRole[];
 
 /** Storage name per PDR role. */
@@ -152,38 +147,30 @@ class Run {
     return this.deps.signal?.aborted === true;
   }
 
-  /** Store a local file under `relPath`; a failure ends the job as failed (transient, storage). */
+  /** Store a local file under `relPath`; a failure ends the job as failed (transient or not: the backend says). */
   async store(role: string, localPath: string, relPath: string): Promise<void> {
-    let stored: StoredFile;
-    try {
-      stored = await this.deps.storage.store(localPath, relPath);
-    } catch (err) {
-      throw new JobFailure('storage', `storing ${role} failed: ${describeError(err)}`, true, { cause: err });
-    }
-    this.files[role] = stored;
-    this.bytesStored += stored.size;
-    this.storedCount++;
+    await this.storeAll([[role, localPath, relPath]]);
   }
 
   /**
-   * Store several files at once (at most STORE_CONCURRENCY in flight). Every store is waited for, also
-   * when one fails, so nothing still writes when the job directory is cleaned up; the first failure wins.
+   * Store several files in one backend call (the backend bounds its parallel transfers, rclone sends them in
+   * one process). Every file is finished before it returns, so nothing still writes when the job directory is
+   * cleaned up; a failure ends the job, transient (retried later) or permanent as the backend classified it.
    */
   async storeAll(items: ReadonlyArray<readonly [role: string, localPath: string, relPath: string]>): Promise<void> {
-    let next = 0;
-    let failure: unknown = null;
-    const worker = async () => {
-      while (next < items.length) {
-        const [role, local, rel] = items[next++];
-        try {
-          await this.store(role, local, rel);
-        } catch (err) {
-          failure ??= err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(STORE_CONCURRENCY, items.length) }, worker));
-    if (failure) throw failure;
+    if (items.length === 0) return;
+    let stored: StoredFile[];
+    try {
+      stored = await this.deps.storage.storeMany(items.map(([, localPath, relPath]) => ({ localPath, relPath })));
+    } catch (err) {
+      const roles = items.map(([r]) => r).join(', ');
+      throw new JobFailure('storage', `storing ${roles} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
+    }
+    stored.forEach((st, i) => {
+      this.files[items[i][0]] = st;
+      this.bytesStored += st.size;
+      this.storedCount++;
+    });
   }
 
   /** Fill `files` with stored metadata for roles not produced by this run (skip / force-onion). */
@@ -194,7 +181,7 @@ class Run {
       try {
         st = await this.deps.storage.stat(rel);
       } catch (err) {
-        throw new JobFailure('storage', `reading metadata of stored ${rel} failed: ${describeError(err)}`, true, { cause: err });
+        throw new JobFailure('storage', `reading metadata of stored ${rel} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
       }
       if (st) this.files[role] = st;
     }
@@ -269,7 +256,7 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   try {
     present = await Promise.all(REQUIRED_PDR_ROLES.map((r) => deps.storage.exists(rolePaths[r])));
   } catch (err) {
-    throw new JobFailure('storage', `checking stored outputs in ${deps.storage.describe()} failed: ${describeError(err)}`, true, { cause: err });
+    throw new JobFailure('storage', `checking stored outputs in ${deps.storage.describe()} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
   }
   const outputsStored = present.every(Boolean);
   if (outputsStored && !spec.forceOnion) {
@@ -301,7 +288,7 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
       try {
         await deps.storage.retrieve(rel, local);
       } catch (err) {
-        throw new JobFailure('storage', `restoring ${rel} for force-onion failed: ${describeError(err)}`, true, { cause: err });
+        throw new JobFailure('storage', `restoring ${rel} for force-onion failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
       }
     }
   } else {
