@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, openSync, promises as fs, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, promises as fs, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   StoragePathError,
@@ -12,6 +12,7 @@ import {
 } from '@pdr/storage';
 import { createJobDir, populateJobDir } from './job-dir';
 import { JobFailure } from './job-failure';
+import { dropQuarantine, inputsKey, quarantine, readQuarantine } from './quarantine';
 import { runProcess, type ProcessOutcome } from './process-runner';
 import { tarGz } from './tar';
 import type { JobRunDeps, JobRunResult, JobRunSpec, PdrFileRole, StepEvent } from './types';
@@ -126,6 +127,8 @@ class Run {
   workDir: string | null = null;
   bytesStored = 0;
   storedCount = 0;
+  /** Onion outputs moved aside per species (the next species overwrites them), stored with the PDR outputs. */
+  readonly collected: Array<[role: string, localPath: string, relPath: string]> = [];
 
   constructor(
     readonly spec: JobRunSpec,
@@ -250,6 +253,10 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   const abortedResult = () => ({ status: 'aborted' as const, reason: `aborted: ${describeError(deps.signal?.reason ?? 'abort signal')}` });
   if (run.aborted) return abortedResult();
 
+  // 0. Outputs of an earlier run whose store failed: store them, PDR is not run again
+  const restored = await storeFromQuarantine(run);
+  if (restored) return restored;
+
   // 1. Skip check: all required PDR outputs stored? (storage errors are failures, never "missing")
   const rolePaths = pdrRolePaths(sp);
   let present: boolean[];
@@ -342,10 +349,14 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   }
   if (run.aborted) return abortedResult();
 
-  // 5. Store PDR outputs (structure file as modified by onion; required files last)
+  // 5. Store every output (PDR outputs after onion, which modifies the structure file; the files of the skip
+  // check last). A failed store keeps the outputs in quarantine: the model is not computed again for it.
+  for (const [s, why] of Object.entries(run.speciesFailures)) run.problems.push(`onion ${s}: ${why}`);
+  const outcome = run.problems.length ? { status: 'problem' as const, reason: run.problems.join('; ') } : { status: 'finished' as const };
+  const required = (r: string) => (REQUIRED_PDR_ROLES as readonly string[]).includes(r);
+  let batches: Array<Array<[string, string, string]>>;
   if (onionOnly) {
-    await run.store('hdf5_struct', structLocal, sp.hdf5Struct);
-    await run.collectStored(Object.entries(rolePaths));
+    batches = [[...run.collected], [['hdf5_struct', structLocal, sp.hdf5Struct]]];
   } else {
     const mcdrtLocal = path.join(jobDir, `MCDRT${spec.jobName}.tar.gz`);
     try {
@@ -353,21 +364,68 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
     } catch (err) {
       throw new JobFailure('internal', `building ${path.basename(mcdrtLocal)} from Out/ failed: ${describeError(err)}`, true, { cause: err });
     }
-    // required files (the ones a later run takes as "already stored") only after all others are stored
     const present: Array<[PdrFileRole, string, string]> = [];
     for (const [role, local] of pdrLocalSources(spec.jobName)) {
       const abs = path.join(jobDir, local);
       if (await isFile(abs)) present.push([role, abs, rolePaths[role]]);
     }
-    const required = (r: PdrFileRole) => (REQUIRED_PDR_ROLES as readonly string[]).includes(r);
-    await run.storeAll(present.filter(([r]) => !required(r)));
-    await run.storeAll(present.filter(([r]) => required(r)));
+    batches = [[...run.collected, ...present.filter(([r]) => !required(r))], present.filter(([r]) => required(r))];
   }
+  try {
+    for (const b of batches) await run.storeAll(b);
+  } catch (err) {
+    if (!(err instanceof JobFailure) || err.kind !== 'storage') throw err;
+    let kept: string;
+    try {
+      kept = quarantine(jobDir, spec, {
+        ...outcome,
+        reason: outcome.status === 'problem' ? outcome.reason : null,
+        exitCodes: { ...(run.pdrExit !== undefined ? { pdr: run.pdrExit } : {}), onion: { ...run.onionExit } },
+        speciesFailures: { ...run.speciesFailures },
+        batches: batches.map((b) => b.map(([role, file, relPath]) => ({ role, file, relPath }))),
+        storeFailure: err.message,
+      });
+    } catch (qerr) {
+      throw new JobFailure('storage', `${err.message}; the outputs could not be kept in quarantine either: ${describeError(qerr)}`, err.transient, { cause: err });
+    }
+    run.workDir = null; // moved: nothing to clean up
+    throw new JobFailure('storage', `${err.message}; outputs kept in ${kept} (a retry on this runner stores them without running PDR again)`, err.transient, {
+      cause: err,
+    });
+  }
+  if (onionOnly) await run.collectStored(Object.entries(rolePaths));
   await run.report({ type: 'outputs-stored', files: run.storedCount, bytes: run.bytesStored });
+  return outcome;
+}
 
-  for (const [s, why] of Object.entries(run.speciesFailures)) run.problems.push(`onion ${s}: ${why}`);
-  if (run.problems.length) return { status: 'problem', reason: run.problems.join('; ') };
-  return { status: 'finished' };
+/**
+ * Outputs of an earlier run of this job kept in quarantine after a failed store: stored now instead of
+ * running PDR again when the inputs are the same (the earlier outcome is reported); discarded when not.
+ * Returns null when there is nothing to store from quarantine.
+ */
+async function storeFromQuarantine(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'> | null> {
+  const q = readQuarantine(run.spec);
+  if (!q) return null;
+  const m = q.manifest;
+  if (m.inputsKey !== inputsKey(run.spec)) {
+    run.warnings.push(`outputs kept in ${q.dir} were computed from other inputs: discarded, the job runs again`);
+    dropQuarantine(q.dir);
+    return null;
+  }
+  try {
+    for (const b of m.batches) await run.storeAll(b.map((it) => [it.role, it.file, it.relPath] as const));
+  } catch (err) {
+    if (err instanceof JobFailure && err.kind === 'storage') {
+      throw new JobFailure('storage', `${err.message}; outputs still kept in ${q.dir}`, err.transient, { cause: err });
+    }
+    throw err;
+  }
+  if (m.exitCodes.pdr !== undefined) run.pdrExit = m.exitCodes.pdr;
+  Object.assign(run.onionExit, m.exitCodes.onion);
+  Object.assign(run.speciesFailures, m.speciesFailures);
+  await run.report({ type: 'outputs-restored', from: q.dir, files: run.storedCount, bytes: run.bytesStored });
+  dropQuarantine(q.dir);
+  return m.status === 'problem' ? { status: 'problem', reason: m.reason ?? undefined } : { status: 'finished' };
 }
 
 function describeExit(what: string, o: ProcessOutcome, timeoutMs: number): string {
@@ -484,12 +542,23 @@ async function runOnion(
   await run.report({ type: 'onion-finished', species, exitCode: o.exitCode, signal: o.signal, timedOut: o.timedOut, durationMs: o.durationMs });
   if (o.aborted) return 'aborted';
   if (o.exitCode !== 0) await failSpecies(run, species, describeExit('onion', o, spec.timeouts.onionMs));
-  // copy_onionoutput: whatever exists, then this species' TEXTOUT (truncated by the next species)
+  // copy_onionoutput: whatever exists, then this species' TEXTOUT (truncated by the next species). Moved
+  // aside and stored with the PDR outputs at the end, so a store failure keeps every computed output.
   const files: Array<[string, string, string]> = [[onionRole(species, 'TEXTOUT'), textout, sp.onionTextout(species)]];
   for (const f of outputs) {
     const local = path.join(outDir, f);
     if (await isFile(local)) files.push([onionRole(species, f), local, sp.onionFile(f)]);
   }
-  await run.storeAll(files);
+  const aside = path.join(jobDir, 'collected', 'onion', species);
+  try {
+    mkdirSync(aside, { recursive: true });
+    for (const [role, local, rel] of files) {
+      const kept = path.join(aside, path.basename(local));
+      renameSync(local, kept);
+      run.collected.push([role, kept, rel]);
+    }
+  } catch (err) {
+    throw new JobFailure('internal', `keeping the onion outputs of ${species} failed: ${describeError(err)}`, true, { cause: err });
+  }
   return 'done';
 }
