@@ -10,6 +10,7 @@ import { registerJobs } from './commands/jobs';
 import { registerRetry } from './commands/retry';
 import { registerRun } from './commands/run';
 import { registerStatus } from './commands/status';
+import { registerStorage } from './commands/storage';
 import { registerUp } from './commands/up';
 
 export const VERSION = '0.1.0';
@@ -45,6 +46,7 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerHealth(program, getCtx);
   registerInputs(program, getCtx);
   registerUp(program, getCtx);
+  registerStorage(program, getCtx);
   return program;
 }
 
@@ -55,6 +57,7 @@ export async function runCli(argv: readonly string[], e: CliEnvironment = {}): P
   // Secrets from the environment are masked in everything printed, from the first line on.
   registerSecret(env.PDR_DB_PASSWORD);
   registerSecret(env.PDR_STORAGE_PASSWORD);
+  registerSecret(env.PDR_STORAGE_KEY_PASSPHRASE);
   let verbose = argv.includes('--verbose');
   let program: Command | undefined;
   const getCtx = (): CliContext => {

@@ -15,3 +15,4 @@ export {
   storagePaths,
   type JobStoragePaths,
 } from './paths';
+export { checkStorage, type StorageCheckResult, type StorageProblem } from './check';

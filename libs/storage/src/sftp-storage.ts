@@ -118,19 +118,19 @@ export class SftpConnection {
   }
 
   private async connect(): Promise<SftpClient> {
-    if (this.closed) throw new StorageError(`${this.origin}: connection closed (runner shutting down)`, { transient: true });
+    if (this.closed) throw new StorageError('connection closed (runner shutting down)', { transient: true });
     const o = this.o;
     let privateKey: Buffer | undefined;
     if (o.privateKeyFile) {
       try {
         privateKey = readFileSync(o.privateKeyFile);
       } catch (err) {
-        throw new StorageError(`${this.origin}: cannot read private key file ${o.privateKeyFile}: ${describeError(err)}`, { transient: false });
+        throw new StorageError(`cannot read private key file ${o.privateKeyFile}: ${describeError(err)}`, { transient: false });
       }
     }
     if (!o.password && !privateKey && !o.agent) {
       throw new StorageError(
-        `${this.origin}: no way to authenticate: set PDR_STORAGE_PASSWORD, storage.private_key_file (PDR_STORAGE_KEY_FILE) or run an ssh-agent (SSH_AUTH_SOCK) on the runner`,
+        `no way to authenticate: set PDR_STORAGE_PASSWORD, storage.private_key_file (PDR_STORAGE_KEY_FILE) or run an ssh-agent (SSH_AUTH_SOCK) on the runner`,
         { transient: false },
       );
     }
@@ -169,7 +169,7 @@ export class SftpConnection {
     } catch (err) {
       await client.end().catch(() => undefined);
       const c = classify(err, this.hostKeyReason);
-      throw new StorageError(`${this.origin}: cannot connect: ${c.text}`, { transient: c.transient, cause: err });
+      throw new StorageError(`cannot connect: ${c.text}`, { transient: c.transient, cause: err });
     }
     return client;
   }
@@ -290,7 +290,7 @@ export class SftpStorage implements StorageBackend {
   /** Real path of the base on the server (created when `create`), or null when it does not exist. */
   private async base(create: boolean): Promise<string | null> {
     if (this.realBase) return this.realBase;
-    const where = () => `${this.describe()}: storage base`;
+    const where = () => `cannot use storage base ${this.describe()}`;
     const kind = await this.conn.run(where, (c) => c.exists(this.baseDir));
     if (kind === false) {
       if (!create) return null;

@@ -9,6 +9,7 @@ import { DEFAULT_MAX_POINTS } from '../plan/defaults';
 import type { PlannedRun, RunFlags } from '../plan/run-plan';
 import { messaging } from '../lazy';
 import { missingServices } from './health';
+import { requireStorage } from './storage';
 import { addAxisOptions, addRandomOptions, positiveInt, positiveSeconds } from './options';
 
 /** Failed points listed in the final summary (the rest: pdr jobs). */
@@ -80,6 +81,9 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
     ctx.io.out(dryRunText(plan, f, ctx.env));
     return EXIT.OK;
   }
+  // a grid never starts against storage that cannot take it (libs/storage checkStorage)
+  // (silent when it passes; its one line is the error otherwise)
+  if (f.storageCheck !== false) await requireStorage(ctx, plan.request.run.storage, plan.request.modelName, plan.loaded.config);
   return withSession(
     ctx,
     async (s) => {
@@ -142,6 +146,7 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
     .option('--pdr-timeout <sec>', 'time limit of one PDR run (default 43200)', positiveSeconds)
     .option('--onion-timeout <sec>', 'time limit of one onion run (default 7200)', positiveSeconds)
+    .option('--no-storage-check', 'submit without first writing a probe file to the storage (pdr storage check)')
     .action(async (opts: RunFlags) => {
       exitWith(await runRun(ctx(), opts));
     });

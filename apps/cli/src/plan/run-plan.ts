@@ -35,6 +35,8 @@ export interface RunFlags {
   pdrTimeout?: number;
   onionTimeout?: number;
   verbose?: boolean;
+  /** false (`--no-storage-check`): submit without the storage check. */
+  storageCheck?: boolean;
 }
 
 export { DEFAULT_MAX_POINTS, DEFAULT_PDR_TIMEOUT_S, DEFAULT_ONION_TIMEOUT_S, DRY_RUN_SHOWN_POINTS };
@@ -148,7 +150,7 @@ export function planRun(f: RunFlags, opts: PlanOptions): PlannedRun {
   checkAxisFlags(f);
   const loaded = loadRunConfig({ file: f.config, env: opts.env, flags: configFlagsOf(f), cwd: opts.cwd, now: opts.now });
   const warnings = [...loaded.warnings];
-  const request = buildGridRequest(loaded.config, f, warnings);
+  const request = buildGridRequest(loaded.config, f, warnings, loaded.sources);
 
   const maxPoints = f.maxPoints ?? DEFAULT_MAX_POINTS;
   const shown = opts.shown ?? DRY_RUN_SHOWN_POINTS;
@@ -196,14 +198,15 @@ export function planRun(f: RunFlags, opts: PlanOptions): PlannedRun {
  * The grid's storage settings for the runners (contract `run.storage`) from the storage section. Secrets stay
  * out: they would land in the grid's database row; the runners take them from their own environment.
  */
-export function storageSettingsOf(config: EffectiveConfig, warnings: string[]): StorageSettings {
+export function storageSettingsOf(config: EffectiveConfig, warnings: string[], sources: LoadedConfig['sources'] = {}): StorageSettings {
   const st = config.storage;
   switch (st.type) {
     case 'local':
       return { type: 'local', baseDir: st.base_dir as string };
     case 'sftp': {
       if (!st.username) throw new UsageError('storage.username is required for storage type sftp (config file or PDR_STORAGE_USER)');
-      if (st.password || st.key_passphrase) {
+      const fromConfig = (k: string) => sources[k] === 'file' || sources[k] === 'flag';
+      if ((st.password && fromConfig('storage.password')) || (st.key_passphrase && fromConfig('storage.key_passphrase'))) {
         warnings.push(
           'storage: the password / key passphrase is not sent to the runners (it would be stored with the grid); ' +
             'runners take it from PDR_STORAGE_PASSWORD / PDR_STORAGE_KEY_PASSPHRASE in their environment (pdr up --config passes it on)',
@@ -242,9 +245,9 @@ export function storageSettingsOf(config: EffectiveConfig, warnings: string[]): 
 }
 
 /** Builds the contract's grid request from the effective configuration and the run flags; validates it with the contract schema. */
-export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings: string[]): GridRequest {
+export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings: string[], sources: LoadedConfig['sources'] = {}): GridRequest {
   requireRunSettings(config);
-  const storage = storageSettingsOf(config, warnings);
+  const storage = storageSettingsOf(config, warnings, sources);
   const jsonTemplate = config.pdr.json_template;
   if (jsonTemplate !== undefined) {
     let stat: fs.Stats;
