@@ -146,6 +146,9 @@ export class SftpConnection {
       end: () => this.lost(client),
       close: () => this.lost(client),
     });
+    // the wrapper's own callbacks are skipped while one of its calls handles the event: listen on ssh2 itself too
+    client.on('close', () => this.lost(client));
+    client.on('end', () => this.lost(client));
     this.connects++;
     try {
       await client.connect({
@@ -174,8 +177,25 @@ export class SftpConnection {
     return client;
   }
 
+  /** Per client: a promise rejected when its connection goes away, so calls in flight end at once. */
+  private readonly gone = new WeakMap<SftpClient, { promise: Promise<never>; reject: (err: Error) => void }>();
+
+  private goneOf(client: SftpClient): { promise: Promise<never>; reject: (err: Error) => void } {
+    let g = this.gone.get(client);
+    if (!g) {
+      let reject!: (err: Error) => void;
+      const promise = new Promise<never>((_, rej) => (reject = rej));
+      promise.catch(() => undefined);
+      g = { promise, reject };
+      this.gone.set(client, g);
+    }
+    return g;
+  }
+
   private lost(client: SftpClient): void {
     if (this.client === client) this.client = null;
+    // ssh2-sftp-client leaves a transfer in flight waiting when the socket closes under it
+    this.goneOf(client).reject(Object.assign(new Error('connection lost'), { code: 'ERR_NOT_CONNECTED' }));
   }
 
   private async get(): Promise<SftpClient> {
@@ -209,7 +229,7 @@ export class SftpConnection {
           throw err instanceof StorageError ? new StorageError(`${what()}: ${err.message}`, { transient: err.transient, cause: err }) : err;
         });
         try {
-          return await fn(client);
+          return await Promise.race([fn(client), this.goneOf(client).promise]);
         } catch (err) {
           if (err instanceof StorageError) throw err;
           const c = classify(err, this.hostKeyReason);

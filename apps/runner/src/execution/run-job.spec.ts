@@ -414,6 +414,20 @@ describe('runJob with the kosmatau-mock base dir', () => {
     expect(existsSync(kept)).toBe(false);
   });
 
+  it('a kill request reaches a job while it stores (a hung store does not hold the slot)', async () => {
+    const ctrl = new AbortController();
+    const hanging: StorageBackend = {
+      ...failingOn('never'),
+      storeMany: () => {
+        setTimeout(() => ctrl.abort('cancelled by the user'), 50);
+        return new Promise<never>(() => undefined);
+      },
+    };
+    const r = await runJob(spec(), deps({ storage: hanging, signal: ctrl.signal }));
+    expect(r.status).toBe('aborted');
+    expect(r.reason).toMatch(/aborted while storing: cancelled by the user/);
+  });
+
   it('kept outputs of other inputs are discarded and the job runs again', async () => {
     await runJob(spec(), deps({ storage: failingOn('/pdrchem') }));
     events = [];

@@ -164,8 +164,9 @@ class Run {
     if (items.length === 0) return;
     let stored: StoredFile[];
     try {
-      stored = await this.deps.storage.storeMany(items.map(([, localPath, relPath]) => ({ localPath, relPath })));
+      stored = await untilAborted(this.deps.storage.storeMany(items.map(([, localPath, relPath]) => ({ localPath, relPath }))), this.deps.signal);
     } catch (err) {
+      if (err instanceof StoreAborted) throw err;
       const roles = items.map(([r]) => r).join(', ');
       throw new JobFailure('storage', `storing ${roles} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
     }
@@ -200,6 +201,21 @@ class Run {
   }
 }
 
+/** A kill request (pdr cancel --kill, shutdown, lost claim) arrived while files were being stored. */
+class StoreAborted extends Error {}
+
+/** `p`, or a StoreAborted as soon as `signal` aborts: a kill reaches a job in its store phase too. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new StoreAborted('aborted while storing'));
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new StoreAborted('aborted while storing'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([p, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
@@ -218,7 +234,8 @@ export async function runJob(spec: JobRunSpec, deps: JobRunDeps): Promise<JobRun
     run = new Run(spec, deps, sp, now);
     outcome = await execute(run);
   } catch (err) {
-    if (err instanceof JobFailure) outcome = { status: 'failed', reason: err.message, failure: err.kind, transient: err.transient };
+    if (err instanceof StoreAborted) outcome = { status: 'aborted', reason: `aborted while storing: ${describeError(deps.signal?.reason ?? 'abort signal')}` };
+    else if (err instanceof JobFailure) outcome = { status: 'failed', reason: err.message, failure: err.kind, transient: err.transient };
     else outcome = { status: 'failed', reason: `internal error: ${describeError(err)}`, failure: 'internal', transient: true };
   }
   let workDirKept = false;
