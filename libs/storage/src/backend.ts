@@ -22,6 +22,11 @@ export interface StoreItem {
   localPath: string;
   /** Where it goes, relative to the storage base. */
   relPath: string;
+  /**
+   * Visible only after every file of the call without `last` is stored (the files of the runner's "already
+   * stored" check: their presence must imply the others').
+   */
+  last?: boolean;
 }
 
 export interface StorageBackend {
@@ -33,9 +38,10 @@ export interface StorageBackend {
    */
   store(localPath: string, relPath: string): Promise<StoredFile>;
   /**
-   * Store several files (one job's outputs) as the backend does it best: a bounded number at once, or one
-   * rclone call for all. Every file is finished (stored or failed) before it returns; the first failure is
-   * thrown, and files already stored stay stored. Result in the order of `items`.
+   * Store several files (one job's outputs) as the backend does it best: a bounded number at once, or a few
+   * rclone calls for all. Files marked `last` only after all others are stored. Every file is finished
+   * (stored or failed) before it returns; the first failure is thrown, and files already stored stay
+   * stored (a failure before the `last` files stores none of them). Result in the order of `items`.
    */
   storeMany(items: readonly StoreItem[]): Promise<StoredFile[]>;
   /** Remove the file `relPath`; a missing file is not an error. */

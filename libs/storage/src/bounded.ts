@@ -24,9 +24,15 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   return out;
 }
 
-/** storeMany of a backend that stores file by file: `limit` stores at once. */
-export function storeEach(store: (localPath: string, relPath: string) => Promise<StoredFile>, items: readonly StoreItem[], limit: number): Promise<StoredFile[]> {
-  return mapBounded(items, limit, (it) => store(it.localPath, it.relPath));
+/** storeMany of a backend that stores file by file: `limit` stores at once, the `last` ones after the others. */
+export async function storeEach(store: (localPath: string, relPath: string) => Promise<StoredFile>, items: readonly StoreItem[], limit: number): Promise<StoredFile[]> {
+  const out = new Array<StoredFile>(items.length);
+  for (const last of [false, true]) {
+    const idx = items.map((it, i) => (Boolean(it.last) === last ? i : -1)).filter((i) => i >= 0);
+    const stored = await mapBounded(idx, limit, (i) => store(items[i].localPath, items[i].relPath));
+    idx.forEach((i, k) => (out[i] = stored[k]));
+  }
+  return out;
 }
 
 /**

@@ -5,7 +5,7 @@ export { SftpConnection, SftpStorage, type SftpConnectionOptions } from './sftp-
 export { RcloneStorage, rcloneRemotePath, rcloneRemoteSecrets, maskRcloneRemote, splitRcloneRemote, type RcloneOptions } from './rclone-storage';
 export { createStorage, closeStorageConnections, describeStorageSettings, type StorageRuntime } from './factory';
 export { checkKnownHost } from './known-hosts';
-export { mapBounded, withTimeout } from './bounded';
+export { mapBounded, storeEach, withTimeout } from './bounded';
 export { filesystemKind, type FilesystemKind } from './filesystem';
 export {
   MAX_NAME_LENGTH,

@@ -102,9 +102,8 @@ const tempTag = (): string => `${process.pid}-${randomBytes(6).toString('hex')}`
 /** The per-batch upload folder (`.pdr-upload-<pid>-<12 hex>`) and file temp names hidden from list(). */
 const HIDDEN = /^\.(pdr-upload-\d+-[0-9a-f]{12}\/?|.+\.tmp-\d+-[0-9a-f]{12})$/;
 
-async function hashLocal(file: string): Promise<{ size: number; sha256: string; md5: string; mtime: Date }> {
+async function hashLocal(file: string): Promise<{ size: number; sha256: string; mtime: Date }> {
   const sha = createHash('sha256');
-  const md5 = createHash('md5');
   const h = await fs.open(file, 'r');
   try {
     const st = await h.stat();
@@ -115,10 +114,9 @@ async function hashLocal(file: string): Promise<{ size: number; sha256: string; 
       const { bytesRead } = await h.read(buf, 0, buf.length, null);
       if (bytesRead === 0) break;
       sha.update(buf.subarray(0, bytesRead));
-      md5.update(buf.subarray(0, bytesRead));
       size += bytesRead;
     }
-    return { size, sha256: sha.digest('hex'), md5: md5.digest('hex'), mtime: st.mtime };
+    return { size, sha256: sha.digest('hex'), mtime: st.mtime };
   } finally {
     await h.close();
   }
@@ -136,12 +134,13 @@ interface LsjsonEntry {
 /**
  * Storage through the rclone binary (SPEC §6.4 with defect 25 fixed): spawned without a shell, its exit code
  * and stderr honoured (pdr_run's returned booleans nobody checked), `remote_path_prefix` stripped on a path
- * boundary, never `rclone version` per call. One job's files go in three rclone calls, whatever their number:
- * `copy` of all of them into a hidden upload folder next to their final place, `lsjson --hash` to verify
- * size and MD5 of every uploaded file (rclone's sftp backend computes MD5 on the server when it has a shell
- * with md5sum; where the remote offers no hash, size only), then a server-side `move` onto the final
- * names (a rename on sftp and local remotes: never a half-written file under its name). SHA-256 is
- * computed locally of the bytes sent (a remote SHA-256 would cost a second transfer with --download).
+ * boundary, never `rclone version` per call. One job's files go in four rclone calls, whatever their number:
+ * `copy` of all of them into a hidden upload folder beside the model folder — rclone itself verifies each
+ * upload's size and, where source and remote share a hash, its hash: MD5 on sftp remotes (computed on the
+ * server with md5sum when the account has a shell; size only where it has none) and on local remotes —
+ * then two server-side `move`s onto the final names (a rename on sftp and local remotes: never a
+ * half-written file under its name; the `last` files second) and a `purge` of the empty upload folder.
+ * SHA-256 is computed locally of the bytes sent (a remote SHA-256 would cost a second transfer).
  */
 export class RcloneStorage implements StorageBackend {
   private readonly binary: string;
@@ -170,7 +169,9 @@ export class RcloneStorage implements StorageBackend {
   private rclone(args: string[], bytes = 0): Promise<RcloneResult> {
     const timeoutMs = this.o.callTimeoutMs + Math.ceil(bytes * this.o.msPerByte);
     // one try inside rclone (retries are ours: the job's nak path), short connection timeouts, errors only
-    const all = ['--retries', '1', '--low-level-retries', '2', '--contimeout', '15s', '--timeout', '60s', '--log-level', 'ERROR', ...args];
+    // one checker, one transfer unless a call says otherwise: each opens an SSH connection of its own on sftp
+    // remotes (~100 ms on loopback), while one connection moves a job's small files in a few ms
+    const all = ['--retries', '1', '--low-level-retries', '2', '--contimeout', '15s', '--timeout', '60s', '--log-level', 'ERROR', '--checkers', '1', '--transfers', '1', ...args];
     return new Promise((resolve) => {
       let stdout = '';
       let stderr = '';
@@ -229,6 +230,7 @@ export class RcloneStorage implements StorageBackend {
         if (typeof it.localPath !== 'string' || !path.isAbsolute(it.localPath)) {
           throw new StorageError(`cannot store ${it.localPath} as ${rel} in ${this.describe()}: the local path must be absolute`, { transient: false });
         }
+        if (segs.length < 2) throw new StorageError(`cannot store ${rel} in ${this.describe()}: files go below a model folder`, { transient: false });
         try {
           return { ...it, rel, segs, local: await hashLocal(it.localPath) };
         } catch (err) {
@@ -241,76 +243,47 @@ export class RcloneStorage implements StorageBackend {
       if (seen.has(p.rel)) throw new StorageError(`cannot store ${p.rel} twice in one call`, { transient: false });
       seen.add(p.rel);
     }
-    // one upload folder per top-level folder (the model), so that the final move is a rename within it
+    // one upload folder per model folder, beside it (rclone refuses a move into a folder containing the source)
     const groups = new Map<string, typeof prepared>();
-    for (const p of prepared) {
-      if (p.segs.length < 2) throw new StorageError(`cannot store ${p.rel} in ${this.describe()}: files go below a model folder`, { transient: false });
-      const g = groups.get(p.segs[0]) ?? [];
-      g.push(p);
-      groups.set(p.segs[0], g);
-    }
+    for (const p of prepared) groups.set(p.segs[0], [...(groups.get(p.segs[0]) ?? []), p]);
     const results = new Map<string, StoredFile>();
     for (const [top, group] of groups) {
       const stage = await fs.mkdtemp(path.join(os.tmpdir(), 'pdr-rclone-'));
       const upload = `.pdr-upload-${tempTag()}`;
-      const uploadRemote = this.remotePath(`${top}/${upload}`);
+      const uploadRemote = this.remotePath(upload);
       const finalRemote = this.remotePath(top);
       const names = group.map((p) => p.rel).join(', ');
       const bytes = group.reduce((n, p) => n + p.local.size, 0);
       let uploaded = false;
       try {
         for (const p of group) {
-          const link = path.join(stage, ...p.segs.slice(1));
+          const link = path.join(stage, 'files', ...p.segs.slice(1));
           await fs.mkdir(path.dirname(link), { recursive: true });
           await fs.symlink(p.localPath, link);
         }
-        const copy = await this.rclone(['copy', '--copy-links', '--transfers', String(this.o.transfers), stage, uploadRemote], bytes);
+        // 1. every file into the upload folder; rclone checks each upload's size and, where source and remote
+        //    share a hash (MD5/SHA-1 on sftp remotes with md5sum/sha1sum, all on local), its hash
         uploaded = true;
+        // parallel transfers (one connection each) only for big outputs: one per 64 MiB, at most `transfers`
+        const transfers = Math.min(this.o.transfers, Math.max(1, Math.ceil(bytes / (64 << 20))));
+        const copy = await this.rclone(['copy', '--copy-links', '--transfers', String(transfers), path.join(stage, 'files'), uploadRemote], bytes);
         if (copy.code !== 0) throw this.failure(`cannot store ${names}`, copy);
-        const ls = await this.rclone(['lsjson', '-R', '--files-only', '--hash', '--hash-type', 'md5', '--no-mimetype', uploadRemote], bytes);
-        if (ls.code !== 0) throw this.failure(`cannot verify the upload of ${names}`, ls);
-        const listed = new Map((JSON.parse(ls.stdout) as LsjsonEntry[]).map((e) => [e.Path, e]));
-        for (const p of group) {
-          const sub = p.segs.slice(1).join('/');
-          const e = listed.get(sub);
-          if (!e) throw new StorageError(`cannot store ${p.rel} in ${this.describe()}: not found after the upload (verification failed)`, { transient: true });
-          if (e.Size !== p.local.size) {
-            throw new StorageError(`cannot store ${p.rel} in ${this.describe()}: uploaded size ${e.Size} bytes, expected ${p.local.size} (verification failed)`, {
-              transient: true,
-            });
-          }
-          const md5 = e.Hashes?.md5;
-          if (md5 && md5.toLowerCase() !== p.local.md5) {
-            throw new StorageError(`cannot store ${p.rel} in ${this.describe()}: MD5 of the uploaded copy differs (verification failed)`, { transient: true });
-          }
-          results.set(p.rel, {
-            relPath: p.rel,
-            fullPath: this.remotePath(p.rel),
-            size: p.local.size,
-            mtime: new Date(e.ModTime),
-            sha256: p.local.sha256,
-          });
-        }
-        // server-side renames onto the final names; --ignore-times: a same-size older file is replaced too
-        // server-side renames onto the final names, one folder at a time (a folder and its upload folder are
-        // siblings: rclone refuses a move into a folder that contains the source); --ignore-times: a
-        // same-size older file is replaced too
-        const dirs = new Map<string, string[]>();
-        for (const p of group) {
-          const sub = p.segs.slice(1, -1).join('/');
-          dirs.set(sub, [...(dirs.get(sub) ?? []), p.segs[p.segs.length - 1]]);
-        }
-        for (const [sub, files] of dirs) {
-          const moves = sub
-            ? [['move', '--no-traverse', '--ignore-times', '--delete-empty-src-dirs', `${uploadRemote}/${sub}`, `${finalRemote}/${sub}`]]
-            : files.map((f) => ['moveto', '--ignore-times', `${uploadRemote}/${f}`, `${finalRemote}/${f}`]);
-          for (const args of moves) {
-            const mv = await this.rclone(args);
-            if (mv.code !== 0) throw this.failure(`cannot move ${names} to their final names`, mv);
+        // 2. server-side renames onto the final names: the other files first, then the `last` ones
+        for (const last of [false, true]) {
+          const batch = group.filter((p) => Boolean(p.last) === last);
+          if (batch.length === 0) continue;
+          const list = path.join(stage, last ? 'last.txt' : 'first.txt');
+          await fs.writeFile(list, batch.map((p) => `${p.segs.slice(1).join('/')}\n`).join(''));
+          // --ignore-times: a stored file of the same size is replaced too (a re-run's output)
+          const move = ['move', '--files-from-raw', list, '--no-traverse', '--ignore-times', '--delete-empty-src-dirs', uploadRemote, finalRemote];
+          let mv = await this.rclone(move);
+          // two jobs creating the same new model folder at once: one of them sees an I/O error; once more finds it
+          if (mv.code !== 0 && !mv.timedOut) mv = await this.rclone(move);
+          if (mv.code !== 0) throw this.failure(`cannot move ${batch.map((p) => p.rel).join(', ')} to their final names`, mv);
+          for (const p of batch) {
+            results.set(p.rel, { relPath: p.rel, fullPath: this.remotePath(p.rel), size: p.local.size, mtime: p.local.mtime, sha256: p.local.sha256 });
           }
         }
-        await this.rclone(['rmdirs', uploadRemote]);
-        uploaded = false;
       } finally {
         await fs.rm(stage, { recursive: true, force: true }).catch(() => undefined);
         if (uploaded) await this.rclone(['purge', uploadRemote]).catch(() => undefined);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalStorage, mapBounded, storagePaths, type StorageBackend, type StoredFile } from '@pdr/storage';
+import { LocalStorage, storeEach, storagePaths, type StorageBackend, type StoredFile } from '@pdr/storage';
 import { runJob, type JobRunSpec, type StepEvent } from './index';
 
 const MOCK_BASE = path.resolve(__dirname, '../../../../deploy/kosmatau-mock');
@@ -362,10 +362,15 @@ describe('runJob with the kosmatau-mock base dir', () => {
       if (rel.includes(part)) throw new Error('disk quota exceeded');
       return storage.store(local, rel);
     },
-    storeMany: (items) => mapBounded(items, 4, async ({ localPath, relPath }) => {
-      if (relPath.includes(part)) throw new Error('disk quota exceeded');
-      return storage.store(localPath, relPath);
-    }),
+    storeMany: (items) =>
+      storeEach(
+        async (localPath, relPath) => {
+          if (relPath.includes(part)) throw new Error('disk quota exceeded');
+          return storage.store(localPath, relPath);
+        },
+        items,
+        4,
+      ),
     remove: (p) => storage.remove(p),
   });
   const requiredStored = async () => {
@@ -378,7 +383,8 @@ describe('runJob with the kosmatau-mock base dir', () => {
     expect(r).toMatchObject({ status: 'failed', failure: 'storage', transient: true });
     expect(r.reason).toMatch(/storing .*hdf5_chem.* failed: disk quota exceeded/);
     expect(r.files.hdf5_chem).toBeUndefined();
-    expect(r.files.textout).toBeDefined(); // the optional files went first
+    expect(r.files).toEqual({}); // nothing is reported stored by a failed store call
+    expect(await storage.exists(storagePaths('mockmodel', '100_30_-10_10_00').textout)).toBe(true); // the optional files went first
     for (const f of Object.values(r.files)) expect(await storage.exists(f.relPath)).toBe(true);
     // the required set is incomplete, so the retry runs the model instead of skipping it
     expect(await requiredStored()).toContain(false);

@@ -160,11 +160,11 @@ class Run {
    * one process). Every file is finished before it returns, so nothing still writes when the job directory is
    * cleaned up; a failure ends the job, transient (retried later) or permanent as the backend classified it.
    */
-  async storeAll(items: ReadonlyArray<readonly [role: string, localPath: string, relPath: string]>): Promise<void> {
+  async storeAll(items: ReadonlyArray<readonly [role: string, localPath: string, relPath: string, last?: boolean]>): Promise<void> {
     if (items.length === 0) return;
     let stored: StoredFile[];
     try {
-      stored = await untilAborted(this.deps.storage.storeMany(items.map(([, localPath, relPath]) => ({ localPath, relPath }))), this.deps.signal);
+      stored = await untilAborted(this.deps.storage.storeMany(items.map(([, localPath, relPath, last]) => ({ localPath, relPath, last }))), this.deps.signal);
     } catch (err) {
       if (err instanceof StoreAborted) throw err;
       const roles = items.map(([r]) => r).join(', ');
@@ -389,7 +389,8 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
     batches = [[...run.collected, ...present.filter(([r]) => !required(r))], present.filter(([r]) => required(r))];
   }
   try {
-    for (const b of batches) await run.storeAll(b);
+    // one call: the backend stores the first batch, then the second (the files of the skip check)
+    await run.storeAll(batches.flatMap((b, i) => b.map(([role, local, rel]) => [role, local, rel, i > 0] as const)));
   } catch (err) {
     if (!(err instanceof JobFailure) || err.kind !== 'storage') throw err;
     let kept: string;
@@ -430,7 +431,7 @@ async function storeFromQuarantine(run: Run): Promise<Pick<JobRunResult, 'status
     return null;
   }
   try {
-    for (const b of m.batches) await run.storeAll(b.map((it) => [it.role, it.file, it.relPath] as const));
+    await run.storeAll(m.batches.flatMap((b, i) => b.map((it) => [it.role, it.file, it.relPath, i > 0] as const)));
   } catch (err) {
     if (err instanceof JobFailure && err.kind === 'storage') {
       throw new JobFailure('storage', `${err.message}; outputs still kept in ${q.dir}`, err.transient, { cause: err });
