@@ -15,7 +15,6 @@
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { spawn } = require('node:child_process');
