@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
 import type { Logger } from '@pdr/logging';
 import type { StorageBackend, StoredFile, StoreItem } from './backend';
-import { storeEach } from './bounded';
+import { mapBounded } from './bounded';
 import { StorageError, describeError, errnoIsTransient } from './errors';
 import { checkKnownHost } from './known-hosts';
 import { splitRelPath } from './paths';
@@ -150,7 +150,10 @@ export class SftpConnection {
     client.on('close', () => this.lost(client));
     client.on('end', () => this.lost(client));
     // Nagle + delayed ACK held every small request ~40 ms (a stat: 45 ms on loopback); SFTP is request/reply
-    client.on('connect', () => (client as unknown as { client: { setNoDelay(on: boolean): void } }).client.setNoDelay(true));
+    const ssh = (client as unknown as { client: { setNoDelay(on: boolean): void; setMaxListeners(n: number): void } }).client;
+    client.on('connect', () => ssh.setNoDelay(true));
+    // ssh2-sftp-client adds three listeners per call in flight: room for every transfer slot
+    ssh.setMaxListeners(o.parallelTransfers * 3 + 10);
     this.connects++;
     try {
       await client.connect({
@@ -258,13 +261,21 @@ export class SftpConnection {
   }
 }
 
-async function hashLocal(file: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
+/** Files up to this size are read once into memory, hashed and sent in one SFTP write. */
+const SMALL_UPLOAD_BYTES = 1 << 20;
+
+/** Size and SHA-256 of a local file; its content too when it is small (sent from memory: read once). */
+async function hashLocal(file: string): Promise<{ size: number; sha256: string; data?: Buffer }> {
   const h = await fs.open(file, 'r');
   try {
     const st = await h.stat();
     if (!st.isFile()) throw new StorageError(`${file} is not a regular file`, { transient: false });
-    const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(4096, st.size + 1)));
+    if (st.size <= SMALL_UPLOAD_BYTES) {
+      const data = await h.readFile();
+      return { size: data.length, sha256: createHash('sha256').update(data).digest('hex'), data };
+    }
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
     let size = 0;
     for (;;) {
       const { bytesRead } = await h.read(buf, 0, buf.length, null);
@@ -276,6 +287,47 @@ async function hashLocal(file: string): Promise<{ size: number; sha256: string }
   } finally {
     await h.close();
   }
+}
+
+/** The raw SFTP channel of ssh2 under ssh2-sftp-client (for the four requests of a small upload). */
+interface RawSftp {
+  open(path: string, flags: string, cb: (err: Error | undefined, handle: Buffer) => void): void;
+  write(handle: Buffer, buf: Buffer, off: number, len: number, pos: number, cb: (err: Error | undefined) => void): void;
+  fstat(handle: Buffer, cb: (err: Error | undefined, attrs: { size: number; mtime: number }) => void): void;
+  close(handle: Buffer, cb: (err: Error | undefined) => void): void;
+}
+
+function raw(c: SftpClient): RawSftp {
+  const sftp = (c as unknown as { sftp?: RawSftp }).sftp;
+  if (!sftp) throw Object.assign(new Error('No SFTP connection available'), { code: 'ERR_NOT_CONNECTED' });
+  return sftp;
+}
+
+/** Create `remote` with `data`: open, one write (ssh2 splits it into packets), fstat for the size, close. */
+async function writeSmall(c: SftpClient, remote: string, data: Buffer): Promise<{ size: number; mtime: Date }> {
+  const sftp = raw(c);
+  const handle = await new Promise<Buffer>((resolve, reject) => sftp.open(remote, 'w', (err, h) => (err ? reject(err) : resolve(h))));
+  const close = () => new Promise<void>((resolve, reject) => sftp.close(handle, (err) => (err ? reject(err) : resolve())));
+  let attrs: { size: number; mtime: number };
+  try {
+    if (data.length > 0) await new Promise<void>((resolve, reject) => sftp.write(handle, data, 0, data.length, 0, (err) => (err ? reject(err) : resolve())));
+    attrs = await new Promise<{ size: number; mtime: number }>((resolve, reject) => sftp.fstat(handle, (err, a) => (err ? reject(err) : resolve(a))));
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  await close(); // a server may report a failed write only here
+  return { size: attrs.size, mtime: new Date(attrs.mtime * 1000) };
+}
+
+/** A file uploaded under its temp name, not yet renamed. */
+interface Uploaded {
+  rel: string;
+  dir: string;
+  name: string;
+  tmp: string;
+  local: { size: number; sha256: string };
+  mtime: Date;
 }
 
 /**
@@ -385,14 +437,15 @@ export class SftpStorage implements StorageBackend {
     return real;
   }
 
-  async store(localPath: string, relPath: string): Promise<StoredFile> {
+  /** Upload to a temp name beside the final one and check the uploaded size; the rename is `commit`'s. */
+  private async upload(localPath: string, relPath: string): Promise<Uploaded> {
     const segs = splitRelPath(relPath);
     const rel = segs.join('/');
     const fail = (reason: string, transient: boolean, cause?: unknown): never => {
       throw new StorageError(`cannot store ${localPath} as ${rel} in ${this.describe()}: ${reason}`, { transient, cause });
     };
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute', false);
-    let local: { size: number; sha256: string };
+    let local: { size: number; sha256: string; data?: Buffer };
     try {
       local = await hashLocal(localPath);
     } catch (err) {
@@ -400,17 +453,22 @@ export class SftpStorage implements StorageBackend {
     }
     const dir = await this.ensureDir(segs.slice(0, -1), rel);
     const name = segs[segs.length - 1];
-    const target = path.posix.join(dir, name);
+    const tmp = path.posix.join(dir, tempName(name));
     const what = () => `cannot store ${rel} in ${this.describe()}`;
     return this.conn.run(what, async (c) => {
-      const tmp = path.posix.join(dir, tempName(name));
       try {
-        await c.fastPut(localPath, tmp);
-        const st = await c.stat(tmp);
-        if (st.size !== local.size) fail(`uploaded size is ${st.size} bytes, expected ${local.size} (verification failed)`, true);
-        // (a directory under the final name makes the rename fail: SSH_FX_FAILURE, permanent)
-        await c.posixRename(tmp, target);
-        return { relPath: rel, fullPath: this.url(dir, name), size: local.size, mtime: new Date(st.modifyTime), sha256: local.sha256 };
+        let size: number;
+        let mtime: Date;
+        if (local.data) {
+          // a small file (most outputs): open, one write, fstat, close — fastPut adds an fchmod and needs a stat
+          ({ size, mtime } = await writeSmall(c, tmp, local.data));
+        } else {
+          await c.fastPut(localPath, tmp);
+          const st = await c.stat(tmp);
+          ({ size, mtime } = { size: st.size, mtime: new Date(st.modifyTime) });
+        }
+        if (size !== local.size) fail(`uploaded size is ${size} bytes, expected ${local.size} (verification failed)`, true);
+        return { rel, dir, name, tmp, local, mtime };
       } catch (err) {
         await c.delete(tmp, true).catch(() => undefined);
         throw err;
@@ -418,9 +476,54 @@ export class SftpStorage implements StorageBackend {
     });
   }
 
-  storeMany(items: readonly StoreItem[]): Promise<StoredFile[]> {
-    // the connection bounds the transfers; more here only queues them
-    return storeEach((l, r) => this.store(l, r), items, this.conn.o.parallelTransfers);
+  /** Rename an upload onto its final name (OpenSSH's posix-rename replaces an existing file atomically). */
+  private async commit(u: Uploaded): Promise<StoredFile> {
+    await this.conn.run(
+      () => `cannot store ${u.rel} in ${this.describe()}`,
+      // (a directory under the final name makes the rename fail: SSH_FX_FAILURE, permanent)
+      (c) => c.posixRename(u.tmp, path.posix.join(u.dir, u.name)),
+    );
+    return { relPath: u.rel, fullPath: this.url(u.dir, u.name), size: u.local.size, mtime: u.mtime, sha256: u.local.sha256 };
+  }
+
+  private async discard(uploads: Array<Uploaded | undefined>): Promise<void> {
+    await Promise.all(
+      uploads.map((u) => u && this.conn.run(() => `removing ${u.tmp}`, (c) => c.delete(u.tmp, true), { notFound: () => '' }).catch(() => undefined)),
+    );
+  }
+
+  async store(localPath: string, relPath: string): Promise<StoredFile> {
+    return (await this.storeMany([{ localPath, relPath }]))[0];
+  }
+
+  /**
+   * Every file uploaded to its temp name at once (within the connection's transfer slots), then renamed: the
+   * others first, the `last` ones after them. Uploads overlap; only the renames wait for each other.
+   */
+  async storeMany(items: readonly StoreItem[]): Promise<StoredFile[]> {
+    const uploads = new Array<Uploaded | undefined>(items.length);
+    try {
+      await mapBounded(items, this.conn.o.parallelTransfers, async (it, i) => {
+        uploads[i] = await this.upload(it.localPath, it.relPath);
+      });
+    } catch (err) {
+      await this.discard(uploads);
+      throw err;
+    }
+    const out = new Array<StoredFile>(items.length);
+    for (const last of [false, true]) {
+      const idx = items.map((it, i) => (Boolean(it.last) === last ? i : -1)).filter((i) => i >= 0);
+      try {
+        await mapBounded(idx, this.conn.o.parallelTransfers, async (i) => {
+          out[i] = await this.commit(uploads[i] as Uploaded);
+          uploads[i] = undefined;
+        });
+      } catch (err) {
+        await this.discard(uploads);
+        throw err;
+      }
+    }
+    return out;
   }
 
   async retrieve(relPath: string, localPath: string): Promise<void> {
