@@ -259,6 +259,26 @@ describe.each(cases)('$name', (c) => {
     await c.close();
   });
 
+  it('authenticates through an ssh-agent (SSH_AUTH_SOCK of the runner) when no password or key is given', async () => {
+    const { spawn: spawnChild, execFileSync } = require('child_process') as typeof import('child_process');
+    const sock = join(tmp, 'agent.sock');
+    const agent = spawnChild('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+      execFileSync('ssh-add', [(sshd as SshdServer).keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const a = join(src, 'agent');
+      writeFileSync(a, 'via agent');
+      const st = createStorage(settings({ privateKeyFile: null, baseDir: sshBase('agent') }), { env: { SSH_AUTH_SOCK: sock } });
+      expect((await st.store(a, 'm/pdrgrid/a')).sha256).toBe(sha('via agent'));
+      // without the agent (and nothing else) there is no way in: said so, permanently
+      const none = (await createStorage(settings({ privateKeyFile: null }), { env: {} }).exists('m/x').catch((e: unknown) => e)) as StorageError;
+      expect(none.transient).toBe(false);
+      expect(none.message).toMatch(/no way to authenticate: set PDR_STORAGE_PASSWORD, storage.key_file/);
+    } finally {
+      agent.kill();
+    }
+  });
+
   it('a wrong password is one permanent error naming the server, not the password', async () => {
     const s = sshd as SshdServer;
     const st = createStorage(settings({ privateKeyFile: null }), { env: { PDR_STORAGE_PASSWORD: 'not-the-password-123' } });

@@ -130,7 +130,7 @@ export class SftpConnection {
     }
     if (!o.password && !privateKey && !o.agent) {
       throw new StorageError(
-        `no way to authenticate: set PDR_STORAGE_PASSWORD, storage.private_key_file (PDR_STORAGE_KEY_FILE) or run an ssh-agent (SSH_AUTH_SOCK) on the runner`,
+        `no way to authenticate: set PDR_STORAGE_PASSWORD, storage.key_file (PDR_STORAGE_KEY_FILE) or run an ssh-agent (SSH_AUTH_SOCK) on the runner`,
         { transient: false },
       );
     }
