@@ -279,6 +279,18 @@ describe.each(cases)('$name', (c) => {
     }
   });
 
+  it("the jobs of a runner share the base's checked folders; a folder removed on the server is made again", async () => {
+    const base = sshBase('shared');
+    const a = join(src, 'shared');
+    writeFileSync(a, 'one');
+    await createStorage(settings({ baseDir: base }), { env: {} }).store(a, 'm/pdrgrid/a');
+    rmSync(join(base, 'm'), { recursive: true, force: true });
+    writeFileSync(a, 'two');
+    const again = await createStorage(settings({ baseDir: base }), { env: {} }).store(a, 'm/pdrgrid/a');
+    expect(again.sha256).toBe(sha('two'));
+    expect(readFileSync(join(base, 'm/pdrgrid/a'), 'utf8')).toBe('two');
+  });
+
   it('a wrong password is one permanent error naming the server, not the password', async () => {
     const s = sshd as SshdServer;
     const st = createStorage(settings({ privateKeyFile: null }), { env: { PDR_STORAGE_PASSWORD: 'not-the-password-123' } });

@@ -60,6 +60,20 @@ function sftpConnection(s: Extract<StorageSettings, { type: 'sftp' }>, env: Node
   return conn;
 }
 
+/**
+ * One SftpStorage per connection and base, shared by the jobs of a runner: the base and the model's folders
+ * are resolved and confined once, not again for every job (6 round trips per job, 300 ms to a distant server).
+ */
+const sftpStorages = new WeakMap<SftpConnection, Map<string, SftpStorage>>();
+
+function sftpStorage(conn: SftpConnection, baseDir: string): SftpStorage {
+  let byBase = sftpStorages.get(conn);
+  if (!byBase) sftpStorages.set(conn, (byBase = new Map()));
+  let st = byBase.get(baseDir);
+  if (!st) byBase.set(baseDir, (st = new SftpStorage(conn, baseDir)));
+  return st;
+}
+
 function hashOf(v: string | undefined): string | null {
   return v === undefined ? null : createHash('sha256').update(v).digest('hex');
 }
@@ -78,7 +92,7 @@ export function createStorage(settings: StorageSettings, rt: StorageRuntime = {}
       inner = new LocalStorage(settings.baseDir);
       break;
     case 'sftp':
-      inner = new SftpStorage(sftpConnection(settings, env, l, rt.logger), settings.baseDir);
+      inner = sftpStorage(sftpConnection(settings, env, l, rt.logger), settings.baseDir);
       break;
     case 'rclone':
       inner = new RcloneStorage({

@@ -361,6 +361,12 @@ export class SftpStorage implements StorageBackend {
     return `${this.conn.origin}${path.posix.join(realDir, name)}`;
   }
 
+  /** Forget the checked folders (one was removed on the server): the next store checks them again. */
+  private forgetDirs(): void {
+    this.checkedDirs.clear();
+    this.realBase = null;
+  }
+
   /** Real path of the base on the server (created when `create`), or null when it does not exist. */
   private async base(create: boolean): Promise<string | null> {
     if (this.realBase) return this.realBase;
@@ -451,29 +457,39 @@ export class SftpStorage implements StorageBackend {
     } catch (err) {
       return fail(err instanceof StorageError ? err.message : describeError(err), false, err);
     }
-    const dir = await this.ensureDir(segs.slice(0, -1), rel);
     const name = segs[segs.length - 1];
-    const tmp = path.posix.join(dir, tempName(name));
     const what = () => `cannot store ${rel} in ${this.describe()}`;
-    return this.conn.run(what, async (c) => {
-      try {
-        let size: number;
-        let mtime: Date;
-        if (local.data) {
-          // a small file (most outputs): open, one write, fstat, close — fastPut adds an fchmod and needs a stat
-          ({ size, mtime } = await writeSmall(c, tmp, local.data));
-        } else {
-          await c.fastPut(localPath, tmp);
-          const st = await c.stat(tmp);
-          ({ size, mtime } = { size: st.size, mtime: new Date(st.modifyTime) });
-        }
-        if (size !== local.size) fail(`uploaded size is ${size} bytes, expected ${local.size} (verification failed)`, true);
-        return { rel, dir, name, tmp, local, mtime };
-      } catch (err) {
-        await c.delete(tmp, true).catch(() => undefined);
-        throw err;
-      }
-    });
+    for (let attempt = 1; ; attempt++) {
+      const dir = await this.ensureDir(segs.slice(0, -1), rel);
+      const tmp = path.posix.join(dir, tempName(name));
+      const done = await this.conn.run(
+        what,
+        async (c): Promise<Uploaded> => {
+          try {
+            let size: number;
+            let mtime: Date;
+            if (local.data) {
+              // a small file (most outputs): open, one write, fstat, close — fastPut adds an fchmod and needs a stat
+              ({ size, mtime } = await writeSmall(c, tmp, local.data));
+            } else {
+              await c.fastPut(localPath, tmp);
+              const st = await c.stat(tmp);
+              ({ size, mtime } = { size: st.size, mtime: new Date(st.modifyTime) });
+            }
+            if (size !== local.size) fail(`uploaded size is ${size} bytes, expected ${local.size} (verification failed)`, true);
+            return { rel, dir, name, tmp, local, mtime };
+          } catch (err) {
+            await c.delete(tmp, true).catch(() => undefined);
+            throw err;
+          }
+        },
+        // the folder vanished since it was checked (removed on the server): check and create it again, once
+        { notFound: () => null },
+      );
+      if (done) return done;
+      this.forgetDirs();
+      if (attempt > 1) fail(`the folder of ${rel} disappeared while storing into it`, true);
+    }
   }
 
   /** Rename an upload onto its final name (OpenSSH's posix-rename replaces an existing file atomically). */
