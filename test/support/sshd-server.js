@@ -83,6 +83,15 @@ function descendants(pid) {
   return out;
 }
 
+function hasUser(user) {
+  try {
+    execFileSync('id', ['-u', user], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function startSshd() {
   const why = sshdUnavailable();
   if (why) throw new Error(`sshd harness: ${why}`);
@@ -181,10 +190,15 @@ async function startSshd() {
     start,
     destroy: async () => {
       await stop();
-      try {
-        execFileSync('userdel', [user], { stdio: 'ignore' });
-      } catch {
-        // already removed
+      // -f: the user's last sftp sessions may still be on their way out
+      for (let i = 0; i < 20; i++) {
+        try {
+          execFileSync('userdel', ['-f', user], { stdio: 'ignore' });
+          break;
+        } catch {
+          if (!hasUser(user)) break;
+          await sleep(100);
+        }
       }
       rmSync(root, { recursive: true, force: true });
     },
