@@ -42,7 +42,8 @@ function problemOf(text: string): StorageProblem {
  * its metadata and content back, compare the SHA-256, delete it, and say in one line what works or what does
  * not (unreachable, authentication, host key, permissions, no space, missing remote). Never throws.
  * A local base that does not exist on this machine (nor its parent) is not checked (the runners may see
- * paths this machine does not): `skipped`.
+ * paths this machine does not): `skipped`. For a command-line process: it ends this process's storage
+ * connections when done (closeStorageConnections).
  */
 export async function checkStorage(settings: StorageSettings, modelName: string, rt: StorageRuntime = {}): Promise<StorageCheckResult> {
   let where = describeStorageSettings(settings);
