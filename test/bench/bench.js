@@ -20,7 +20,8 @@
  *
  * Environment: PDR_DB_HOST/PORT/USERNAME/PASSWORD, PDR_NATS_URL (local defaults);
  * BENCH_POINTS (overhead grid size, default 200), BENCH_SKIP_100K=1 (planning of 10k only, quick look),
- * BENCH_ONLY=planning|overhead (one part only),
+ * BENCH_ONLY=planning|overhead|storage (one part only), BENCH_STORAGE_JOBS (default 200),
+ * BENCH_RCLONE_JOBS (jobs of the rclone figure, default all; test/bench/storage.js),
  * BENCH_NODE_ARGS="<flags>" (extra node flags for the services),
  * BENCH_CPU_PROF=<dir> (children write .cpuprofile files there), BENCH_TIMING=1 (children print where
  * their time went: test/bench/timing-preload.js), BENCH_KEEP=1 (keep the temp dir).
@@ -37,6 +38,7 @@ const { connectNats, ContractClient, decodeJson } = require('@pdr/messaging');
 const { databaseEnv, testDatabaseSettings, dropDatabase } = require('@pdr/persistence');
 const { REPO, startService, waitHealthy, RssSampler } = require('./procs');
 const { execFloor, insertFloor, publishFloor } = require('./floors');
+const { storagePhase, storageLines } = require('./storage');
 
 const NATS_URL = process.env.PDR_NATS_URL || 'nats://127.0.0.1:4222';
 const MOCK_BASE_DIR = path.join(REPO, 'deploy', 'kosmatau-mock');
@@ -547,12 +549,16 @@ async function main() {
   const results = {};
 
   const only = process.env.BENCH_ONLY || '';
-  if (!['', 'planning', 'overhead'].includes(only)) throw new Error(`BENCH_ONLY="${only}": expected planning or overhead`);
-  if (only !== 'overhead') {
+  if (!['', 'planning', 'overhead', 'storage'].includes(only)) throw new Error(`BENCH_ONLY="${only}": expected planning, overhead or storage`);
+  if (only === '' || only === 'storage') {
+    say('storage (SFTP and rclone to a private sshd on loopback; test/bench/storage.js):');
+    results.storage = await storagePhase(root, say);
+  }
+  if (only === '' || only === 'planning') {
     say('planning (state + planner, no runners):');
     await planningPhase(root, sampler, results);
   }
-  if (only !== 'planning') {
+  if (only === '' || only === 'overhead') {
     say(`overhead run (state + planner + ${RUNNERS} runners):`);
     await overheadPhase(root, sampler, results);
   }
@@ -561,6 +567,7 @@ async function main() {
   say('');
   say(`results (${((Date.now() - started) / 1000).toFixed(0)} s in all):`);
   for (const l of report(sampler, results)) say(l);
+  for (const l of storageLines(results.storage, line, fmtMs, r2)) say(l);
   if (results.overhead) say(`overhead ratio: ${r2(results.overhead.projectMs / results.overhead.floorMs)}`);
 }
 

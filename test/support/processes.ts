@@ -164,6 +164,9 @@ export interface SpawnOptions {
   args?: string[];
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Run as this user and group (tests that need an unprivileged process while CI runs as root). */
+  uid?: number;
+  gid?: number;
 }
 
 /** The environment of a child: this process's, without any PDR_* or MOCK_* (the test says what it wants). */
@@ -176,8 +179,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   return base;
 }
 
-export function spawnProc(command: string, args: string[], o: { name: string; env?: Record<string, string>; cwd?: string }): Proc {
-  const child = spawn(command, args, { cwd: o.cwd ?? REPO, env: o.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function spawnProc(command: string, args: string[], o: { name: string; env?: Record<string, string>; cwd?: string; uid?: number; gid?: number }): Proc {
+  const ids = o.uid !== undefined ? { uid: o.uid, gid: o.gid ?? o.uid } : {};
+  const child = spawn(command, args, { cwd: o.cwd ?? REPO, env: o.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids });
   return new Proc(o.name, child);
 }
 
@@ -194,6 +198,8 @@ export async function startService(kind: Exclude<ServiceKind, 'cli'>, o: SpawnOp
     name: o.name ?? kind,
     env: cleanEnv({ PDR_LOG_LEVEL: 'info', PDR_LOG_FORMAT: 'json', ...o.env }),
     cwd: o.cwd,
+    uid: o.uid,
+    gid: o.gid,
   });
   await p.waitForLine(READY_LINE[kind], 60_000);
   return p;

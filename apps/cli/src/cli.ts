@@ -14,6 +14,7 @@ import { registerJobs } from './commands/jobs';
 import { registerRetry } from './commands/retry';
 import { registerRun } from './commands/run';
 import { registerStatus } from './commands/status';
+import { registerStorage } from './commands/storage';
 import { registerUp } from './commands/up';
 import { registerDb } from './commands/db';
 import { registerWeb } from './commands/web';
@@ -57,6 +58,7 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerDb(program, getCtx);
   registerHelp(program, io);
   registerWeb(program, getCtx);
+  registerStorage(program, getCtx);
   return program;
 }
 
@@ -89,6 +91,7 @@ export async function runCli(argv: readonly string[], e: CliEnvironment = {}): P
   // Secrets from the environment are masked in everything printed, from the first line on.
   registerSecret(env.PDR_DB_PASSWORD);
   registerSecret(env.PDR_STORAGE_PASSWORD);
+  registerSecret(env.PDR_STORAGE_KEY_PASSPHRASE);
   let verbose = argv.includes('--verbose');
   let program: Command | undefined;
   const getCtx = (): CliContext => {

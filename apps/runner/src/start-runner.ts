@@ -5,7 +5,7 @@ import { join, resolve } from 'path';
 import { gridCancelledEvent, limitFromEnv, names, namespaceFromEnv } from '@pdr/contracts';
 import { createLogger, type Logger } from '@pdr/logging';
 import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, MetricsServer, MetricsSettings, natsUrlFromEnv, newInstanceId, startMetricsServer } from '@pdr/messaging';
-import { filesystemKind } from '@pdr/storage';
+import { closeStorageConnections, filesystemKind } from '@pdr/storage';
 import { JobConsumer } from './consume/job-consumer';
 import { JobHandler } from './consume/handle-job';
 import { RunnerMetrics } from './consume/metrics';
@@ -112,6 +112,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       closed = true;
       await consumer.stop(graceMs);
       await metricsServer?.close();
+      await closeStorageConnections().catch(() => undefined);
       health.unsubscribe();
       cancelSub.unsubscribe();
       await nc.drain().catch(() => undefined);

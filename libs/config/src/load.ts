@@ -66,6 +66,11 @@ export const ENV_VARS: ReadonlyArray<{ name: string; key: string; kind: FieldKin
   { name: 'PDR_STORAGE_RCLONE_REMOTE', key: 'storage.rclone_remote', kind: 'string' },
   { name: 'PDR_STORAGE_USE_MOUNT', key: 'storage.use_mount', kind: 'bool' },
   { name: 'PDR_STORAGE_REMOTE_PATH_PREFIX', key: 'storage.remote_path_prefix', kind: 'string' },
+  { name: 'PDR_STORAGE_PORT', key: 'storage.port', kind: 'port' },
+  { name: 'PDR_STORAGE_KEY_FILE', key: 'storage.key_file', kind: 'path' },
+  { name: 'PDR_STORAGE_KEY_PASSPHRASE', key: 'storage.key_passphrase', kind: 'secret' },
+  { name: 'PDR_STORAGE_KNOWN_HOSTS', key: 'storage.known_hosts_file', kind: 'path' },
+  { name: 'PDR_STORAGE_HOST_KEY_CHECK', key: 'storage.host_key_check', kind: 'bool' },
   { name: 'PDR_BASE_DIR', key: 'pdr.base_dir', kind: 'path' },
   // After PDR_BASE_DIR: when both are set, PDR_EXEC_PATH wins (as in pdr_run).
   { name: 'PDR_EXEC_PATH', key: 'pdr.base_dir', kind: 'path' },
@@ -135,6 +140,17 @@ function registerLayerSecrets(layer: Layer): void {
     const pw = layer[section]?.password;
     if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
   }
+  const pp = layer.storage?.key_passphrase;
+  if (typeof pp === 'string' || typeof pp === 'number') registerSecret(String(pp));
+  registerRcloneSecrets(layer.storage?.rclone_remote);
+}
+
+/** Values of secret parameters in an rclone connection string (`:sftp,pass=…:`): masked wherever they show. */
+function registerRcloneSecrets(remote: unknown): void {
+  if (typeof remote !== 'string') return;
+  for (const m of remote.matchAll(/[,:]\s*([A-Za-z0-9_]+)\s*=\s*("[^"]*"|'[^']*'|[^,:]*)/g)) {
+    if (/pass|secret|token|key_pem|private_key|api_key|credentials/i.test(m[1])) registerSecret(m[2].replace(/^["']|["']$/g, ''));
+  }
 }
 
 /**
@@ -150,7 +166,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const warnings: string[] = [];
 
   // Secrets first, so that no later message can show them.
-  for (const v of [env.PDR_DB_PASSWORD, env.PDR_STORAGE_PASSWORD]) registerSecret(v);
+  for (const v of [env.PDR_DB_PASSWORD, env.PDR_STORAGE_PASSWORD, env.PDR_STORAGE_KEY_PASSPHRASE]) registerSecret(v);
+  registerRcloneSecrets(env.PDR_STORAGE_RCLONE_REMOTE);
   registerLayerSecrets((opts.flags ?? {}) as Layer);
 
   // File layer
@@ -165,6 +182,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
       const sec = file.data[s];
       const pw = sec && typeof sec === 'object' ? (sec as Record<string, unknown>).password : undefined;
       if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
+      const pp = sec && typeof sec === 'object' ? (sec as Record<string, unknown>).key_passphrase : undefined;
+      if (typeof pp === 'string' || typeof pp === 'number') registerSecret(String(pp));
+      if (sec && typeof sec === 'object') registerRcloneSecrets((sec as Record<string, unknown>).rclone_remote);
     }
     warnings.push(...file.warnings);
     const n = normalizeLayer(file.data, {
@@ -256,6 +276,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
 
   registerSecret(eff.database.password);
   registerSecret(eff.storage.password);
+  registerSecret(eff.storage.key_passphrase);
+  eff.storage.key_file = abs(eff.storage.key_file);
+  eff.storage.known_hosts_file = abs(eff.storage.known_hosts_file);
 
   if (!SUPPORTED_DB_TYPES.includes(eff.database.type)) {
     warnings.push(

@@ -52,6 +52,14 @@ export interface StorageConfig {
   password?: string;
   use_local_copy: boolean;
   remote_path_prefix?: string;
+  /** sftp: private key file on the runners (not a pdr_run key). */
+  key_file?: string;
+  /** sftp: passphrase of key_file (secret; the runners take it from PDR_STORAGE_KEY_PASSPHRASE). */
+  key_passphrase?: string;
+  /** sftp: known_hosts file on the runners; default ~/.ssh/known_hosts of the runner's user. */
+  known_hosts_file?: string;
+  /** sftp: false accepts any host key (logged at every connection); default true. */
+  host_key_check: boolean;
 }
 
 export interface PdrConfig {
@@ -224,6 +232,10 @@ export const FIELDS: { readonly [S in Exclude<SectionName, 'non_default_paramete
     password: 'secret',
     use_local_copy: 'bool',
     remote_path_prefix: 'string',
+    key_file: 'path',
+    key_passphrase: 'secret',
+    known_hosts_file: 'path',
+    host_key_check: 'bool',
   },
   pdr: {
     model_name: 'name',
@@ -321,6 +333,7 @@ export function builtInDefaults(cwd: string, env: NodeJS.ProcessEnv, now: Date):
       base_dir: path.join(cwd, 'pdr_storage'),
       use_mount: false,
       use_local_copy: true,
+      host_key_check: true,
     },
     pdr: {
       model_name: defaultModelName(now),

@@ -122,3 +122,35 @@ describe('ConfigError messages never contain a secret', () => {
     expectClean(e.message);
   });
 });
+
+describe('remote storage keys (sftp key file, passphrase, known_hosts, port; rclone connection strings)', () => {
+  const PASSPHRASE = 'CanaryPassphrase-77aa';
+  const RCLONE_PASS = 'CanaryRclonePass-19bf';
+
+  it('reads them from file and environment (flag > env > file), paths resolved, secrets masked in the dry-run text', () => {
+    const file = write(
+      'sftp.yaml',
+      `storage:\n  type: sftp\n  host: h\n  port: 2222\n  username: u\n  base_dir: /remote\n  key_file: keys/id\n  key_passphrase: ${PASSPHRASE}\n  known_hosts_file: /etc/kh\n  host_key_check: false\n`,
+    );
+    const { config } = loadConfig({ file, cwd: dir, env: { PDR_STORAGE_PORT: '2200' } });
+    expect(config.storage).toMatchObject({ port: 2200, username: 'u', key_file: path.join(dir, 'keys/id'), known_hosts_file: '/etc/kh', host_key_check: false });
+    const text = describeConfig(config, {}, {});
+    expect(text).toContain(path.join(dir, 'keys/id'));
+    expect(text).not.toContain(PASSPHRASE);
+    const log: string[] = [];
+    createLogger('t', { destination: { write: (l: string) => log.push(l) }, env: {}, logDir: null }).error(`key passphrase ${PASSPHRASE} rejected`);
+    expect(log.join('\n')).toContain('key passphrase *** rejected');
+  });
+
+  it('host_key_check defaults to true; PDR_STORAGE_HOST_KEY_CHECK turns it off; a bad value names the variable', () => {
+    expect(loadConfig({ cwd: dir, env: {} }).config.storage.host_key_check).toBe(true);
+    expect(loadConfig({ cwd: dir, env: { PDR_STORAGE_HOST_KEY_CHECK: 'false' } }).config.storage.host_key_check).toBe(false);
+    expect(thrown(() => loadConfig({ cwd: dir, env: { PDR_STORAGE_HOST_KEY_CHECK: 'maybe' } })).message).toMatch(/PDR_STORAGE_HOST_KEY_CHECK/);
+  });
+
+  it('a secret inside an rclone connection string is masked wherever it shows', () => {
+    const file = write('rclone.yaml', `storage:\n  type: rclone\n  rclone_remote: ":sftp,host=h,user=u,pass=${RCLONE_PASS}:"\n  base_dir: /data\n`);
+    const { config } = loadConfig({ file, cwd: dir, env: {} });
+    expect(describeConfig(config, {}, {})).not.toContain(RCLONE_PASS);
+  });
+});

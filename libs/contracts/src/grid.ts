@@ -2,6 +2,33 @@ import { z } from 'zod';
 import { LIMITS } from './limits';
 import { axisValue, id, installationId, isoDate, jobStatus, JOB_STATUSES, point, safeName, schemaVersion } from './common';
 
+/**
+ * Where a grid's outputs are stored (DESIGN "Storage backends"); libs/storage builds the backend from it.
+ * Carries no secret: a runner takes the SFTP password and key passphrase from its own environment
+ * (PDR_STORAGE_PASSWORD, PDR_STORAGE_KEY_PASSPHRASE), rclone its remotes from the runner's rclone.conf or
+ * RCLONE_CONFIG_* variables.
+ */
+export const storageSettings = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('local'), baseDir: z.string().min(1).describe('absolute path as the runners see it') }),
+  z.object({
+    type: z.literal('sftp'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(22),
+    username: z.string().min(1),
+    baseDir: z.string().min(1).describe('path on the server (relative paths: from the login directory)'),
+    privateKeyFile: z.string().min(1).nullable().default(null).describe('private key file on the runner'),
+    knownHostsFile: z.string().min(1).nullable().default(null).describe('known_hosts file on the runner (default ~/.ssh/known_hosts)'),
+    hostKeyCheck: z.boolean().default(true).describe('false: any host key is accepted (logged at every connection)'),
+  }),
+  z.object({
+    type: z.literal('rclone'),
+    remote: z.string().min(1).describe("pdr_run's rclone_remote: `name:` or `name:base/path` (no secret parameters)"),
+    baseDir: z.string().min(1),
+    remotePathPrefix: z.string().min(1).nullable().default(null).describe('stripped from <baseDir>/<path> on a path boundary'),
+  }),
+]);
+export type StorageSettings = z.infer<typeof storageSettings>;
+
 /** How a runner runs the points of a grid. Carries no secret: runners take credentials from their own env. */
 export const runOptions = z.object({
   baseDir: z.string().min(1).describe('absolute path of the KOSMA-tau base directory, as the runners see it'),
@@ -11,7 +38,7 @@ export const runOptions = z.object({
   pdrinpTemplateFile: safeName.default('PDRNEW.INP.template'),
   jsonTemplateFile: safeName.default('pdr_config.json.template'),
   jsonTemplateOverride: z.string().min(1).nullable().default(null).describe('absolute path of a user JSON template (--json-template)'),
-  storage: z.object({ type: z.literal('local'), baseDir: z.string().min(1) }),
+  storage: storageSettings,
   forceOnion: z.boolean().default(false),
   keepTmp: z.boolean().default(false),
   jsonOnly: z

@@ -44,6 +44,21 @@ export const LIMITS = {
    * delay; a quick one costs two requests (claim, finish) instead of one more per step.
    */
   STEP_REPORT_DELAY_MS: 2_000,
+  /**
+   * Longest a storage call (store, retrieve, stat, list, a connection) may take before it counts as a
+   * transient failure, plus STORAGE_MIN_BYTES_PER_S for the bytes it moves: a hung NFS mount or SSH
+   * server must not hold a runner's slot (and its heartbeats) forever.
+   */
+  STORAGE_CALL_TIMEOUT_MS: 120_000,
+  /** Slowest transfer rate still taken as progress (1 MiB/s): a 1 GB HDF file gets 120 s + 1000 s. */
+  STORAGE_MIN_BYTES_PER_S: 1024 * 1024,
+  /** Connecting and authenticating to an SFTP server (TCP + SSH handshake); then it counts as down. */
+  STORAGE_CONNECT_TIMEOUT_MS: 15_000,
+  /**
+   * Transfers at once over one runner's SFTP connection (all its slots share it): enough to hide the
+   * round trips of small files, few enough that a runner does not flood a shared server.
+   */
+  STORAGE_PARALLEL_TRANSFERS: 8,
   /** Health ping replies are collected for this long. */
   HEALTH_COLLECT_MS: 1_000,
   /** Default limit of one executable run of PDR: a real KOSMA-tau model takes minutes to hours; this leaves room for slow ones. */

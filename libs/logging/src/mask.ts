@@ -20,7 +20,7 @@ export const MASK = '***';
 /** What an empty / null / undefined secret prints as, so "no password" stays diagnosable. */
 export const NOT_SET = '(not set)';
 
-const SECRET_SUBSTRINGS = /passw(?:or)?d|pwd|secret|token|api_?key|private_?key|credential/;
+const SECRET_SUBSTRINGS = /passw(?:or)?d|passphrase|pwd|secret|token|api_?key|private_?key|credential/;
 /** `auth` only as a whole word segment: auth, auth_token, x-auth, basicAuth, authorization — not `author`. */
 const AUTH_SEGMENT = /(?:^|[^a-z0-9])auth(?:$|[^a-z0-9]|orization|entication|key)/;
 

@@ -16,11 +16,38 @@ export interface StoredFile {
   sha256: string;
 }
 
+/** One file of a `storeMany` call. */
+export interface StoreItem {
+  /** Absolute path of the local file. */
+  localPath: string;
+  /** Where it goes, relative to the storage base. */
+  relPath: string;
+  /**
+   * Visible only after every file of the call without `last` is stored (the files of the runner's "already
+   * stored" check: their presence must imply the others').
+   */
+  last?: boolean;
+}
+
 export interface StorageBackend {
-  /** Human-readable description for logs (never contains secrets). */
+  /** Human-readable description for logs and reasons: backend, host, base (never contains secrets). */
   describe(): string;
-  /** Copy a local file to `relPath` (atomically: readers never see a partial file). */
+  /**
+   * Copy a local file to `relPath` atomically (readers never see a partial file under its final name) and
+   * verified (size always; each backend says which hash it checks). The sha256 is of the bytes sent.
+   */
   store(localPath: string, relPath: string): Promise<StoredFile>;
+  /**
+   * Store several files (one job's outputs) as the backend does it best: a bounded number at once, or a few
+   * rclone calls for all. Files marked `last` only after all others are stored. Every file is finished
+   * (stored or failed) before it returns; the first failure is thrown, and files already stored stay
+   * stored (a failure before the `last` files stores none of them). Result in the order of `items`.
+   */
+  storeMany(items: readonly StoreItem[]): Promise<StoredFile[]>;
+  /** Remove the file `relPath`; a missing file is not an error. */
+  remove(relPath: string): Promise<void>;
+  /** Release connections (a runner at shutdown); the backend must not be used afterwards. */
+  close?(): Promise<void>;
   /** Copy `relPath` to the local file `localPath` (absolute). Missing file → StorageError. */
   retrieve(relPath: string, localPath: string): Promise<void>;
   /** True only when `relPath` is a regular file. Errors other than "not found" throw. */

@@ -19,11 +19,27 @@ const LOCAL_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
   [0x52654973, 'reiserfs'],
 ]);
 
+/** Kernel pseudo filesystems: never a place for stored files (mkdir there fails or, in Node, loops). */
+const PSEUDO_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'procfs'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x6e736673, 'nsfs'],
+  [0xcafe4a11, 'bpf'],
+]);
+
 export interface FilesystemKind {
   /** On a local disk or in memory: a metadata call or a small read/write takes microseconds. */
   local: boolean;
   /** A name for messages: the filesystem's name, or its magic number in hex. */
   name: string;
+  /** A kernel pseudo filesystem (procfs, sysfs…): nothing can be stored there. */
+  pseudo?: boolean;
 }
 
 /**
@@ -36,7 +52,10 @@ export function filesystemKind(path: string): FilesystemKind {
   try {
     const type = Number(statfsSync(path).type) >>> 0;
     const name = LOCAL_FILESYSTEMS.get(type);
-    return name ? { local: true, name } : { local: false, name: `0x${type.toString(16)}` };
+    if (name) return { local: true, name };
+    const pseudo = PSEUDO_FILESYSTEMS.get(type);
+    if (pseudo) return { local: false, name: pseudo, pseudo: true };
+    return { local: false, name: `0x${type.toString(16)}` };
   } catch {
     return { local: false, name: 'unknown' };
   }

@@ -1,6 +1,11 @@
-export type { StorageBackend, StoredFile } from './backend';
-export { StorageError, StoragePathError, describeError } from './errors';
+export type { StorageBackend, StoredFile, StoreItem } from './backend';
+export { StorageError, StoragePathError, describeError, errnoIsTransient, isTransientStorageError } from './errors';
 export { LocalStorage, sha256File } from './local-storage';
+export { SftpConnection, SftpStorage, type SftpConnectionOptions } from './sftp-storage';
+export { RcloneStorage, rcloneRemotePath, rcloneRemoteSecrets, maskRcloneRemote, splitRcloneRemote, type RcloneOptions } from './rclone-storage';
+export { createStorage, closeStorageConnections, describeStorageSettings, type StorageRuntime } from './factory';
+export { checkKnownHost } from './known-hosts';
+export { mapBounded, storeEach, withTimeout } from './bounded';
 export { filesystemKind, type FilesystemKind } from './filesystem';
 export {
   MAX_NAME_LENGTH,
@@ -10,3 +15,4 @@ export {
   storagePaths,
   type JobStoragePaths,
 } from './paths';
+export { checkStorage, type StorageCheckResult, type StorageProblem } from './check';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { filesystemKind, LocalStorage, StorageError, StoragePathError } from './index';
@@ -10,7 +11,7 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 (process.platform === 'linux' ? describe : describe.skip)('filesystemKind (Linux)', () => {
   it('tells local filesystems from others', () => {
     expect(filesystemKind('/dev/shm')).toEqual({ local: true, name: 'tmpfs' });
-    expect(filesystemKind('/proc')).toEqual({ local: false, name: '0x9fa0' });
+    expect(filesystemKind('/proc')).toEqual({ local: false, name: 'procfs', pseudo: true });
     expect(filesystemKind('/no/such/dir')).toEqual({ local: false, name: 'unknown' });
   });
 });
@@ -120,18 +121,38 @@ describe.each([['auto'], ['never']] as const)('LocalStorage (syncCalls: %s)', (s
     await expect(storage.store(src, 'm/dir')).rejects.toThrow(/m\/dir is a directory/);
   });
 
-  it('fails with StorageError (never a boolean) when the target directory is not writable', async () => {
-    if (process.getuid?.() === 0) {
-      console.warn('running as root: permission test skipped');
-      return;
-    }
+  it('fails with a permanent StorageError (never a boolean) when the target directory is not writable', async () => {
     await storage.store(src, 'm/pdrgrid/a');
     await fs.chmod(path.join(base, 'm/pdrgrid'), 0o555);
     try {
-      await expect(storage.store(src, 'm/pdrgrid/b')).rejects.toThrow(/cannot store .*m\/pdrgrid\/b.*EACCES/);
+      if (process.getuid?.() !== 0) {
+        const err = (await storage.store(src, 'm/pdrgrid/b').catch((e: unknown) => e)) as StorageError;
+        expect(err.message).toMatch(/cannot store .*m\/pdrgrid\/b.*EACCES/);
+        expect(err.transient).toBe(false);
+        return;
+      }
+      // root writes anywhere: the store runs as the unprivileged user nobody in a child process (built library)
+      const dist = path.resolve(__dirname, '../dist/index.js');
+      expect(existsSync(dist)).toBe(true);
+      await fs.chmod(tmp, 0o755);
+      const script = `const { LocalStorage } = require(${JSON.stringify(dist)});
+        new LocalStorage(${JSON.stringify(base)}, { syncCalls: ${JSON.stringify(syncCalls)} }).store(${JSON.stringify(src)}, 'm/pdrgrid/b').then(
+          () => console.log(JSON.stringify({ stored: true })),
+          (e) => console.log(JSON.stringify({ name: e.name, message: e.message, transient: e.transient })));`;
+      const out = execFileSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, cwd: '/' }).toString();
+      const r = JSON.parse(out);
+      expect(r).toMatchObject({ name: 'StorageError', transient: false });
+      expect(r.message).toMatch(/cannot store .*m\/pdrgrid\/b.*EACCES/);
     } finally {
       await fs.chmod(path.join(base, 'm/pdrgrid'), 0o755);
     }
+  });
+
+  it('refuses a base under /proc at once (no spinning), permanently', async () => {
+    const proc = new LocalStorage('/proc/pdr_storage_test', { syncCalls });
+    const err = (await proc.store(src, 'm/a').catch((e: unknown) => e)) as StorageError;
+    expect(err.message).toMatch(/\/proc\/pdr_storage_test is on procfs/);
+    expect(err.transient).toBe(false);
   });
 
   describe('path confinement', () => {

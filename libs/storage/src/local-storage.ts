@@ -18,7 +18,8 @@ import {
 import { promisify } from 'node:util';
 import { filesystemKind, type FilesystemKind } from './filesystem';
 import * as path from 'node:path';
-import type { StorageBackend, StoredFile } from './backend';
+import type { StorageBackend, StoredFile, StoreItem } from './backend';
+import { storeEach } from './bounded';
 import { StorageError, StoragePathError, describeError } from './errors';
 import { splitRelPath } from './paths';
 
@@ -182,6 +183,48 @@ const ASYNC_IO: Io = {
 };
 
 /**
+ * Create the storage base one level at a time. Node's recursive mkdir loops forever (at 100 % CPU) under
+ * /proc, where mkdir fails with ENOENT for a parent that stat reports as existing; and a base on procfs or
+ * sysfs is a mistake anyway: refused at once, permanently, naming the filesystem.
+ */
+async function createBaseDir(baseDir: string): Promise<void> {
+  const missing: string[] = [];
+  let cur = baseDir;
+  for (;;) {
+    try {
+      const st = await fs.stat(cur);
+      if (!st.isDirectory()) {
+        throw new StorageError(`cannot create storage base directory ${baseDir}: ${cur} is not a directory`, { transient: false });
+      }
+      break;
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      if (errno(err) !== 'ENOENT') {
+        throw new StorageError(`cannot create storage base directory ${baseDir}: ${describeError(err)}`, { cause: err });
+      }
+      missing.unshift(cur);
+      const parent = path.dirname(cur);
+      if (parent === cur) break;
+      cur = parent;
+    }
+  }
+  const kind = filesystemKind(cur);
+  if (kind.pseudo) {
+    throw new StorageError(`storage base directory ${baseDir} is on ${kind.name} (${cur}), a kernel pseudo filesystem that cannot hold files`, {
+      transient: false,
+    });
+  }
+  for (const dir of missing) {
+    try {
+      await fs.mkdir(dir);
+    } catch (err) {
+      if (errno(err) === 'EEXIST') continue;
+      throw new StorageError(`cannot create storage base directory ${baseDir}: ${describeError(err)}`, { cause: err });
+    }
+  }
+}
+
+/**
  * Storage on a locally mounted filesystem (SPEC §6.2, with defects 11 and 25 fixed): the base must be
  * absolute, every path stays inside it even through symlinks, writes are atomic (temp file in the
  * target directory, fsync, rename) and every failure throws a `StorageError` naming the file.
@@ -226,16 +269,12 @@ export class LocalStorage implements StorageBackend {
   private async base(create: boolean): Promise<string | undefined> {
     if (this.realBase) return this.realBase;
     if (create) {
-      try {
-        await fs.mkdir(this.baseDir, { recursive: true });
-      } catch (err) {
-        throw new StorageError(`cannot create storage base directory ${this.baseDir}: ${describeError(err)}`, { cause: err });
-      }
+      await createBaseDir(this.baseDir);
     }
     try {
       const real = await fs.realpath(this.baseDir);
       const st = await fs.stat(real);
-      if (!st.isDirectory()) throw new StorageError(`storage base ${this.baseDir} is not a directory`);
+      if (!st.isDirectory()) throw new StorageError(`storage base ${this.baseDir} is not a directory`, { transient: false });
       this.fsKind = this.opts.syncCalls === 'never' ? { local: false, name: 'not checked (syncCalls: never)' } : filesystemKind(real);
       this.io = this.fsKind.local ? SYNC_IO : ASYNC_IO;
       this.realBase = real;
@@ -283,7 +322,7 @@ export class LocalStorage implements StorageBackend {
       }
       this.confine(realBase, real, relPath);
       const st = await this.io.stat(real);
-      if (!st.isDirectory()) throw new StorageError(`cannot store ${relPath}: ${next} exists and is not a directory`);
+      if (!st.isDirectory()) throw new StorageError(`cannot store ${relPath}: ${next} exists and is not a directory`, { transient: false });
       cur = real;
     }
     return cur;
@@ -339,7 +378,7 @@ export class LocalStorage implements StorageBackend {
     const segs = splitRelPath(relPath);
     const rel = segs.join('/');
     const fail = (reason: string, cause?: unknown): never => {
-      throw new StorageError(`cannot store ${localPath} as ${rel} in ${this.describe()}: ${reason}`, { cause });
+      throw new StorageError(`cannot store ${localPath} as ${rel} in ${this.describe()}: ${reason}`, { cause, transient: cause === undefined ? false : undefined });
     };
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute');
     let sourceSize = 0;
@@ -382,11 +421,30 @@ export class LocalStorage implements StorageBackend {
     }
   }
 
+  /** Four at once: a job's 10+ small outputs overlap their copies and fsyncs (libuv's default thread pool is 4). */
+  storeMany(items: readonly StoreItem[]): Promise<StoredFile[]> {
+    return storeEach((l, r) => this.store(l, r), items, 4);
+  }
+
+  async remove(relPath: string): Promise<void> {
+    const segs = splitRelPath(relPath);
+    const rel = segs.join('/');
+    const found = await this.resolveExisting(segs, rel);
+    if (!found) return;
+    if (!found.st.isFile()) throw new StorageError(`cannot remove ${rel} in ${this.describe()}: not a regular file`, { transient: false });
+    try {
+      await fs.unlink(found.real);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return;
+      throw new StorageError(`cannot remove ${rel} in ${this.describe()}: ${describeError(err)}`, { cause: err });
+    }
+  }
+
   async retrieve(relPath: string, localPath: string): Promise<void> {
     const segs = splitRelPath(relPath);
     const rel = segs.join('/');
     const fail = (reason: string, cause?: unknown): never => {
-      throw new StorageError(`cannot retrieve ${rel} from ${this.describe()} to ${localPath}: ${reason}`, { cause });
+      throw new StorageError(`cannot retrieve ${rel} from ${this.describe()} to ${localPath}: ${reason}`, { cause, transient: cause === undefined ? false : undefined });
     };
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute');
     const found = await this.resolveExisting(segs, rel);
@@ -428,7 +486,7 @@ export class LocalStorage implements StorageBackend {
     const rel = segs.join('/');
     const found = await this.resolveExisting(segs, rel);
     if (!found) return [];
-    if (!found.st.isDirectory()) throw new StorageError(`cannot list ${rel} in ${this.describe()}: not a directory`);
+    if (!found.st.isDirectory()) throw new StorageError(`cannot list ${rel} in ${this.describe()}: not a directory`, { transient: false });
     try {
       const entries = await fs.readdir(found.real, { withFileTypes: true });
       const names: string[] = [];

@@ -64,14 +64,13 @@ export function textoutRole(species?: string): string {
 }
 
 /**
- * Reads a stored file through the storage backend of the job's grid (copied to a temporary file and
- * read back). Only local storage exists so far; when libs/storage has a backend factory (issue 12), use
- * it here instead of LocalStorage.
+ * Reads a stored file through the storage backend of the job's grid (local, sftp or rclone; copied to a
+ * temporary file and read back). Remote credentials come from this process's PDR_STORAGE_* environment.
  */
 export async function readStored(j: JobGet, relPath: string): Promise<Buffer> {
   if (!j.grid) throw new Error(`job ${j.job.jobId} belongs to no grid: its storage is unknown`);
-  const { LocalStorage } = require('@pdr/storage') as typeof import('@pdr/storage');
-  const storage = new LocalStorage(j.grid.storage.baseDir);
+  const { createStorage, closeStorageConnections } = require('@pdr/storage') as typeof import('@pdr/storage');
+  const storage = createStorage(j.grid.storage);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pdr-show-'));
   try {
     const local = path.join(tmp, 'file');
@@ -79,6 +78,7 @@ export async function readStored(j: JobGet, relPath: string): Promise<Buffer> {
     return fs.readFileSync(local);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
+    await closeStorageConnections().catch(() => undefined);
   }
 }
 

@@ -9,6 +9,7 @@ import { DEFAULT_MAX_POINTS } from '../plan/defaults';
 import type { PlannedRun, RunFlags } from '../plan/run-plan';
 import { messaging } from '../lazy';
 import { missingServices } from './health';
+import { requireStorage } from './storage';
 import { addAxisOptions, addPreflightOptions, addRandomOptions, positiveInt, positiveSeconds } from './options';
 
 /** Failed points listed in the final summary (the rest: pdr jobs). */
@@ -86,6 +87,9 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
   }
   // nothing is sent before every file the runners need was found (exit 2 naming each missing one)
   reportPreflight(ctx, checked);
+  // a grid never starts against storage that cannot take it (libs/storage checkStorage)
+  // (silent when it passes; its one line is the error otherwise)
+  if (f.storageCheck !== false) await requireStorage(ctx, plan.request.run.storage, plan.request.modelName, plan.loaded.config);
   return withSession(
     ctx,
     async (s) => {
@@ -148,7 +152,8 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
     .option('--pdr-timeout <sec>', 'time limit of one PDR run (default 43200)', positiveSeconds)
     .option('--onion-timeout <sec>', 'time limit of one onion run (default 7200)', positiveSeconds)
-    .option('--wide', 'do not cut the reasons in the final summary');
+    .option('--wide', 'do not cut the reasons in the final summary')
+    .option('--no-storage-check', 'submit without first writing a probe file to the storage (pdr storage check)');
   addPreflightOptions(cmd)
     .action(async (opts: RunFlags) => {
       exitWith(await runRun(ctx(), opts));

@@ -53,11 +53,15 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   const webScript = o.web ? webEntry(ctx) : null;
 
   let configFile: string | undefined;
+  /** Storage secrets of the config for the runners (they are never part of a grid request). */
+  const storageSecrets: NodeJS.ProcessEnv = {};
   if (o.config !== undefined) {
     configFile = path.resolve(ctx.cwd, o.config);
     // a broken file is reported here, in one line, before anything starts
-    const { warnings } = configLib().loadConfig({ file: configFile, env: ctx.env, cwd: ctx.cwd });
+    const { warnings, config } = configLib().loadConfig({ file: configFile, env: ctx.env, cwd: ctx.cwd });
     for (const w of warnings) ctx.io.err(warningLine(w));
+    if (config.storage.password) storageSecrets.PDR_STORAGE_PASSWORD = config.storage.password;
+    if (config.storage.key_passphrase) storageSecrets.PDR_STORAGE_KEY_PASSPHRASE = config.storage.key_passphrase;
   }
   let workDir: string | undefined;
   if (o.workDir !== undefined) {
@@ -133,7 +137,7 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
     tiers.state.push(sup.start({ name: 'state', script: entries.state, args: configFile ? ['--config', configFile] : [], env: childEnv, cwd: ctx.cwd }));
     if (await waitFor({ state: 1 })) {
       tiers.planner.push(sup.start({ name: 'planner', script: entries.planner, args: [], env: childEnv, cwd: ctx.cwd }));
-      const runnerEnv = workDir ? { ...childEnv, PDR_WORK_DIR: workDir } : childEnv;
+      const runnerEnv = { ...childEnv, ...storageSecrets, ...(workDir ? { PDR_WORK_DIR: workDir } : {}) };
       for (let i = 1; i <= runners; i++) {
         tiers.runners.push(sup.start({ name: `runner-${i}`, script: entries.runner, args: ['--concurrency', String(concurrency)], env: runnerEnv, cwd: ctx.cwd }));
       }

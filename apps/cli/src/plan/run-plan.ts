@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { axisValue, gridRequest, GridRequest, LIMITS, Point, SAFE_NAME_RULE, safeName } from '@pdr/contracts';
+import { axisValue, gridRequest, GridRequest, LIMITS, Point, SAFE_NAME_RULE, safeName, type StorageSettings } from '@pdr/contracts';
+import { describeStorageSettings, maskRcloneRemote, rcloneRemoteSecrets } from '@pdr/storage';
 import { ConfigFlags, describeConfig, EffectiveConfig, LoadedConfig, requireRunSettings } from '@pdr/config';
 import { loadRunConfig } from './run-config';
 import { DEFAULT_MAX_POINTS, DEFAULT_ONION_TIMEOUT_S, DEFAULT_PDR_TIMEOUT_S, DRY_RUN_SHOWN_POINTS } from './defaults';
@@ -40,6 +41,8 @@ export interface RunFlags {
   jsonOnly?: boolean;
   /** Reasons in the final summary are not cut. */
   wide?: boolean;
+  /** false (`--no-storage-check`): submit without the storage check. */
+  storageCheck?: boolean;
 }
 
 export { DEFAULT_MAX_POINTS, DEFAULT_PDR_TIMEOUT_S, DEFAULT_ONION_TIMEOUT_S, DRY_RUN_SHOWN_POINTS };
@@ -157,7 +160,7 @@ export function planRun(f: RunFlags, opts: PlanOptions): PlannedRun {
   checkAxisFlags(f);
   const loaded = loadRunConfig({ file: f.config, env: opts.env, flags: configFlagsOf(f), cwd: opts.cwd, now: opts.now });
   const warnings = [...loaded.warnings];
-  const request = buildGridRequest(loaded.config, f, warnings);
+  const request = buildGridRequest(loaded.config, f, warnings, loaded.sources);
 
   const maxPoints = f.maxPoints ?? DEFAULT_MAX_POINTS;
   const shown = opts.shown ?? DRY_RUN_SHOWN_POINTS;
@@ -196,16 +199,65 @@ export function planRun(f: RunFlags, opts: PlanOptions): PlannedRun {
     }
   }
   validatePhysics(request);
-  return { loaded, request, total, firstPoints, seed, maxPoints, storagePath: path.join(request.run.storage.baseDir, request.modelName), warnings, remoteRunners: loaded.config.pdr.remote_runners === true };
+  const st = request.run.storage;
+  const storagePath = st.type === 'local' ? path.join(st.baseDir, request.modelName) : `${describeStorageSettings(st).replace(/\/$/, '')}/${request.modelName}`;
+  return { loaded, request, total, firstPoints, seed, maxPoints, storagePath, warnings, remoteRunners: loaded.config.pdr.remote_runners === true };
+}
+
+/**
+ * The grid's storage settings for the runners (contract `run.storage`) from the storage section. Secrets stay
+ * out: they would land in the grid's database row; the runners take them from their own environment.
+ */
+export function storageSettingsOf(config: EffectiveConfig, warnings: string[], sources: LoadedConfig['sources'] = {}): StorageSettings {
+  const st = config.storage;
+  switch (st.type) {
+    case 'local':
+      return { type: 'local', baseDir: st.base_dir as string };
+    case 'sftp': {
+      if (!st.username) throw new UsageError('storage.username is required for storage type sftp (config file or PDR_STORAGE_USER)');
+      const fromConfig = (k: string) => sources[k] === 'file' || sources[k] === 'flag';
+      if ((st.password && fromConfig('storage.password')) || (st.key_passphrase && fromConfig('storage.key_passphrase'))) {
+        warnings.push(
+          'storage: the password / key passphrase is not sent to the runners (it would be stored with the grid); ' +
+            'runners take it from PDR_STORAGE_PASSWORD / PDR_STORAGE_KEY_PASSPHRASE in their environment (pdr up --config passes it on)',
+        );
+      }
+      return {
+        type: 'sftp',
+        host: st.host as string,
+        port: st.port ?? 22,
+        username: st.username,
+        baseDir: st.base_dir as string,
+        privateKeyFile: st.key_file ?? null,
+        knownHostsFile: st.known_hosts_file ?? null,
+        hostKeyCheck: st.host_key_check !== false,
+      };
+    }
+    case 'rclone': {
+      const remote = st.rclone_remote as string;
+      let secrets: string[];
+      try {
+        secrets = rcloneRemoteSecrets(remote);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      if (secrets.length) {
+        throw new UsageError(
+          `storage.rclone_remote ${maskRcloneRemote(remote)}: carries ${secrets.join(', ')}, which would be stored with the grid; ` +
+            "put it in the runners' rclone.conf or RCLONE_CONFIG_* variables",
+        );
+      }
+      return { type: 'rclone', remote, baseDir: st.base_dir as string, remotePathPrefix: st.remote_path_prefix ?? null };
+    }
+    default:
+      throw new UsageError(`storage.type "${st.type}": pdr_run's generic "remote" backend was never implemented; use sftp (same host, username, password keys)`);
+  }
 }
 
 /** Builds the contract's grid request from the effective configuration and the run flags; validates it with the contract schema. */
-export function buildGridRequest(config: EffectiveConfig, f: RunFlags, _warnings: string[]): GridRequest {
+export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings: string[], sources: LoadedConfig['sources'] = {}): GridRequest {
   requireRunSettings(config);
-  const st = config.storage;
-  if (st.type !== 'local') {
-    throw new UsageError(`storage.type "${st.type}" is not supported by the runners yet; use storage.type local (a shared file system path)`);
-  }
+  const storage = storageSettingsOf(config, warnings, sources);
   const jsonTemplate = config.pdr.json_template;
   if (jsonTemplate !== undefined) {
     let stat: fs.Stats;
@@ -237,7 +289,7 @@ export function buildGridRequest(config: EffectiveConfig, f: RunFlags, _warnings
       pdrinpTemplateFile: config.pdr.pdrinp_template_file,
       jsonTemplateFile: config.pdr.json_template_file,
       jsonTemplateOverride: jsonTemplate ?? null,
-      storage: { type: 'local', baseDir: st.base_dir as string },
+      storage,
       forceOnion: f.forceOnion === true,
       keepTmp: f.keepTmp === true,
       ...(config.pdr.json_only ? { jsonOnly: true } : {}),

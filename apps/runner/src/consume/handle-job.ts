@@ -1,6 +1,6 @@
 import { ClaimedJob, ContractError, jobEvent, JobFinishRequest, RpcRequest, StoredFileInfo } from '@pdr/contracts';
 import { ContractClient, decodeJson, ServiceUnavailableError } from '@pdr/messaging';
-import { LocalStorage } from '@pdr/storage';
+import { createStorage } from '@pdr/storage';
 import type { Logger } from '@pdr/logging';
 import { JsMsg } from 'nats';
 import { hostname } from 'os';
@@ -164,7 +164,7 @@ export class JobHandler {
           forceOnion: job.run.forceOnion,
         },
         {
-          storage: this.measured(new LocalStorage(job.run.storage.baseDir), job.run.storage.type),
+          storage: this.measured(createStorage(job.run.storage, { logger: log }), job.run.storage.type),
           signal: ctrl.signal,
           report: async (event) => {
             this.d.metrics?.step(event);

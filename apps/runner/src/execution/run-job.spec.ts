@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalStorage, storagePaths, type StorageBackend, type StoredFile } from '@pdr/storage';
+import { LocalStorage, storeEach, storagePaths, type StorageBackend, type StoredFile } from '@pdr/storage';
 import { runJob, type JobRunSpec, type StepEvent } from './index';
 
 const MOCK_BASE = path.resolve(__dirname, '../../../../deploy/kosmatau-mock');
@@ -359,6 +359,16 @@ describe('runJob with the kosmatau-mock base dir', () => {
       if (rel.includes(part)) throw new Error('disk quota exceeded');
       return storage.store(local, rel);
     },
+    storeMany: (items) =>
+      storeEach(
+        async (localPath, relPath) => {
+          if (relPath.includes(part)) throw new Error('disk quota exceeded');
+          return storage.store(localPath, relPath);
+        },
+        items,
+        4,
+      ),
+    remove: (p) => storage.remove(p),
   });
   const requiredStored = async () => {
     const sp = storagePaths('mockmodel', '100_30_-10_10_00');
@@ -368,9 +378,10 @@ describe('runJob with the kosmatau-mock base dir', () => {
   it('a failed store ends the job as failed (transient, storage); nothing unstored is reported', async () => {
     const r = await runJob(spec(), deps({ storage: failingOn('/pdrchem') }));
     expect(r).toMatchObject({ status: 'failed', failure: 'storage', transient: true });
-    expect(r.reason).toMatch(/storing hdf5_chem failed: disk quota exceeded/);
+    expect(r.reason).toMatch(/storing .*hdf5_chem.* failed: disk quota exceeded/);
     expect(r.files.hdf5_chem).toBeUndefined();
-    expect(r.files.textout).toBeDefined(); // the optional files went first
+    expect(r.files).toEqual({}); // nothing is reported stored by a failed store call
+    expect(await storage.exists(storagePaths('mockmodel', '100_30_-10_10_00').textout)).toBe(true); // the optional files went first
     for (const f of Object.values(r.files)) expect(await storage.exists(f.relPath)).toBe(true);
     // the required set is incomplete, so the retry runs the model instead of skipping it
     expect(await requiredStored()).toContain(false);
@@ -379,9 +390,63 @@ describe('runJob with the kosmatau-mock base dir', () => {
   it('a failed store of an optional file stores none of the required files (a retry must not skip)', async () => {
     const r = await runJob(spec(), deps({ storage: failingOn('pdrgrid/TEXTOUT') }));
     expect(r).toMatchObject({ status: 'failed', failure: 'storage', transient: true });
-    expect(r.reason).toMatch(/storing textout failed: disk quota exceeded/);
+    expect(r.reason).toMatch(/storing .*textout.* failed: disk quota exceeded/);
     expect(await requiredStored()).toEqual([false, false, false, false]);
     for (const f of Object.values(r.files)) expect(await storage.exists(f.relPath)).toBe(true);
+  });
+
+  it('a failed store keeps every output in quarantine; the next run stores them without running PDR or onion', async () => {
+    const failed = await runJob(spec(), deps({ storage: failingOn('/pdrchem') }));
+    const kept = path.join(workRoot, '.quarantine', 'mockmodel', '100_30_-10_10_00');
+    expect(failed).toMatchObject({ status: 'failed', failure: 'storage', workDir: null });
+    expect(failed.reason).toContain(`outputs kept in ${kept}`);
+    const manifest = JSON.parse(readFileSync(path.join(kept, 'quarantine.json'), 'utf8'));
+    expect(manifest).toMatchObject({ v: 1, status: 'finished', exitCodes: { pdr: 0, onion: { CO: 0, 'C+': 0 } } });
+    // both species' onion outputs are kept (the second species does not overwrite the first's)
+    expect(readFileSync(path.join(kept, 'collected/onion/CO/TEXTOUT'), 'utf8')).toContain('CO');
+    expect(readFileSync(path.join(kept, 'collected/onion/C+/TEXTOUT'), 'utf8')).toContain('C+');
+    expect(await requiredStored()).toContain(false);
+
+    events = [];
+    const again = await runJob(spec({ attempt: 2 }), deps());
+    expect(again).toMatchObject({ status: 'finished', exitCodes: { pdr: 0, onion: { CO: 0, 'C+': 0 } } });
+    expect(events.map((e) => e.type)).toEqual(['outputs-restored']);
+    expect(await requiredStored()).toEqual([true, true, true, true]);
+    expect(Object.keys(again.files).sort()).toEqual(manifest.batches.flat().map((i: { role: string }) => i.role).sort());
+    for (const f of Object.values(again.files)) expect(sha(readFileSync(path.join(storageBase, f.relPath)))).toBe(f.sha256);
+    expect(existsSync(kept)).toBe(false);
+  });
+
+  it('a kill request reaches a job while it stores (a hung store does not hold the slot)', async () => {
+    const ctrl = new AbortController();
+    const hanging: StorageBackend = {
+      ...failingOn('never'),
+      storeMany: () => {
+        setTimeout(() => ctrl.abort('cancelled by the user'), 50);
+        return new Promise<never>(() => undefined);
+      },
+    };
+    const r = await runJob(spec(), deps({ storage: hanging, signal: ctrl.signal }));
+    expect(r.status).toBe('aborted');
+    expect(r.reason).toMatch(/aborted while storing: cancelled by the user/);
+  });
+
+  it('kept outputs of other inputs are discarded and the job runs again', async () => {
+    await runJob(spec(), deps({ storage: failingOn('/pdrchem') }));
+    events = [];
+    const species = ['CO'];
+    const r = await runJob(spec({ attempt: 2, species, inputs: renderInputs({ xnsur: '2.000e+03', mass: '1.000e-01', sint: '10.000000', Niter: 60 }, species) }), deps());
+    expect(r.status).toBe('finished');
+    expect(r.warnings.join('\n')).toMatch(/computed from other inputs: discarded/);
+    expect(events.map((e) => e.type)).toContain('pdr-started');
+  });
+
+  it('a store that fails again keeps the quarantine and says so', async () => {
+    await runJob(spec(), deps({ storage: failingOn('/pdrchem') }));
+    const r = await runJob(spec({ attempt: 2 }), deps({ storage: failingOn('/pdrchem') }));
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/outputs still kept in .*\.quarantine/);
+    expect(existsSync(path.join(workRoot, '.quarantine', 'mockmodel', '100_30_-10_10_00', 'quarantine.json'))).toBe(true);
   });
 
   it('a storage error during the skip check is a transient failure, not "missing"', async () => {
@@ -396,6 +461,10 @@ describe('runJob with the kosmatau-mock base dir', () => {
       store: async () => {
         throw new Error('unreachable');
       },
+      storeMany: async () => {
+        throw new Error('unreachable');
+      },
+      remove: async () => undefined,
     };
     const r = await runJob(spec(), deps({ storage: broken }));
     expect(r).toMatchObject({ status: 'failed', failure: 'storage', transient: true, workDir: null });

@@ -1,9 +1,10 @@
-import { closeSync, copyFileSync, openSync, promises as fs, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, promises as fs, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   StoragePathError,
   assertSafeName,
   describeError,
+  isTransientStorageError,
   onionOutputFileNames,
   storagePaths,
   type JobStoragePaths,
@@ -11,6 +12,7 @@ import {
 } from '@pdr/storage';
 import { createJobDir, populateJobDir } from './job-dir';
 import { JobFailure } from './job-failure';
+import { dropQuarantine, inputsKey, quarantine, readQuarantine } from './quarantine';
 import { runProcess, type ProcessOutcome } from './process-runner';
 import { tarGz } from './tar';
 import type { JobRunDeps, JobRunResult, JobRunSpec, PdrFileRole, StepEvent } from './types';
@@ -18,12 +20,6 @@ import type { JobRunDeps, JobRunResult, JobRunSpec, PdrFileRole, StepEvent } fro
 const DEFAULT_KILL_GRACE_MS = 10_000;
 
 /** PDR outputs whose presence in storage means "this job is done" (defect 18: not only the HDF5 file). */
-/**
- * Files stored at once per phase: a job's 10+ small outputs overlap their copies and fsyncs (one after
- * the other they took ~4 ms each on an idle machine); four matches libuv's default thread pool.
- */
-const STORE_CONCURRENCY = 4;
-
 export const REQUIRED_PDR_ROLES = ['hdf4', 'hdf5_struct', 'hdf5_chem', 'ctrl_ind'] as const satisfies readonly PdrFileRole[];
 
 /** Storage name per PDR role. */
@@ -131,6 +127,8 @@ class Run {
   workDir: string | null = null;
   bytesStored = 0;
   storedCount = 0;
+  /** Onion outputs moved aside per species (the next species overwrites them), stored with the PDR outputs. */
+  readonly collected: Array<[role: string, localPath: string, relPath: string]> = [];
 
   constructor(
     readonly spec: JobRunSpec,
@@ -152,38 +150,31 @@ class Run {
     return this.deps.signal?.aborted === true;
   }
 
-  /** Store a local file under `relPath`; a failure ends the job as failed (transient, storage). */
+  /** Store a local file under `relPath`; a failure ends the job as failed (transient or not: the backend says). */
   async store(role: string, localPath: string, relPath: string): Promise<void> {
-    let stored: StoredFile;
-    try {
-      stored = await this.deps.storage.store(localPath, relPath);
-    } catch (err) {
-      throw new JobFailure('storage', `storing ${role} failed: ${describeError(err)}`, true, { cause: err });
-    }
-    this.files[role] = stored;
-    this.bytesStored += stored.size;
-    this.storedCount++;
+    await this.storeAll([[role, localPath, relPath]]);
   }
 
   /**
-   * Store several files at once (at most STORE_CONCURRENCY in flight). Every store is waited for, also
-   * when one fails, so nothing still writes when the job directory is cleaned up; the first failure wins.
+   * Store several files in one backend call (the backend bounds its parallel transfers, rclone sends them in
+   * one process). Every file is finished before it returns, so nothing still writes when the job directory is
+   * cleaned up; a failure ends the job, transient (retried later) or permanent as the backend classified it.
    */
-  async storeAll(items: ReadonlyArray<readonly [role: string, localPath: string, relPath: string]>): Promise<void> {
-    let next = 0;
-    let failure: unknown = null;
-    const worker = async () => {
-      while (next < items.length) {
-        const [role, local, rel] = items[next++];
-        try {
-          await this.store(role, local, rel);
-        } catch (err) {
-          failure ??= err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(STORE_CONCURRENCY, items.length) }, worker));
-    if (failure) throw failure;
+  async storeAll(items: ReadonlyArray<readonly [role: string, localPath: string, relPath: string, last?: boolean]>): Promise<void> {
+    if (items.length === 0) return;
+    let stored: StoredFile[];
+    try {
+      stored = await untilAborted(this.deps.storage.storeMany(items.map(([, localPath, relPath, last]) => ({ localPath, relPath, last }))), this.deps.signal);
+    } catch (err) {
+      if (err instanceof StoreAborted) throw err;
+      const roles = items.map(([r]) => r).join(', ');
+      throw new JobFailure('storage', `storing ${roles} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
+    }
+    stored.forEach((st, i) => {
+      this.files[items[i][0]] = st;
+      this.bytesStored += st.size;
+      this.storedCount++;
+    });
   }
 
   /** Fill `files` with stored metadata for roles not produced by this run (skip / force-onion). */
@@ -194,7 +185,7 @@ class Run {
       try {
         st = await this.deps.storage.stat(rel);
       } catch (err) {
-        throw new JobFailure('storage', `reading metadata of stored ${rel} failed: ${describeError(err)}`, true, { cause: err });
+        throw new JobFailure('storage', `reading metadata of stored ${rel} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
       }
       if (st) this.files[role] = st;
     }
@@ -208,6 +199,21 @@ class Run {
     }
     return roles;
   }
+}
+
+/** A kill request (pdr cancel --kill, shutdown, lost claim) arrived while files were being stored. */
+class StoreAborted extends Error {}
+
+/** `p`, or a StoreAborted as soon as `signal` aborts: a kill reaches a job in its store phase too. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new StoreAborted('aborted while storing'));
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new StoreAborted('aborted while storing'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([p, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -228,7 +234,8 @@ export async function runJob(spec: JobRunSpec, deps: JobRunDeps): Promise<JobRun
     run = new Run(spec, deps, sp, now);
     outcome = await execute(run);
   } catch (err) {
-    if (err instanceof JobFailure) outcome = { status: 'failed', reason: err.message, failure: err.kind, transient: err.transient };
+    if (err instanceof StoreAborted) outcome = { status: 'aborted', reason: `aborted while storing: ${describeError(deps.signal?.reason ?? 'abort signal')}` };
+    else if (err instanceof JobFailure) outcome = { status: 'failed', reason: err.message, failure: err.kind, transient: err.transient };
     else outcome = { status: 'failed', reason: `internal error: ${describeError(err)}`, failure: 'internal', transient: true };
   }
   let workDirKept = false;
@@ -263,13 +270,17 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   const abortedResult = () => ({ status: 'aborted' as const, reason: `aborted: ${describeError(deps.signal?.reason ?? 'abort signal')}` });
   if (run.aborted) return abortedResult();
 
+  // 0. Outputs of an earlier run whose store failed: store them, PDR is not run again
+  const restored = await storeFromQuarantine(run);
+  if (restored) return restored;
+
   // 1. Skip check: all required PDR outputs stored? (storage errors are failures, never "missing")
   const rolePaths = pdrRolePaths(sp);
   let present: boolean[];
   try {
     present = await Promise.all(REQUIRED_PDR_ROLES.map((r) => deps.storage.exists(rolePaths[r])));
   } catch (err) {
-    throw new JobFailure('storage', `checking stored outputs in ${deps.storage.describe()} failed: ${describeError(err)}`, true, { cause: err });
+    throw new JobFailure('storage', `checking stored outputs in ${deps.storage.describe()} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
   }
   const outputsStored = present.every(Boolean);
   if (outputsStored && !spec.forceOnion) {
@@ -301,7 +312,7 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
       try {
         await deps.storage.retrieve(rel, local);
       } catch (err) {
-        throw new JobFailure('storage', `restoring ${rel} for force-onion failed: ${describeError(err)}`, true, { cause: err });
+        throw new JobFailure('storage', `restoring ${rel} for force-onion failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
       }
     }
   } else {
@@ -355,10 +366,14 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   }
   if (run.aborted) return abortedResult();
 
-  // 5. Store PDR outputs (structure file as modified by onion; required files last)
+  // 5. Store every output (PDR outputs after onion, which modifies the structure file; the files of the skip
+  // check last). A failed store keeps the outputs in quarantine: the model is not computed again for it.
+  for (const [s, why] of Object.entries(run.speciesFailures)) run.problems.push(`onion ${s}: ${why}`);
+  const outcome = run.problems.length ? { status: 'problem' as const, reason: capReason(run.problems.join('; ')) } : { status: 'finished' as const };
+  const required = (r: string) => (REQUIRED_PDR_ROLES as readonly string[]).includes(r);
+  let batches: Array<Array<[string, string, string]>>;
   if (onionOnly) {
-    await run.store('hdf5_struct', structLocal, sp.hdf5Struct);
-    await run.collectStored(Object.entries(rolePaths));
+    batches = [[...run.collected], [['hdf5_struct', structLocal, sp.hdf5Struct]]];
   } else {
     const mcdrtLocal = path.join(jobDir, `MCDRT${spec.jobName}.tar.gz`);
     try {
@@ -366,21 +381,69 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
     } catch (err) {
       throw new JobFailure('internal', `building ${path.basename(mcdrtLocal)} from Out/ failed: ${describeError(err)}`, true, { cause: err });
     }
-    // required files (the ones a later run takes as "already stored") only after all others are stored
     const present: Array<[PdrFileRole, string, string]> = [];
     for (const [role, local] of pdrLocalSources(spec.jobName)) {
       const abs = path.join(jobDir, local);
       if (await isFile(abs)) present.push([role, abs, rolePaths[role]]);
     }
-    const required = (r: PdrFileRole) => (REQUIRED_PDR_ROLES as readonly string[]).includes(r);
-    await run.storeAll(present.filter(([r]) => !required(r)));
-    await run.storeAll(present.filter(([r]) => required(r)));
+    batches = [[...run.collected, ...present.filter(([r]) => !required(r))], present.filter(([r]) => required(r))];
   }
+  try {
+    // one call: the backend stores the first batch, then the second (the files of the skip check)
+    await run.storeAll(batches.flatMap((b, i) => b.map(([role, local, rel]) => [role, local, rel, i > 0] as const)));
+  } catch (err) {
+    if (!(err instanceof JobFailure) || err.kind !== 'storage') throw err;
+    let kept: string;
+    try {
+      kept = quarantine(jobDir, spec, {
+        ...outcome,
+        reason: outcome.status === 'problem' ? outcome.reason : null,
+        exitCodes: { ...(run.pdrExit !== undefined ? { pdr: run.pdrExit } : {}), onion: { ...run.onionExit } },
+        speciesFailures: { ...run.speciesFailures },
+        batches: batches.map((b) => b.map(([role, file, relPath]) => ({ role, file, relPath }))),
+        storeFailure: err.message,
+      });
+    } catch (qerr) {
+      throw new JobFailure('storage', `${err.message}; the outputs could not be kept in quarantine either: ${describeError(qerr)}`, err.transient, { cause: err });
+    }
+    run.workDir = null; // moved: nothing to clean up
+    throw new JobFailure('storage', `${err.message}; outputs kept in ${kept} (a retry on this runner stores them without running PDR again)`, err.transient, {
+      cause: err,
+    });
+  }
+  if (onionOnly) await run.collectStored(Object.entries(rolePaths));
   await run.report({ type: 'outputs-stored', files: run.storedCount, bytes: run.bytesStored });
+  return outcome;
+}
 
-  for (const [s, why] of Object.entries(run.speciesFailures)) run.problems.push(`onion ${s}: ${why}`);
-  if (run.problems.length) return { status: 'problem', reason: capReason(run.problems.join('; ')) };
-  return { status: 'finished' };
+/**
+ * Outputs of an earlier run of this job kept in quarantine after a failed store: stored now instead of
+ * running PDR again when the inputs are the same (the earlier outcome is reported); discarded when not.
+ * Returns null when there is nothing to store from quarantine.
+ */
+async function storeFromQuarantine(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'> | null> {
+  const q = readQuarantine(run.spec);
+  if (!q) return null;
+  const m = q.manifest;
+  if (m.inputsKey !== inputsKey(run.spec)) {
+    run.warnings.push(`outputs kept in ${q.dir} were computed from other inputs: discarded, the job runs again`);
+    dropQuarantine(q.dir);
+    return null;
+  }
+  try {
+    await run.storeAll(m.batches.flatMap((b, i) => b.map((it) => [it.role, it.file, it.relPath, i > 0] as const)));
+  } catch (err) {
+    if (err instanceof JobFailure && err.kind === 'storage') {
+      throw new JobFailure('storage', `${err.message}; outputs still kept in ${q.dir}`, err.transient, { cause: err });
+    }
+    throw err;
+  }
+  if (m.exitCodes.pdr !== undefined) run.pdrExit = m.exitCodes.pdr;
+  Object.assign(run.onionExit, m.exitCodes.onion);
+  Object.assign(run.speciesFailures, m.speciesFailures);
+  await run.report({ type: 'outputs-restored', from: q.dir, files: run.storedCount, bytes: run.bytesStored });
+  dropQuarantine(q.dir);
+  return m.status === 'problem' ? { status: 'problem', reason: m.reason ?? undefined } : { status: 'finished' };
 }
 
 /** Lines of an executable's output quoted in a failure reason (its last ones: a Fortran runtime error, a stack trace). */
@@ -540,12 +603,23 @@ async function runOnion(
   await run.report({ type: 'onion-finished', species, exitCode: o.exitCode, signal: o.signal, timedOut: o.timedOut, durationMs: o.durationMs });
   if (o.aborted) return 'aborted';
   if (o.exitCode !== 0) await failSpecies(run, species, describeFailure('onion', o, spec.timeouts.onionMs));
-  // copy_onionoutput: whatever exists, then this species' TEXTOUT (truncated by the next species)
+  // copy_onionoutput: whatever exists, then this species' TEXTOUT (truncated by the next species). Moved
+  // aside and stored with the PDR outputs at the end, so a store failure keeps every computed output.
   const files: Array<[string, string, string]> = [[onionRole(species, 'TEXTOUT'), textout, sp.onionTextout(species)]];
   for (const f of outputs) {
     const local = path.join(outDir, f);
     if (await isFile(local)) files.push([onionRole(species, f), local, sp.onionFile(f)]);
   }
-  await run.storeAll(files);
+  const aside = path.join(jobDir, 'collected', 'onion', species);
+  try {
+    mkdirSync(aside, { recursive: true });
+    for (const [role, local, rel] of files) {
+      const kept = path.join(aside, path.basename(local));
+      renameSync(local, kept);
+      run.collected.push([role, kept, rel]);
+    }
+  } catch (err) {
+    throw new JobFailure('internal', `keeping the onion outputs of ${species} failed: ${describeError(err)}`, true, { cause: err });
+  }
   return 'done';
 }

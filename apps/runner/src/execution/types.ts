@@ -50,6 +50,7 @@ export type StepEvent = StepEventBase &
     | { type: 'onion-finished'; species: string; exitCode: number | null; signal: string | null; timedOut: boolean; durationMs: number }
     | { type: 'species-failed'; species: string; reason: string }
     | { type: 'outputs-stored'; files: number; bytes: number }
+    | { type: 'outputs-restored'; from: string; files: number; bytes: number }
   );
 
 export type JobRunStatus = 'finished' | 'problem' | 'failed' | 'skipped' | 'aborted';

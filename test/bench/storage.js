@@ -1,0 +1,182 @@
+'use strict';
+/**
+ * The storage figures of `npm run bench`: the outputs of BENCH_STORAGE_JOBS jobs (default 200; one job's
+ * files as the mock KOSMA-tau writes them, 1 onion species: 13 files, each job's content its own) stored
+ * over loopback to a private sshd (test/support/sshd-server.js), 2 jobs at once as 2 runner slots do:
+ *
+ *  - SFTP: the project's backend (createStorage: one shared connection, temp name + size check + rename,
+ *    the skip-check files last, SHA-256 of the bytes sent) against the floor of the same bytes uploaded
+ *    by a bare ssh2 client (one connection, fastPut of each file to its final name, the same parallelism).
+ *  - rclone → sftp: the project's backend (per job: copy into an upload folder, two moves, purge) against
+ *    the floor of one bare `rclone copy` of each job's files (one process per job, the same parallelism):
+ *    a runner stores job by job, so a copy of all jobs at once would not be a floor of the same work.
+ *
+ * Needs root, openssh-server and rclone (.ci/services/sshd-rclone.sh); otherwise says why and skips.
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const { spawn } = require('node:child_process');
+const { createStorage, closeStorageConnections } = require('@pdr/storage');
+const { startSshd, sshdUnavailable, rcloneUnavailable } = require('../support/sshd-server');
+
+const JOBS = Number(process.env.BENCH_STORAGE_JOBS || 200);
+const SLOTS = 2;
+const GOAL = 1.3;
+
+/** Sizes of one mock job's stored files (role, storage name pattern, bytes), as `runJob` stores them. */
+const JOB_FILES = [
+  ['textout', 'pdrgrid/TEXTOUT{j}', 1_800, false],
+  ['chemchk', 'pdrgrid/chemchk{j}.out', 300, false],
+  ['mcdrt', 'pdrgrid/MCDRT{j}.tar.gz', 600, false],
+  ['pdrnew', 'pdrgrid/PDRNEW{j}.INP', 5_200, false],
+  ['json', 'pdrgrid/pdr_config{j}.json', 3_900, false],
+  ['onion TEXTOUT', 'oniongrid/TEXTOUT{j}_CO', 400, false],
+  ['onion jerg', 'oniongrid/ONION{j}.jerg_CO.smli', 2_000, false],
+  ['onion jtemp', 'oniongrid/ONION{j}.jtemp_CO.smlc', 2_000, false],
+  ['onion linebt', 'oniongrid/ONION{j}.linebt_CO.out', 1_500, false],
+  ['hdf4', 'pdrgrid/pdr{j}.hdf', 40_000, true],
+  ['hdf5 chem', 'pdrgrid/pdrchem{j}.hdf5', 60_000, true],
+  ['hdf5 struct', 'pdrgrid/pdrstruct{j}.hdf5', 80_000, true],
+  ['ctrl_ind', 'pdrgrid/CTRL_IND{j}', 200, true],
+];
+
+/** `n` jobs' files under `dir/<job>/`: [{ job, items: [{ localPath, relPath (below the model), last }] }]. */
+function makeJobs(dir, n) {
+  const jobs = [];
+  for (let i = 0; i < n; i++) {
+    const job = `100_${30 + i}_-10_10_00`;
+    const d = path.join(dir, job);
+    fs.mkdirSync(d, { recursive: true });
+    const items = JOB_FILES.map(([role, pattern, size, last], k) => {
+      const localPath = path.join(d, `f${k}`);
+      fs.writeFileSync(localPath, crypto.randomBytes(size));
+      return { localPath, relPath: pattern.replace('{j}', job), last, role };
+    });
+    jobs.push({ job, items });
+  }
+  return jobs;
+}
+
+async function inSlots(jobs, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await fn(jobs[next++]);
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: SLOTS }, worker));
+  return performance.now() - t0;
+}
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args[0]} exited ${code}: ${err.slice(-300)}`))));
+  });
+}
+
+/** The bare ssh2 floor: one connection, fastPut of every file to its final name, SLOTS jobs at once. */
+async function bareSsh2(sshd, base, jobs) {
+  const { Client } = require('ssh2');
+  const conn = new Client();
+  await new Promise((resolve, reject) => {
+    conn.once('ready', resolve).once('error', reject);
+    conn.connect({ host: sshd.host, port: sshd.port, username: sshd.user, privateKey: fs.readFileSync(sshd.keyFile) });
+  });
+  conn.setNoDelay(true); // as the project's connection: small requests are not held by Nagle's algorithm
+  const sftp = await new Promise((resolve, reject) => conn.sftp((err, s) => (err ? reject(err) : resolve(s))));
+  const call = (fn, ...args) => new Promise((resolve, reject) => sftp[fn](...args, (err, v) => (err ? reject(err) : resolve(v))));
+  // directories exist before the clock starts (the project's backend creates them once per run too)
+  for (const d of ['model', 'model/pdrgrid', 'model/oniongrid']) await call('mkdir', `${base}/${d}`).catch(() => undefined);
+  const ms = await inSlots(jobs, async (j) => {
+    await Promise.all(j.items.map((it) => call('fastPut', it.localPath, `${base}/model/${it.relPath}`)));
+  });
+  conn.end();
+  return ms;
+}
+
+async function storagePhase(root, say) {
+  const why = sshdUnavailable() || rcloneUnavailable();
+  if (why) {
+    say(`  storage figures skipped: ${why}`);
+    return null;
+  }
+  const sshd = await startSshd();
+  try {
+    const dir = path.join(root, 'storage-bench');
+    const jobs = makeJobs(dir, JOBS);
+    const bytes = jobs.reduce((n, j) => n + j.items.reduce((m, it) => m + fs.statSync(it.localPath).size, 0), 0);
+    const fresh = (name) => {
+      const d = path.join(sshd.storageDir, name);
+      fs.mkdirSync(d);
+      fs.chownSync(d, sshd.uid, sshd.gid);
+      return d;
+    };
+    const sftpSettings = (baseDir) => ({
+      type: 'sftp',
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.user,
+      baseDir,
+      privateKeyFile: sshd.keyFile,
+      knownHostsFile: sshd.knownHostsFile,
+      hostKeyCheck: true,
+    });
+    const remote = `:sftp,host=${sshd.host},port=${sshd.port},user=${sshd.user},key_file=${sshd.keyFile},known_hosts_file=${sshd.knownHostsFile}:`;
+    const withModel = (j) => j.items.map((it) => ({ localPath: it.localPath, relPath: `model/${it.relPath}`, last: it.last }));
+
+    say(`  ${JOBS} jobs × ${JOB_FILES.length} files (${(bytes / 1e6).toFixed(1)} MB), ${SLOTS} at once, to sshd on 127.0.0.1:${sshd.port}`);
+    const floorSftp1 = await bareSsh2(sshd, fresh('floor-sftp-1'), jobs);
+    const sftpBackend = createStorage(sftpSettings(fresh('project-sftp')), {});
+    const projectSftp = await inSlots(jobs, (j) => sftpBackend.storeMany(withModel(j)));
+    await closeStorageConnections();
+    const floorSftp2 = await bareSsh2(sshd, fresh('floor-sftp-2'), jobs);
+    const floorSftp = (floorSftp1 + floorSftp2) / 2;
+    say(`  SFTP: project ${(projectSftp / 1000).toFixed(2)} s, bare ssh2 ${(floorSftp1 / 1000).toFixed(2)} s before / ${(floorSftp2 / 1000).toFixed(2)} s after`);
+
+    const rcloneJobs = jobs.slice(0, Math.min(JOBS, Number(process.env.BENCH_RCLONE_JOBS || JOBS)));
+    const floorRcloneBase = fresh('floor-rclone');
+    const floorRclone = await inSlots(rcloneJobs, async (j) => {
+      const d = path.dirname(j.items[0].localPath);
+      await run('rclone', ['copy', '--log-level', 'ERROR', d, `${remote}${floorRcloneBase}/model/${j.job}`]);
+    });
+    const rcloneBackend = createStorage({ type: 'rclone', remote, baseDir: fresh('project-rclone'), remotePathPrefix: null }, {});
+    const projectRclone = await inSlots(rcloneJobs, (j) => rcloneBackend.storeMany(withModel(j)));
+    say(`  rclone → sftp (${rcloneJobs.length} jobs): project ${(projectRclone / 1000).toFixed(2)} s, bare rclone copy per job ${(floorRclone / 1000).toFixed(2)} s`);
+    return { jobs: JOBS, rcloneJobs: rcloneJobs.length, projectSftp, floorSftp, floorSftp1, floorSftp2, projectRclone, floorRclone };
+  } finally {
+    await closeStorageConnections();
+    await sshd.destroy();
+  }
+}
+
+/** The report lines of the storage figures (same format as the bench's other figures). */
+function storageLines(r, line, fmtMs, r2) {
+  if (!r) return [];
+  const s = r.projectSftp / r.floorSftp;
+  const c = r.projectRclone / r.floorRclone;
+  return [
+    line(
+      `storage over SFTP, ${r.jobs} jobs`,
+      `${fmtMs(r.projectSftp)} (${fmtMs(r.projectSftp / r.jobs)} per job)`,
+      `${fmtMs(r.floorSftp)} bare ssh2 fastPut = mean of ${fmtMs(r.floorSftp1)} before and ${fmtMs(r.floorSftp2)} after`,
+      r2(s),
+      `ratio ≤ ${GOAL}`,
+      s <= GOAL,
+    ),
+    line(
+      `storage over rclone → sftp, ${r.rcloneJobs} jobs`,
+      `${fmtMs(r.projectRclone)} (${fmtMs(r.projectRclone / r.rcloneJobs)} per job: copy, 2 moves, purge)`,
+      `${fmtMs(r.floorRclone)} one bare rclone copy per job`,
+      r2(c),
+      `ratio ≤ ${GOAL}`,
+      c <= GOAL,
+    ),
+  ];
+}
+
+module.exports = { storagePhase, storageLines };
