@@ -105,7 +105,7 @@ if (noSshd) console.warn(`SFTP outage fault tests skipped: ${noSshd}`);
     );
     // the storage check would refuse before submitting: the folder turns unwritable after it, as mid-grid
     const r = await runCli(['run', '--config', cfg, '--no-storage-check'], { env: { PDR_NATS_URL: s.natsUrl, PDR_NATS_PREFIX: s.ns }, timeoutMs: 120_000 });
-    expect({ code: r.code, out: r.stdout }).toEqual({ code: 1, out: expect.stringMatching(/failed points \(2\)/) });
+    expect({ code: r.code, out: r.stdout }).toEqual({ code: 1, out: expect.stringMatching(/points that did not finish \(2 failed/) });
     const { grid } = await s.client.request('gridStatus', { v: 1, selector: { modelName: 'denied_model' } });
     const jobs = await s.jobs(grid.gridId);
     expect(jobs).toHaveLength(2);

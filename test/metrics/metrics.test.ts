@@ -158,7 +158,8 @@ it('every service serves /metrics; the figures agree with the database', async (
   expect(sumR('pdr_runner_exit_codes_total', { program: 'pdr', code: '1' })).toBe(1);
   expect(sumR('pdr_runner_step_duration_seconds_count', { step: 'onion' })).toBe(5); // one species (CO) per finished point
   expect(sumR('pdr_runner_storage_bytes_total', { backend: 'local' })).toBe(await db('SELECT COALESCE(SUM(file_size), 0) FROM job_files'));
-  expect(sumR('pdr_runner_storage_duration_seconds_count', { backend: 'local' })).toBe(await db('SELECT COUNT(*) FROM job_files'));
+  expect(sumR('pdr_runner_storage_files_total', { backend: 'local' })).toBe(await db('SELECT COUNT(*) FROM job_files'));
+  expect(sumR('pdr_runner_storage_duration_seconds_count', { backend: 'local' })).toBeGreaterThan(0);
   expect(sumR('pdr_runner_slots', { state: 'free' })).toBe(4);
 
   // planner: points planned and job events published

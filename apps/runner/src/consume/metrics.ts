@@ -36,12 +36,13 @@ export class RunnerMetrics {
   readonly storageBytes = new Counter({ name: 'pdr_runner_storage_bytes_total', help: 'bytes stored, per storage backend', labelNames: ['backend'] as const, registers: [this.registry] });
   readonly storageSeconds = new Histogram({
     name: 'pdr_runner_storage_duration_seconds',
-    help: 'time to store (copy, verify, rename) one file, per storage backend',
+    help: 'time of one storage call (a single file, or the batch of one job with storeMany: copy, verify, rename), per storage backend',
     labelNames: ['backend'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly storageErrors = new Counter({ name: 'pdr_runner_storage_errors_total', help: 'files that could not be stored, per storage backend', labelNames: ['backend'] as const, registers: [this.registry] });
+  readonly storageFiles = new Counter({ name: 'pdr_runner_storage_files_total', help: 'files stored, per storage backend', labelNames: ['backend'] as const, registers: [this.registry] });
+  readonly storageErrors = new Counter({ name: 'pdr_runner_storage_errors_total', help: 'storage calls that failed, per storage backend', labelNames: ['backend'] as const, registers: [this.registry] });
 
   constructor(slots: () => { busy: number; total: number }) {
     for (const s of ['finished', 'problem', 'failed', 'skipped', 'cancelled']) this.jobs.inc({ status: s }, 0);
@@ -71,18 +72,22 @@ export class RunnerMetrics {
     }
   }
 
-  /** The storage with every `store` timed and its bytes counted (other calls pass through). */
+  /** The storage with every `store` / `storeMany` call timed and its files and bytes counted (other calls pass through). */
   measureStorage<S extends object>(storage: S, backend: string): S {
     return new Proxy(storage, {
       get: (target, prop, receiver) => {
         const v = Reflect.get(target, prop, receiver);
-        if (prop !== 'store' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        if ((prop !== 'store' && prop !== 'storeMany') || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
         return async (...args: unknown[]) => {
           const end = this.storageSeconds.startTimer({ backend });
           try {
-            const r = await (v as (...a: unknown[]) => Promise<{ size?: number }>).apply(target, args);
+            const r = await (v as (...a: unknown[]) => Promise<{ size?: number } | { size?: number }[]>).apply(target, args);
             end();
-            if (typeof r?.size === 'number') this.storageBytes.inc({ backend }, r.size);
+            for (const f of Array.isArray(r) ? r : [r]) {
+              if (typeof f?.size !== 'number') continue;
+              this.storageBytes.inc({ backend }, f.size);
+              this.storageFiles.inc({ backend });
+            }
             return r;
           } catch (err) {
             this.storageErrors.inc({ backend });
