@@ -4,6 +4,7 @@ import { databaseSettingsFromEnv } from '@pdr/config';
 import { createLogger, registerSecret, type Logger } from '@pdr/logging';
 import { ensureJobStream, JobPublisher, RunningService, startContractService } from '@pdr/messaging';
 import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm } from '@pdr/persistence';
+import { stateAdmission } from './infrastructure/admission';
 import { classifyError } from './infrastructure/errors';
 import { StateTimings, timingsFromEnv } from './infrastructure/options';
 import { ProgressPublisher } from './infrastructure/progress';
@@ -47,6 +48,9 @@ export function databaseSettings(env: NodeJS.ProcessEnv = process.env, configFil
   };
 }
 
+/** Pool size when neither the options nor the config say (the ORM's default). */
+const DEFAULT_POOL_MAX = 10;
+
 /** Refused credentials or missing rights: waiting does not help. */
 const FATAL_ERRNOS = new Set([1044, 1045, 1698]);
 
@@ -87,8 +91,9 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
   const timings: StateTimings = { ...timingsFromEnv(), ...o.timings };
   const created = await waitForDatabase(settings, o.waitForDatabaseMs ?? 30_000, logger);
   if (settings.password) registerSecret(settings.password);
+  const poolMax = o.poolMax ?? fromEnv?.poolMax ?? DEFAULT_POOL_MAX;
   const orm = await createOrm(settings, {
-    poolMax: o.poolMax ?? fromEnv?.poolMax,
+    poolMax,
     log: (level, message) => logger[level]({ component: 'db' }, message),
   });
   let reconciler: Reconciler | undefined;
@@ -102,6 +107,7 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
       natsUrl: o.natsUrl,
       ns: o.ns,
       around: (fn) => RequestContext.create(orm.em, fn),
+      admission: stateAdmission(poolMax),
       classifyError: (err) => {
         const reply = classifyError(err);
         // a heartbeat that could not be recorded must not count as the runner's silence

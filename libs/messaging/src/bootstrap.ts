@@ -1,13 +1,14 @@
 import { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
-import { ErrorReply, names, Names, namespaceFromEnv } from '@pdr/contracts';
+import { ErrorReply, names, Names, namespaceFromEnv, RpcName } from '@pdr/contracts';
 import { NestPinoLogger, type Logger } from '@pdr/logging';
 import { NatsConnection } from 'nats';
 import { randomBytes } from 'crypto';
 import { hostname } from 'os';
 import { connectNats, natsUrlFromEnv } from './connection';
 import { ContractNatsServer, PassThroughRpcFilter } from './contract-server';
+import type { Admission } from './admission';
 
 export interface ServiceInfra {
   nc: NatsConnection;
@@ -28,6 +29,7 @@ export interface ContractServiceOptions {
   classifyError?: (err: unknown) => ErrorReply | undefined;
   detail?: () => Record<string, unknown>;
   version?: string;
+  admission?: Admission<RpcName>;
 }
 
 export interface RunningService {
@@ -52,6 +54,7 @@ export async function startContractService(o: ContractServiceOptions): Promise<R
     logger: o.logger,
     around: o.around,
     classifyError: o.classifyError,
+    admission: o.admission,
     health: { instanceId: infra.instanceId, version: o.version ?? '0.1.0', startedAt: new Date().toISOString(), detail: o.detail },
   });
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(await o.module(infra), {

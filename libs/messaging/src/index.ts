@@ -6,3 +6,4 @@ export * from './contract-client';
 export * from './health';
 export * from './job-stream';
 export * from './bootstrap';
+export * from './admission';

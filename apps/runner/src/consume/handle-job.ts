@@ -115,15 +115,23 @@ export class JobHandler {
     };
     this.running.set(job.jobId, entry);
     const ref = { v: 1 as const, jobId: job.jobId, attempt: job.attempt, runnerId: this.d.runnerId };
+    // one heartbeat request in flight at a time: on a busy state service unanswered beats piled up, one more
+    // per job and interval, and buried the finishes that would have freed it (test/scale)
+    let beating = false;
     const beat = setInterval(() => {
       m.working();
-      this.d.state.request('jobHeartbeat', ref).then(
-        (r) => {
-          if (!r.alive) entry.abort('lost');
-          else if (r.cancel) entry.abort('cancel');
-        },
-        (err) => log.warn({ err: (err as Error).message }, 'heartbeat not recorded'),
-      );
+      if (beating) return;
+      beating = true;
+      this.d.state
+        .request('jobHeartbeat', ref)
+        .then(
+          (r) => {
+            if (!r.alive) entry.abort('lost');
+            else if (r.cancel) entry.abort('cancel');
+          },
+          (err) => log.warn({ err: (err as Error).message }, 'heartbeat not recorded'),
+        )
+        .finally(() => (beating = false));
     }, this.d.heartbeatMs ?? RUNNER_LIMITS.HEARTBEAT_INTERVAL_MS);
 
     const steps = new StepReporter((batch) =>

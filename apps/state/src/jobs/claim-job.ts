@@ -26,7 +26,10 @@ export async function claimJob(em: Em, req: RpcRequestParsed<'jobClaim'>, opts: 
       [req.runnerId, req.jobId, req.generation, opts.staleHeartbeatMs * 1000],
     );
     const job = await loadJobStateOrFail(tem, req.jobId);
-    if (cas.affectedRows !== 1) return { reply: refusal(job, req), changed: [] };
+    if (cas.affectedRows !== 1) {
+      if (await isSameClaimAgain(tem, job, req)) return { reply: { granted: true, job: await claimedJob(tem, job.id, job.attempt) }, changed: [] };
+      return { reply: refusal(job, req), changed: [] };
+    }
 
     // earlier attempts still open (a reclaim after a lost heartbeat) are closed, never overwritten
     if (job.attempt > 1) {
@@ -44,6 +47,26 @@ export async function claimJob(em: Em, req: RpcRequestParsed<'jobClaim'>, opts: 
     );
     return { reply: { granted: true, job: await claimedJob(tem, job.id, job.attempt) }, changed: [job.id] };
   });
+}
+
+/**
+ * The runner asks again for the claim it already holds: same runner, same generation, same delivery of
+ * the event, the attempt still open. That happens when the answer to its first claim was lost (a state
+ * instance killed after the commit) or came after the runner's request timeout on a busy state service:
+ * the same attempt is granted again (heartbeat refreshed) instead of refused — a refusal made the runner
+ * ack its event and left the job running for nobody until its heartbeat went stale. A runner holds one
+ * delivery of an event at a time, so no two slots can both hold this claim.
+ */
+async function isSameClaimAgain(em: Em, job: Awaited<ReturnType<typeof loadJobStateOrFail>>, req: RpcRequestParsed<'jobClaim'>): Promise<boolean> {
+  if (job.status !== 'running' || job.runnerId !== req.runnerId || job.generation !== req.generation || job.cancelRequested) return false;
+  const open = await one<{ n: number }>(em, 'SELECT COUNT(*) AS n FROM job_attempts WHERE job_id = ? AND attempt = ? AND delivery = ? AND finished_at IS NULL', [
+    job.id,
+    job.attempt,
+    req.delivery,
+  ]);
+  if (!open || Number(open.n) !== 1) return false;
+  await run(em, `UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) WHERE id = ? AND attempt = ? AND status = 'running'`, [job.id, job.attempt]);
+  return true;
 }
 
 function refusal(job: Awaited<ReturnType<typeof loadJobStateOrFail>>, req: RpcRequestParsed<'jobClaim'>): JobClaimReply {
