@@ -37,6 +37,7 @@ const { connectNats, ContractClient, decodeJson } = require('@pdr/messaging');
 const { databaseEnv, testDatabaseSettings, dropDatabase } = require('@pdr/persistence');
 const { REPO, startService, waitHealthy, RssSampler } = require('./procs');
 const { execFloor, insertFloor, publishFloor } = require('./floors');
+const { loadPhase, loadReport } = require('./load');
 
 const NATS_URL = process.env.PDR_NATS_URL || 'nats://127.0.0.1:4222';
 const MOCK_BASE_DIR = path.join(REPO, 'deploy', 'kosmatau-mock');
@@ -53,7 +54,8 @@ const RUNNERS = 2;
 const RUNNER_CONCURRENCY = 1;
 const STATUS_QUERIES = 20;
 const TERMINAL = ['finished', 'skipped', 'problem', 'failed', 'cancelled'];
-const BUDGET_MS = 14 * 60_000;
+/** The watchdog: BENCH_BUDGET_MIN minutes (default 40: the load part takes most of it on a busy machine). */
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_MIN || 40) * 60_000;
 
 const GOALS = {
   overheadRatio: 1.5,
@@ -511,6 +513,7 @@ function report(sampler, results) {
       ),
     );
   }
+  if (results.load) out.push(...loadReport(results.load));
   return out;
 }
 
@@ -546,15 +549,19 @@ async function main() {
   cleanups.push(['RSS sampler', () => sampler.close()]);
   const results = {};
 
-  const only = process.env.BENCH_ONLY || '';
-  if (!['', 'planning', 'overhead'].includes(only)) throw new Error(`BENCH_ONLY="${only}": expected planning or overhead`);
-  if (only !== 'overhead') {
+  const parts = (process.env.BENCH_ONLY || 'planning,overhead,load').split(',').map((x) => x.trim());
+  for (const p of parts) if (!['planning', 'overhead', 'load'].includes(p)) throw new Error(`BENCH_ONLY="${process.env.BENCH_ONLY}": expected a comma-separated list of planning, overhead, load`);
+  if (parts.includes('planning')) {
     say('planning (state + planner, no runners):');
     await planningPhase(root, sampler, results);
   }
-  if (only !== 'planning') {
+  if (parts.includes('overhead')) {
     say(`overhead run (state + planner + ${RUNNERS} runners):`);
     await overheadPhase(root, sampler, results);
+  }
+  if (parts.includes('load')) {
+    say('load (virtual runners: the runner contract without executables; state instances as processes):');
+    await loadPhase({ root, record, say, results });
   }
   await cleanup();
 
