@@ -532,7 +532,7 @@ function report(sampler, results) {
       ),
     );
   }
-  if (results.load) out.push(...loadReport(results.load));
+  if (results.load) out.push(...loadReport(results.load, results.heartbeats));
   return out;
 }
 

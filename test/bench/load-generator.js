@@ -148,7 +148,7 @@ async function startVirtualRunners(o) {
     errors: [],
     running: 0,
     peakRunning: 0,
-    /** Resolves once `pred(fleet)` holds (checked after every outcome), or rejects after timeoutMs. */
+    /** Resolves once `pred(fleet)` holds (checked after every granted claim and every ended job), or rejects after timeoutMs. */
     until: null,
     stop: null,
     natsStats: null,
@@ -246,6 +246,7 @@ async function startVirtualRunners(o) {
     fleet.claims.get(job.jobId).push(job.attempt);
     fleet.running++;
     fleet.peakRunning = Math.max(fleet.peakRunning, fleet.running);
+    changed();
     const ref = { v: 1, jobId: job.jobId, attempt: job.attempt, runnerId: runner.id };
     let lost = false;
     let beating = false; // one heartbeat in flight at a time, as the runner

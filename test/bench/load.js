@@ -16,7 +16,8 @@
  * Environment: BENCH_LOAD_SLOTS (default "200,1000,5000"), BENCH_LOAD_STATES ("1,2,3"), BENCH_LOAD_STATES_SLOTS
  * (1000: the slots of the instance-count runs), BENCH_LOAD_JOBS (jobs per run; default max(1000, slots)),
  * BENCH_LOAD_DURATION (job duration: fixed:<ms>, uniform:<a>-<b>, exp:<mean>; default uniform:0-200),
- * BENCH_LOAD_SLOTS_PER_RUNNER (50).
+ * BENCH_LOAD_SLOTS_PER_RUNNER (50); heartbeat runs: BENCH_LOAD_HEARTBEAT_SLOTS ("500,2000"; "0" for none),
+ * BENCH_LOAD_HEARTBEAT_MS (5000), BENCH_LOAD_HEARTBEAT_JOB_MS (600000: the jobs outlast the measurement).
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -335,6 +336,67 @@ async function loadRun({ root, record, say, nats, states, slots, jobs, duration,
   }
 }
 
+/**
+ * Heartbeat load: `slots` slots all running long jobs (BENCH_LOAD_HEARTBEAT_JOB_MS, 10 min: they outlast the measurement), each sending
+ * a heartbeat every BENCH_LOAD_HEARTBEAT_MS (5 s; production: LIMITS.HEARTBEAT_INTERVAL_MS = 10 s).
+ * Answered heartbeats per second over the window in which every slot runs, against slots ÷ interval:
+ * linear in running slots while state keeps up.
+ */
+async function heartbeatRun({ root, record, say, nats, slots, perRunner }) {
+  const jobMs = Number(process.env.BENCH_LOAD_HEARTBEAT_JOB_MS || 600_000);
+  const beatMs = Number(process.env.BENCH_LOAD_HEARTBEAT_MS || 5_000);
+  const ns = `benchbeat${crypto.randomBytes(3).toString('hex')}`;
+  const db = testDatabaseSettings();
+  const dir = path.join(root, `beat-${slots}`);
+  const logDir = path.join(dir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  record((d) => d.databases.push(db.database));
+  const env = { PDR_NATS_URL: nats.url, PDR_NATS_PREFIX: ns, ...databaseEnv(db), PDR_LOG_LEVEL: process.env.PDR_LOG_LEVEL || 'warn', PDR_LOG_DIR: '' };
+  const procs = [];
+  const nc = await connectNats({ url: nats.url, name: 'bench-beat', reconnect: false });
+  try {
+    for (const svc of ['state', 'planner']) {
+      const p = startService(`beat-${svc}`, svc, { env, logDir, cwd: dir });
+      procs.push(p);
+      record((d) => d.pids.push(p.pid));
+      await waitHealthy(nc, ns, svc === 'state' ? { state: 1 } : { state: 1, planner: 1 }, procs);
+    }
+    const client = new ContractClient(nc, ns);
+    const sub = await client.request('gridSubmit', { v: 1, request: gridRequest(`bench_beat_${slots}`, slots, path.join(dir, 'storage')) }, { timeoutMs: 300_000 });
+    const fleet = await startVirtualRunners({ natsUrl: nats.url, ns, runners: Math.ceil(slots / perRunner), slots: Math.min(perRunner, slots), duration: `fixed:${jobMs}`, heartbeatMs: beatMs, label: `beat${slots}` });
+    try {
+      await fleet.until((f) => f.running >= sub.total, 10 * 60_000, `all ${sub.total} slots running`);
+      const h0 = fleet.counts.heartbeats;
+      const l0 = fleet.latency.heartbeat.length;
+      const windowMs = Math.max(beatMs * 3, 15_000);
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, windowMs));
+      const secs = (performance.now() - t0) / 1000;
+      const rate = (fleet.counts.heartbeats - h0) / secs;
+      const lat = fleet.latency.heartbeat.slice(l0);
+      const { percentile } = require('./load-generator');
+      const r = { slots, beatMs, expected: slots / (beatMs / 1000), rate, p50: percentile(lat, 50), p99: percentile(lat, 99), running: fleet.running, errors: fleet.counts.heartbeatErrors };
+      say(`  heartbeats, ${slots} running slots every ${beatMs / 1000} s: ${rate.toFixed(1)}/s answered (expected ${r.expected.toFixed(1)}/s); p50 ${fmt(r.p50)}, p99 ${fmt(r.p99)}; ${r.errors} not answered`);
+      return r;
+    } finally {
+      await fleet.stop(1_000);
+    }
+  } finally {
+    for (const p of [...procs].reverse()) await p.stop();
+    try {
+      await (await nc.jetstreamManager()).streams.delete(names(ns).jobStream);
+    } catch {
+      /* gone */
+    }
+    await nc.close().catch(() => undefined);
+    await dropDatabase(db).catch(() => undefined);
+    record((d) => {
+      d.databases = d.databases.filter((x) => x !== db.database);
+      d.pids = d.pids.filter((x) => !procs.some((p) => p.pid === x));
+    });
+  }
+}
+
 /** All runs of the part; `results.load` gets the figures for the report. */
 async function loadPhase({ root, record, say, results }) {
   const slotList = list(process.env.BENCH_LOAD_SLOTS, '200,1000,5000');
@@ -345,14 +407,17 @@ async function loadPhase({ root, record, say, results }) {
   const jobsFor = (slots) => Number(process.env.BENCH_LOAD_JOBS || Math.max(1000, slots));
   const nats = await startOwnNats(path.join(root, 'nats-load'), record);
   const runs = [];
+  const beats = [];
   try {
     say(`  job durations ${duration}; ${perRunner} slots per virtual runner; a nats-server of the bench's own`);
     const plan = [...slotList.map((slots) => [1, slots]), ...stateList.filter((k) => !(k === 1 && slotList.includes(statesSlots))).map((k) => [k, statesSlots])];
     for (const [states, slots] of plan) runs.push(await loadRun({ root, record, say, nats, states, slots, jobs: jobsFor(slots), duration, perRunner }));
+    for (const slots of list(process.env.BENCH_LOAD_HEARTBEAT_SLOTS, '500,2000')) beats.push(await heartbeatRun({ root, record, say, nats, slots, perRunner }));
   } finally {
     await nats.stop();
   }
   results.load = runs;
+  results.heartbeats = beats;
 }
 
 function line(name, value, floor, ratio, goal, ok) {
@@ -360,8 +425,21 @@ function line(name, value, floor, ratio, goal, ok) {
 }
 
 /** Report lines of the part. */
-function loadReport(runs) {
+function loadReport(runs, beats = []) {
   const out = [];
+  for (const b of beats) {
+    const ratio = b.rate / b.expected;
+    out.push(
+      line(
+        `heartbeats, ${b.slots} running slots (one per slot every ${b.beatMs / 1000} s)`,
+        `${b.rate.toFixed(1)}/s answered, p50 ${fmt(b.p50)}, p99 ${fmt(b.p99)}`,
+        `${b.expected.toFixed(1)}/s (slots ÷ interval)`,
+        ratio.toFixed(2),
+        '≥ 0.9 × slots ÷ interval (linear in running slots)',
+        ratio >= 0.9,
+      ),
+    );
+  }
   for (const r of runs) {
     const name = `load ${r.states} state × ${r.slots} slots`;
     const ratio = r.rate / r.floor.rate;
