@@ -154,9 +154,28 @@ async function sqlFloor(db, gridId, conns) {
     await c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   }
   let next = 0;
+  let retried = 0;
+  /** As the state service's transaction(): a deadlock or lock wait timeout rolls back and runs again (5 tries). */
+  const txn = async (c, fn) => {
+    for (let i = 1; ; i++) {
+      await c.query('BEGIN');
+      try {
+        await fn();
+        await c.query('COMMIT');
+        return;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        if (i >= 5 || ![1213, 1205].includes(err.errno)) throw err;
+        retried++;
+        await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * i)));
+      }
+    }
+  };
   const one = async (c, j) => {
-    // claim
-    await c.query('BEGIN');
+    await txn(c, () => claimSql(c, j));
+    await txn(c, () => finishSql(c, j));
+  };
+  const claimSql = async (c, j) => {
     const [cas] = await c.query(
       `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,
          heartbeat_at = NOW(3), time_of_start = NOW(3), time_of_finish = NULL, reason = NULL
@@ -165,11 +184,6 @@ async function sqlFloor(db, gridId, conns) {
       ['floor', j.id, 0, 45_000_000],
     );
     if (cas.affectedRows !== 1) throw new Error(`floor: claim of job ${j.id} not applied`);
-    await c.query(
-      `SELECT id, status, attempt, generation, version, grid_id, runner_id, heartbeat_at, cancel_requested, cancel_kill,
-         TIMESTAMPDIFF(MICROSECOND, heartbeat_at, NOW(3)) AS age_us FROM pdr_model_jobs WHERE id = ?`,
-      [j.id],
-    );
     await c.query(`INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`, [j.id, 1, 0, 'floor', 1]);
     await c.query(
       `SELECT j.id, j.attempt, j.grid_id, j.model_job_name, j.onion_species, m.model_name, m.model_path, g.run_options, ${PARAM_SELECT}
@@ -177,8 +191,8 @@ async function sqlFloor(db, gridId, conns) {
        JOIN kosmatau_parameters p ON p.id = j.kosmatau_parameters_id WHERE j.id = ?`,
       [j.id],
     );
-    await c.query('COMMIT');
-    // finish
+  };
+  const finishSql = async (c, j) => {
     const files = fileRecords({ run: { storage: { baseDir: '/floor' } }, modelName: j.model_name, jobName: j.model_job_name, onionSpecies: ['CO'] });
     const sets = [];
     const vals = [];
@@ -189,7 +203,6 @@ async function sqlFloor(db, gridId, conns) {
       }
     }
     const now = new Date();
-    await c.query('BEGIN');
     const [fin] = await c.query(
       `UPDATE pdr_model_jobs SET ${setStatusSql('finished')}, version = version + 1, heartbeat_at = NULL, reason = ?,
          time_of_start = ?, time_of_finish = ?, execution_time = ?, execution_ms = ?${sets.join('')},
@@ -239,7 +252,6 @@ async function sqlFloor(db, gridId, conns) {
       j.id,
       1,
     ]);
-    await c.query('COMMIT');
   };
   const t0 = performance.now();
   await Promise.all(
@@ -249,7 +261,7 @@ async function sqlFloor(db, gridId, conns) {
   );
   const ms = performance.now() - t0;
   await Promise.all(pool.map((c) => c.end()));
-  return { rate: jobs.length / (ms / 1000), ms, conns };
+  return { rate: jobs.length / (ms / 1000), ms, conns, retried };
 }
 
 /** One configuration: `states` state instances, a planner, a grid of `jobs` points, `slots` virtual slots. */
@@ -317,7 +329,7 @@ async function loadRun({ root, record, say, nats, states, slots, jobs, duration,
     for (const p of [...procs].reverse()) await p.stop();
     const floor = await sqlFloor(db, sub.gridId, POOL * states);
     r.floor = floor;
-    say(`  floor (bare SQL of ${n} claim + finish transactions over ${floor.conns} mysql2 connections): ${fmt(floor.ms)} = ${floor.rate.toFixed(1)}/s`);
+    say(`  floor (bare SQL of ${n} claim + finish transactions over ${floor.conns} mysql2 connections): ${fmt(floor.ms)} = ${floor.rate.toFixed(1)}/s (${floor.retried} transactions retried after a deadlock)`);
     return r;
   } finally {
     if (watch) await watch.stop().catch(() => undefined);
