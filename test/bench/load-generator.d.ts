@@ -32,6 +32,7 @@ export interface Fleet {
     | 'claimRefused'
     | 'claimRetries'
     | 'heartbeats'
+    | 'heartbeatRequests'
     | 'heartbeatErrors'
     | 'lost'
     | 'stepRequests'

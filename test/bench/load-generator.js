@@ -8,8 +8,9 @@
  * A virtual runner has one NATS connection, like a real one, and `slots` slots. Its job lifecycle is the
  * runner's (apps/runner/src/consume/handle-job.ts) minus the executables:
  *   pull an event from the one durable consumer → state.job.claim (retried while state is unreachable,
- *   the event kept alive with in-progress acks) → not granted: ack, nothing else → granted: heartbeat
- *   (in-progress ack + state.job.heartbeat) every `heartbeatMs` while it "runs" for `duration(job)` ms,
+ *   the event kept alive with in-progress acks) → not granted: ack, nothing else → granted: an in-progress
+ *   ack every `heartbeatMs`, and the runner's one state.jobs.heartbeat per interval for all its running
+ *   jobs, while it "runs" for `duration(job)` ms,
  *   steps sent with state.job.step once they waited `stepDelayMs` → state.job.finish with the stored-file
  *   records a real job of the grid reports (13 for one onion species), its two executables and the
  *   steps still waiting → ack only once state has recorded the outcome (nak after FINISH_ATTEMPTS).
@@ -23,7 +24,7 @@
  */
 const crypto = require('node:crypto');
 const { performance } = require('node:perf_hooks');
-const { jobEvent, ContractError, LIMITS, names } = require('@pdr/contracts');
+const { jobEvent, ContractError, LIMITS, names, MAX_HEARTBEATS_PER_REQUEST } = require('@pdr/contracts');
 const { connectNats, ContractClient, ServiceUnavailableError } = require('@pdr/messaging');
 
 const FINISH_ATTEMPTS = 20;
@@ -128,7 +129,10 @@ async function startVirtualRunners(o) {
       claimGranted: 0,
       claimRefused: 0,
       claimRetries: 0,
+      /** attempts reported alive (one per running job and round) */
       heartbeats: 0,
+      /** state.jobs.heartbeat requests (one per runner and round) */
+      heartbeatRequests: 0,
       heartbeatErrors: 0,
       lost: 0,
       stepRequests: 0,
@@ -181,8 +185,37 @@ async function startVirtualRunners(o) {
   const runners = [];
   for (let r = 0; r < o.runners; r++) {
     const nc = await connectNats({ url: o.natsUrl, name: `${label}-${r}` });
-    runners.push({ id: `${label}-${r}`, nc, client: new ContractClient(nc, o.ns), free: o.slots, jobs: new Set(), wake: null });
+    runners.push({ id: `${label}-${r}`, nc, client: new ContractClient(nc, o.ns), free: o.slots, jobs: new Set(), wake: null, beats: new Map(), beating: false });
   }
+
+  /** One heartbeat round of a runner: all its running attempts in one state.jobs.heartbeat (≤ 1000 each). */
+  async function heartbeatRound(runner) {
+    if (runner.beating || runner.beats.size === 0) return;
+    runner.beating = true;
+    try {
+      const list = [...runner.beats.values()].map(({ jobId, attempt }) => ({ jobId, attempt }));
+      for (let i = 0; i < list.length; i += MAX_HEARTBEATS_PER_REQUEST) {
+        const chunk = list.slice(i, i + MAX_HEARTBEATS_PER_REQUEST);
+        const t0 = performance.now();
+        try {
+          const r = await runner.client.request('jobsHeartbeat', { v: 1, runnerId: runner.id, attempts: chunk }, { timeoutMs: requestTimeoutMs });
+          fleet.counts.heartbeats += chunk.length;
+          fleet.counts.heartbeatRequests++;
+          fleet.latency.heartbeat.push(performance.now() - t0);
+          for (const b of r.jobs) runner.beats.get(`${b.jobId}:${b.attempt}`)?.onReply(b);
+        } catch (err) {
+          fleet.counts.heartbeatErrors += chunk.length;
+          if (!isTransient(err)) {
+            fleet.counts.errorReplies++;
+            noteError('heartbeat', err);
+          }
+        }
+      }
+    } finally {
+      runner.beating = false;
+    }
+  }
+  const beatTimers = runners.map((r) => setInterval(() => void heartbeatRound(r), heartbeatMs));
 
   async function claim(runner, m, ev, delivery) {
     const keep = setInterval(() => m.working(), heartbeatMs);
@@ -248,28 +281,11 @@ async function startVirtualRunners(o) {
     fleet.peakRunning = Math.max(fleet.peakRunning, fleet.running);
     changed();
     const ref = { v: 1, jobId: job.jobId, attempt: job.attempt, runnerId: runner.id };
+    // as the runner: in-progress acks per job, heartbeats to state per runner (one request for all its jobs)
     let lost = false;
-    let beating = false; // one heartbeat in flight at a time, as the runner
-    const beat = setInterval(() => {
-      m.working();
-      if (beating) return;
-      beating = true;
-      const t0 = performance.now();
-      runner.client.request('jobHeartbeat', ref, { timeoutMs: requestTimeoutMs }).finally(() => (beating = false)).then(
-        (r) => {
-          fleet.counts.heartbeats++;
-          fleet.latency.heartbeat.push(performance.now() - t0);
-          if (!r.alive) lost = true;
-        },
-        (err) => {
-          fleet.counts.heartbeatErrors++;
-          if (!isTransient(err)) {
-            fleet.counts.errorReplies++;
-            noteError('heartbeat', err);
-          }
-        },
-      );
-    }, heartbeatMs);
+    const beat = setInterval(() => m.working(), heartbeatMs);
+    const key = `${job.jobId}:${job.attempt}`;
+    runner.beats.set(key, { jobId: job.jobId, attempt: job.attempt, onReply: (b) => (lost = lost || !b.alive) });
     const startedAt = new Date();
     const ms = duration(job);
     const at = () => new Date().toISOString();
@@ -344,6 +360,7 @@ async function startVirtualRunners(o) {
       }
     } finally {
       clearInterval(beat);
+      runner.beats.delete(key);
       fleet.running--;
     }
   }
@@ -420,6 +437,7 @@ async function startVirtualRunners(o) {
   fleet.stop = async (graceMs = 30_000) => {
     stopping = true;
     if (progress) clearInterval(progress);
+    for (const t of beatTimers) clearInterval(t);
     for (const r of runners) {
       if (r.wake) r.wake();
       if (r.iter) r.iter.stop();

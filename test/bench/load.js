@@ -379,6 +379,7 @@ async function heartbeatRun({ root, record, say, nats, slots, perRunner }) {
     try {
       await fleet.until((f) => f.running >= sub.total, 10 * 60_000, `all ${sub.total} slots running`);
       const h0 = fleet.counts.heartbeats;
+      const q0 = fleet.counts.heartbeatRequests;
       const l0 = fleet.latency.heartbeat.length;
       const windowMs = Math.max(beatMs * 3, 15_000);
       const t0 = performance.now();
@@ -387,8 +388,9 @@ async function heartbeatRun({ root, record, say, nats, slots, perRunner }) {
       const rate = (fleet.counts.heartbeats - h0) / secs;
       const lat = fleet.latency.heartbeat.slice(l0);
       const { percentile } = require('./load-generator');
-      const r = { slots, beatMs, expected: slots / (beatMs / 1000), rate, p50: percentile(lat, 50), p99: percentile(lat, 99), running: fleet.running, errors: fleet.counts.heartbeatErrors };
-      say(`  heartbeats, ${slots} running slots every ${beatMs / 1000} s: ${rate.toFixed(1)}/s answered (expected ${r.expected.toFixed(1)}/s); p50 ${fmt(r.p50)}, p99 ${fmt(r.p99)}; ${r.errors} not answered`);
+      const requests = (fleet.counts.heartbeatRequests - q0) / secs;
+      const r = { slots, beatMs, expected: slots / (beatMs / 1000), rate, requests, p50: percentile(lat, 50), p99: percentile(lat, 99), running: fleet.running, errors: fleet.counts.heartbeatErrors };
+      say(`  heartbeats, ${slots} running slots every ${beatMs / 1000} s: ${rate.toFixed(1)}/s answered (expected ${r.expected.toFixed(1)}/s) in ${requests.toFixed(1)} requests/s (one per runner and round); p50 ${fmt(r.p50)}, p99 ${fmt(r.p99)}; ${r.errors} not answered`);
       return r;
     } finally {
       await fleet.stop(1_000);
@@ -444,7 +446,7 @@ function loadReport(runs, beats = []) {
     out.push(
       line(
         `heartbeats, ${b.slots} running slots (one per slot every ${b.beatMs / 1000} s)`,
-        `${b.rate.toFixed(1)}/s answered, p50 ${fmt(b.p50)}, p99 ${fmt(b.p99)}`,
+        `${b.rate.toFixed(1)}/s answered in ${b.requests.toFixed(1)} requests/s, p50 ${fmt(b.p50)}, p99 ${fmt(b.p99)} (per request)`,
         `${b.expected.toFixed(1)}/s (slots ÷ interval)`,
         ratio.toFixed(2),
         '≥ 0.9 × slots ÷ interval (linear in running slots)',

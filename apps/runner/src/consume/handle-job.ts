@@ -7,6 +7,7 @@ import { runJob, JobRunResult } from '../execution';
 import { ProvenanceCache } from '../prepare/provenance';
 import { renderInputs } from '../prepare/render-inputs';
 import { RUNNER_LIMITS } from './limits';
+import { RunnerHeartbeats } from './heartbeats';
 import { StepReporter } from './step-reporter';
 
 export interface HandlerDeps {
@@ -42,7 +43,15 @@ export class JobHandler {
   /** Set by the consumer on shutdown: claims are no longer retried in place. */
   stopping = false;
 
-  constructor(private readonly d: HandlerDeps) {}
+  private readonly heartbeats: RunnerHeartbeats;
+
+  constructor(private readonly d: HandlerDeps) {
+    this.heartbeats = new RunnerHeartbeats(
+      (attempts) => d.state.request('jobsHeartbeat', { v: 1, runnerId: d.runnerId, attempts }),
+      d.heartbeatMs ?? RUNNER_LIMITS.HEARTBEAT_INTERVAL_MS,
+      d.logger,
+    );
+  }
 
   async handle(m: JsMsg): Promise<void> {
     const log = this.d.logger;
@@ -115,24 +124,12 @@ export class JobHandler {
     };
     this.running.set(job.jobId, entry);
     const ref = { v: 1 as const, jobId: job.jobId, attempt: job.attempt, runnerId: this.d.runnerId };
-    // one heartbeat request in flight at a time: on a busy state service unanswered beats piled up, one more
-    // per job and interval, and buried the finishes that would have freed it (test/scale)
-    let beating = false;
-    const beat = setInterval(() => {
-      m.working();
-      if (beating) return;
-      beating = true;
-      this.d.state
-        .request('jobHeartbeat', ref)
-        .then(
-          (r) => {
-            if (!r.alive) entry.abort('lost');
-            else if (r.cancel) entry.abort('cancel');
-          },
-          (err) => log.warn({ err: (err as Error).message }, 'heartbeat not recorded'),
-        )
-        .finally(() => (beating = false));
-    }, this.d.heartbeatMs ?? RUNNER_LIMITS.HEARTBEAT_INTERVAL_MS);
+    // JetStream hears from every job (in-progress ack); state from the runner, for all its jobs at once
+    const beat = setInterval(() => m.working(), this.d.heartbeatMs ?? RUNNER_LIMITS.HEARTBEAT_INTERVAL_MS);
+    const unbeat = this.heartbeats.add(job.jobId, job.attempt, (r) => {
+      if (!r.alive) entry.abort('lost');
+      else if (r.cancel) entry.abort('cancel');
+    });
 
     const steps = new StepReporter((batch) =>
       this.d.state
@@ -239,6 +236,7 @@ export class JobHandler {
       // longer than the stale-heartbeat window, and the job must not be reclaimed meanwhile
       const settle = () => {
         clearInterval(beat);
+        unbeat();
         this.running.delete(job.jobId);
         resolveDone();
       };

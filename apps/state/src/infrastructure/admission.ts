@@ -2,7 +2,7 @@ import { limitFromEnv, RpcName } from '@pdr/contracts';
 import { Admission } from '@pdr/messaging';
 
 /** Runner requests that free a slot or keep a running job alive: they go before everything else. */
-const FIRST: ReadonlySet<RpcName> = new Set<RpcName>(['jobFinish', 'jobRelease', 'jobAbandon', 'jobHeartbeat', 'jobStep']);
+const FIRST: ReadonlySet<RpcName> = new Set<RpcName>(['jobFinish', 'jobRelease', 'jobAbandon', 'jobHeartbeat', 'jobsHeartbeat', 'jobStep']);
 
 /**
  * The state service's admission control (libs/messaging/src/admission.ts): at most two handlers per pooled
