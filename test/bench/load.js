@@ -33,8 +33,8 @@ const { startService, waitHealthy, REPO } = require('./procs');
 const { startVirtualRunners, watchConnections, fileRecords } = require('./load-generator');
 
 const MOCK_BASE_DIR = path.join(REPO, 'deploy', 'kosmatau-mock');
-/** The state service's pool when nothing configures it (libs/config's pool_size default). */
-const POOL = 5;
+/** The state service's pool when nothing configures it (the config's pool_size default, as state reads it). */
+const POOL = require('../../apps/state/dist/main').databaseSettings({}).poolMax ?? require('@pdr/persistence').DEFAULT_POOL_MAX;
 const GOALS = { rateVsFloor: 0.7 };
 
 const list = (v, d) => (v || d).split(',').map((x) => Number(x.trim())).filter((x) => x > 0);

@@ -10,6 +10,7 @@
  * `npm run bench`'s). The waits are generous upper bounds, never assertions.
  */
 import { names } from '@pdr/contracts';
+import { DEFAULT_POOL_MAX } from '@pdr/persistence';
 import { databaseSettings } from '../../apps/state/src/main';
 import { startVirtualRunners, watchConnections, type ConnectionWatch, type Fleet } from '../bench/load-generator';
 import { ProcStack, startProcStack } from '../support/proc-stack';
@@ -20,7 +21,7 @@ jest.setTimeout(600_000);
 const RUNNERS = 40;
 const SLOTS = 50; // 2 000 slots
 /** The state service's pool when nothing configures it (the config's pool_size default). */
-const POOL = databaseSettings({}).poolMax ?? 10;
+const POOL = databaseSettings({}).poolMax ?? DEFAULT_POOL_MAX;
 /** Short jobs: the load is on state and the bus, not on waiting. */
 const DURATION = 'uniform:0-300';
 

@@ -3,7 +3,7 @@ import { RequestContext } from '@mikro-orm/core';
 import { databaseSettingsFromEnv } from '@pdr/config';
 import { createLogger, registerSecret, type Logger } from '@pdr/logging';
 import { ensureJobStream, JobPublisher, RunningService, startContractService } from '@pdr/messaging';
-import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm } from '@pdr/persistence';
+import { createOrm, DEFAULT_POOL_MAX, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm } from '@pdr/persistence';
 import { stateAdmission } from './infrastructure/admission';
 import { classifyError } from './infrastructure/errors';
 import { StateTimings, timingsFromEnv } from './infrastructure/options';
@@ -47,9 +47,6 @@ export function databaseSettings(env: NodeJS.ProcessEnv = process.env, configFil
     poolMax: c.pool_size,
   };
 }
-
-/** Pool size when neither the options nor the config say (the ORM's default). */
-const DEFAULT_POOL_MAX = 10;
 
 /** Refused credentials or missing rights: waiting does not help. */
 const FATAL_ERRNOS = new Set([1044, 1045, 1698]);
