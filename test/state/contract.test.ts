@@ -81,6 +81,7 @@ describe('every state.* subject with a valid request', () => {
     expect(lost).toMatchObject({ granted: false, status: 'running' });
 
     expect(await call('jobHeartbeat', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1' })).toEqual({ alive: true, cancel: false });
+    expect(await call('jobsHeartbeat', { v: 1, runnerId: 'r1', attempts: [{ jobId: jobIds[0], attempt: 1 }] })).toEqual({ jobs: [{ jobId: jobIds[0], attempt: 1, alive: true, cancel: false }] });
     const steps = [
       { step: 'setup-finished', detail: { workDir: '/w' }, at: '2026-01-01T00:00:00.100Z' },
       { step: 'pdr-started', detail: { pid: 42 }, at: '2026-01-01T00:00:00.200Z' },

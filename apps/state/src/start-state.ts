@@ -3,7 +3,8 @@ import { RequestContext } from '@mikro-orm/core';
 import { databaseSettingsFromEnv } from '@pdr/config';
 import { createLogger, registerSecret, type Logger } from '@pdr/logging';
 import { ContractClient, MetricsServer, MetricsSettings, RunningService, startContractService, startMetricsServer } from '@pdr/messaging';
-import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm, readInstallationId } from '@pdr/persistence';
+import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm, readInstallationId, DEFAULT_POOL_MAX } from '@pdr/persistence';
+import { stateAdmission } from './infrastructure/admission';
 import { classifyError } from './infrastructure/errors';
 import { poolFigures, StateMetrics } from './infrastructure/metrics';
 import { StateTimings, timingsFromEnv } from './infrastructure/options';
@@ -92,8 +93,9 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
   const timings: StateTimings = { ...timingsFromEnv(), ...o.timings };
   const created = await waitForDatabase(settings, o.waitForDatabaseMs ?? 30_000, logger);
   if (settings.password) registerSecret(settings.password);
+  const poolMax = o.poolMax ?? fromEnv?.poolMax ?? DEFAULT_POOL_MAX;
   const orm = await createOrm(settings, {
-    poolMax: o.poolMax ?? fromEnv?.poolMax,
+    poolMax,
     log: (level, message) => logger[level]({ component: 'db' }, message),
   });
   let reconciler: Reconciler | undefined;
@@ -110,6 +112,7 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
       natsUrl: o.natsUrl,
       ns: o.ns,
       around: (fn) => RequestContext.create(orm.em, fn),
+      admission: stateAdmission(poolMax),
       classifyError: (err) => {
         const reply = classifyError(err);
         // a heartbeat that could not be recorded must not count as the runner's silence

@@ -63,6 +63,22 @@ const attemptRef = runnerRef.extend({ v: schemaVersion, jobId: id, attempt: z.nu
 export const jobHeartbeatRequest = attemptRef;
 export const jobHeartbeatReply = z.object({ alive: z.boolean().describe('false: this attempt no longer owns the job'), cancel: z.boolean() });
 
+/** Most running attempts one state.jobs.heartbeat request carries (a runner with more slots sends several). */
+export const MAX_HEARTBEATS_PER_REQUEST = 1000;
+/**
+ * state.jobs.heartbeat: every running attempt of one runner is alive, in one request per heartbeat interval
+ * (instead of one state.job.heartbeat per attempt: the load on state is then linear in runners, not in
+ * slots — docs/benchmarks.md, capacity model). The reply lists, per attempt, what state.job.heartbeat's
+ * reply says for one.
+ */
+export const jobsHeartbeatRequest = runnerRef.extend({
+  v: schemaVersion,
+  attempts: z.array(z.object({ jobId: id, attempt: z.number().int().positive() })).min(1).max(MAX_HEARTBEATS_PER_REQUEST),
+});
+export const jobsHeartbeatReply = z.object({
+  jobs: z.array(z.object({ jobId: id, attempt: z.number().int().positive(), alive: z.boolean(), cancel: z.boolean() })),
+});
+
 /** Most steps one state.job.step request carries (a job with every species failing reports ~2 per species). */
 export const MAX_STEPS_PER_REPORT = 100;
 export const jobStep = z.object({

@@ -59,6 +59,13 @@ export const LIMITS = {
    * round trips of small files, few enough that a runner does not flood a shared server.
    */
   STORAGE_PARALLEL_TRANSFERS: 8,
+  /**
+   * A claim that waited this long in the state service's line (admission control: finishes, heartbeats and
+   * releases go first) is refused as UNAVAILABLE instead of run; the runner keeps its event and asks again
+   * after TRANSIENT_RETRY_DELAY_MS. Well under REQUEST_TIMEOUT_MS, so the refusal reaches a runner that
+   * still waits: a claim that ran after its runner gave up left the job running for nobody.
+   */
+  CLAIM_MAX_QUEUE_MS: 5_000,
   /** Health ping replies are collected for this long. */
   HEALTH_COLLECT_MS: 1_000,
   /** Default limit of one executable run of PDR: a real KOSMA-tau model takes minutes to hours; this leaves room for slow ones. */

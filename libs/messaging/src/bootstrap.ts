@@ -8,6 +8,7 @@ import { randomBytes } from 'crypto';
 import { hostname } from 'os';
 import { connectNats, natsUrlFromEnv } from './connection';
 import { ContractNatsServer, PassThroughRpcFilter } from './contract-server';
+import type { Admission } from './admission';
 
 export interface ServiceInfra {
   nc: NatsConnection;
@@ -30,6 +31,7 @@ export interface ContractServiceOptions {
   version?: string;
   /** Told of every answered request (see ContractServerOptions.observe). */
   observe?: (rpc: RpcName, seconds: number, outcome: string, reply: unknown) => void;
+  admission?: Admission<RpcName>;
 }
 
 export interface RunningService {
@@ -55,6 +57,7 @@ export async function startContractService(o: ContractServiceOptions): Promise<R
     around: o.around,
     classifyError: o.classifyError,
     observe: o.observe,
+    admission: o.admission,
     health: { instanceId: infra.instanceId, version: o.version ?? '0.1.0', startedAt: new Date().toISOString(), detail: o.detail },
   });
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(await o.module(infra), {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { decodeJson, encodeJson } from './codec';
 import { badRequest, toErrorReply } from './errors';
 import { answerHealth, HealthInfo } from './health';
+import { Admission, OverloadedError } from './admission';
 
 export interface ContractServerOptions {
   nc: NatsConnection;
@@ -20,7 +21,12 @@ export interface ContractServerOptions {
   health: Omit<HealthInfo, 'service'>;
   /** Told of every answered request: its RPC name, seconds from arrival to reply, 'ok' or the error code, the reply (metrics). */
   observe?: (rpc: RpcName, seconds: number, outcome: string, reply: unknown) => void;
+  /** Admission control (state): how many handlers run at once, in which order, which are refused when late. */
+  admission?: Admission<RpcName>;
 }
+
+/** Requests refused by admission control are counted and logged once per this interval, not one line each. */
+const SHED_LOG_INTERVAL_MS = 10_000;
 
 /**
  * A Nest transport that speaks the contract library's plain-JSON protocol on NATS: every @MessagePattern
@@ -31,6 +37,8 @@ export interface ContractServerOptions {
 export class ContractNatsServer extends Server implements CustomTransportStrategy {
   private subs: Subscription[] = [];
   private inFlight = new Set<Promise<void>>();
+  private shedLogged = 0;
+  private shedLogAt = 0;
 
   constructor(private readonly opts: ContractServerOptions) {
     super();
@@ -84,8 +92,19 @@ export class ContractNatsServer extends Server implements CustomTransportStrateg
         const out = this.transformToObservable(await handler(parsed.data)) as Observable<unknown>;
         return lastValueFrom(out);
       };
-      reply = this.opts.around ? await this.opts.around(run) : await run();
+      const inContext = () => (this.opts.around ? this.opts.around(run) : run());
+      reply = this.opts.admission ? await this.opts.admission.run(rpcName, inContext) : await inContext();
     } catch (err) {
+      if (err instanceof OverloadedError) {
+        reply = err.toReply();
+        this.logShed();
+        try {
+          if (msg.reply) msg.respond(encodeJson(reply));
+        } catch {
+          /* connection gone; the caller times out and retries */
+        }
+        return;
+      }
       const classified = err instanceof ContractError ? undefined : this.opts.classifyError?.(err);
       reply = classified ?? toErrorReply(err);
       outcome = (reply as ErrorReply).error.code;
@@ -109,6 +128,14 @@ export class ContractNatsServer extends Server implements CustomTransportStrateg
         /* connection gone; the caller times out */
       }
     }
+  }
+
+  private logShed(): void {
+    const a = this.opts.admission!;
+    if (Date.now() - this.shedLogAt < SHED_LOG_INTERVAL_MS) return;
+    this.opts.logger.warn({ refused: a.shed - this.shedLogged, waiting: a.waiting }, 'busy: requests refused (UNAVAILABLE) that waited too long for their turn; callers retry');
+    this.shedLogged = a.shed;
+    this.shedLogAt = Date.now();
   }
 
   async close(): Promise<void> {

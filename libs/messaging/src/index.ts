@@ -7,3 +7,4 @@ export * from './health';
 export * from './job-stream';
 export * from './bootstrap';
 export * from './metrics';
+export * from './admission';

@@ -15,8 +15,11 @@ export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
 /** Strict: a value that does not fit its column is an error, never silently truncated. */
 const SQL_MODE = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 
+/** Connection pool size when nothing else says. */
+export const DEFAULT_POOL_MAX = 10;
+
 export interface OrmOptions {
-  /** Connection pool size (default 10). */
+  /** Connection pool size (default DEFAULT_POOL_MAX). */
   poolMax?: number;
   /** Seconds a statement waits for a row lock before failing (default 10; MariaDB's is 50). */
   lockWaitTimeoutS?: number;
@@ -74,7 +77,7 @@ export function createOrmConfig(settings: DatabaseSettings, opts: OrmOptions = {
     },
     pool: {
       min: 0,
-      max: opts.poolMax ?? 10,
+      max: opts.poolMax ?? DEFAULT_POOL_MAX,
       afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
         conn.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = ${Number(lockWait)}, sql_mode = '${SQL_MODE}'`, (err) => {
           if (err) return done(err, conn);

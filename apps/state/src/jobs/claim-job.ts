@@ -32,8 +32,13 @@ export async function claimJob(em: Em, req: RpcRequestParsed<'jobClaim'>, opts: 
          AND (status IN ('pending', 'queued') OR ${STALE_RUNNING_SQL})`,
       [req.runnerId, req.jobId, req.generation, opts.staleHeartbeatMs * 1000],
     );
-    const job = await loadJobStateOrFail(tem, req.jobId);
-    if (cas.affectedRows !== 1) return { reply: refusal(job, req), changed: [] };
+    if (cas.affectedRows !== 1) {
+      const job = await loadJobStateOrFail(tem, req.jobId);
+      if (await isSameClaimAgain(tem, job, req)) return { reply: { granted: true, job: await claimedJob(tem, job.id, job.attempt) }, changed: [] };
+      return { reply: refusal(job, req), changed: [] };
+    }
+    // granted: the job's row (read once, with everything the runner needs) gives the new attempt number
+    const job = await claimedJob(tem, req.jobId);
 
     // earlier attempts still open (a reclaim after a lost heartbeat) are closed, never overwritten
     if (job.attempt > 1) {
@@ -41,16 +46,36 @@ export async function claimJob(em: Em, req: RpcRequestParsed<'jobClaim'>, opts: 
         tem,
         `UPDATE job_attempts SET status = 'failed', finished_at = NOW(3), reason = CONCAT('heartbeat lost; reclaimed by attempt ', ?)
          WHERE job_id = ? AND attempt < ? AND finished_at IS NULL`,
-        [job.attempt, job.id, job.attempt],
+        [job.attempt, job.jobId, job.attempt],
       );
     }
     await run(
       tem,
       `INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`,
-      [job.id, job.attempt, job.generation, req.runnerId, req.delivery],
+      [job.jobId, job.attempt, req.generation, req.runnerId, req.delivery],
     );
-    return { reply: { granted: true, job: await claimedJob(tem, job.id, job.attempt) }, changed: [job.id] };
+    return { reply: { granted: true, job }, changed: [job.jobId] };
   });
+}
+
+/**
+ * The runner asks again for the claim it already holds: same runner, same generation, same delivery of
+ * the event, the attempt still open. That happens when the answer to its first claim was lost (a state
+ * instance killed after the commit) or came after the runner's request timeout on a busy state service:
+ * the same attempt is granted again (heartbeat refreshed) instead of refused — a refusal made the runner
+ * ack its event and left the job running for nobody until its heartbeat went stale. A runner holds one
+ * delivery of an event at a time, so no two slots can both hold this claim.
+ */
+async function isSameClaimAgain(em: Em, job: Awaited<ReturnType<typeof loadJobStateOrFail>>, req: RpcRequestParsed<'jobClaim'>): Promise<boolean> {
+  if (job.status !== 'running' || job.runnerId !== req.runnerId || job.generation !== req.generation || job.cancelRequested) return false;
+  const open = await one<{ n: number }>(em, 'SELECT COUNT(*) AS n FROM job_attempts WHERE job_id = ? AND attempt = ? AND delivery = ? AND finished_at IS NULL', [
+    job.id,
+    job.attempt,
+    req.delivery,
+  ]);
+  if (!open || Number(open.n) !== 1) return false;
+  await run(em, `UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) WHERE id = ? AND attempt = ? AND status = 'running'`, [job.id, job.attempt]);
+  return true;
 }
 
 function refusal(job: Awaited<ReturnType<typeof loadJobStateOrFail>>, req: RpcRequestParsed<'jobClaim'>): JobClaimReply {
@@ -78,8 +103,8 @@ interface ClaimRow {
 
 const PARAM_SELECT = KOSMATAU_PARAMETER_NAMES.map((c) => `p.${ident(c)}`).join(', ');
 
-/** Everything a runner needs: parameter row, onion species, the run options of the job's grid. */
-async function claimedJob(em: Em, jobId: number, attempt: number): Promise<ClaimedJob> {
+/** Everything a runner needs: parameter row, onion species, the run options of the job's grid (attempt: the row's unless given). */
+async function claimedJob(em: Em, jobId: number, attempt?: number): Promise<ClaimedJob> {
   const r = await one<ClaimRow>(
     em,
     `SELECT j.id, j.attempt, j.grid_id, j.model_job_name, j.onion_species, m.model_name, m.model_path, g.run_options, ${PARAM_SELECT}
@@ -96,7 +121,7 @@ async function claimedJob(em: Em, jobId: number, attempt: number): Promise<Claim
   const species = (r.onion_species ?? '').split(/\s+/).filter((s) => s !== '');
   return {
     jobId: r.id,
-    attempt,
+    attempt: attempt ?? r.attempt,
     gridId: r.grid_id,
     modelName: r.model_name,
     modelPath: r.model_path,

@@ -1,5 +1,5 @@
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, run, transaction } from '@pdr/persistence';
+import { all, Em, run, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 
 /**
@@ -14,5 +14,34 @@ export async function heartbeat(em: Em, req: RpcRequestParsed<'jobHeartbeat'>): 
     const kill = job.cancelRequested && job.cancelKill;
     if (res.affectedRows !== 1) return { alive: false, cancel: kill || job.status === 'cancelled' };
     return { alive: true, cancel: kill };
+  });
+}
+
+/**
+ * Use case "heartbeat of a runner": the attempts of one runner that still own their running jobs refresh
+ * heartbeat_at, in one statement; the reply says per attempt what `heartbeat` says for one.
+ */
+export async function heartbeatMany(em: Em, req: RpcRequestParsed<'jobsHeartbeat'>): Promise<RpcReply<'jobsHeartbeat'>> {
+  const pairs = [...new Map(req.attempts.map((a) => [`${a.jobId}:${a.attempt}`, a])).values()];
+  return transaction(em, async (tem) => {
+    await run(
+      tem,
+      `UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) WHERE status = 'running' AND (${pairs.map(() => '(id = ? AND attempt = ?)').join(' OR ')})`,
+      pairs.flatMap((a) => [a.jobId, a.attempt]),
+    );
+    const rows = await all<{ id: number; status: string; attempt: number; cancel_requested: number; cancel_kill: number }>(
+      tem,
+      `SELECT id, status, attempt, cancel_requested, cancel_kill FROM pdr_model_jobs WHERE id IN (${pairs.map(() => '?').join(', ')})`,
+      pairs.map((a) => a.jobId),
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return {
+      jobs: pairs.map((a) => {
+        const r = byId.get(a.jobId);
+        const kill = Boolean(r && r.cancel_requested && r.cancel_kill);
+        const alive = Boolean(r && r.status === 'running' && r.attempt === a.attempt);
+        return { jobId: a.jobId, attempt: a.attempt, alive, cancel: alive ? kill : kill || r?.status === 'cancelled' };
+      }),
+    };
   });
 }

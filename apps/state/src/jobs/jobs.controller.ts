@@ -10,7 +10,7 @@ import { abandonJob } from './abandon-job';
 import { claimJob } from './claim-job';
 import { ExecutableCache, finishJob } from './finish-job';
 import { getJob } from './get-job';
-import { heartbeat } from './heartbeat';
+import { heartbeat, heartbeatMany } from './heartbeat';
 import { queryJobs } from './query-jobs';
 import { recordSteps } from './record-step';
 import { releaseJob } from './release-job';
@@ -34,6 +34,11 @@ export class JobsController {
   @MessagePattern('jobHeartbeat')
   heartbeat(req: RpcRequestParsed<'jobHeartbeat'>) {
     return heartbeat(requestEm(), req);
+  }
+
+  @MessagePattern('jobsHeartbeat')
+  heartbeats(req: RpcRequestParsed<'jobsHeartbeat'>) {
+    return heartbeatMany(requestEm(), req);
   }
 
   @MessagePattern('jobStep')
