@@ -55,6 +55,8 @@ export async function runCli(argv: readonly string[], e: CliEnvironment = {}): P
   // Secrets from the environment are masked in everything printed, from the first line on.
   registerSecret(env.PDR_DB_PASSWORD);
   registerSecret(env.PDR_STORAGE_PASSWORD);
+  registerSecret(env.PDR_NATS_PASSWORD);
+  registerSecret(env.PDR_NATS_TOKEN);
   let verbose = argv.includes('--verbose');
   let program: Command | undefined;
   const getCtx = (): CliContext => {

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+import type { NatsConfig } from '@pdr/config';
 import { createLogger, type Logger } from '@pdr/logging';
 import { ensureJobStream, RunningService, startContractService } from '@pdr/messaging';
 import { PlannerModule } from './planner.module';
 
 export interface PlannerOptions {
   natsUrl?: string;
+  /** NATS authentication/TLS; default PDR_NATS_*. */
+  natsSettings?: NatsConfig;
   ns?: string;
   logger?: Logger;
 }
@@ -16,6 +19,7 @@ export async function startPlanner(o: PlannerOptions = {}): Promise<RunningServi
     service: 'planner',
     logger,
     natsUrl: o.natsUrl,
+    natsSettings: o.natsSettings,
     ns: o.ns,
     module: async (infra) => {
       await ensureJobStream(infra.nc, infra.n);

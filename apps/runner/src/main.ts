@@ -1,13 +1,18 @@
 import { cpus } from 'os';
+import { natsSettingsFromEnv } from '@pdr/config';
 import { createLogger } from '@pdr/logging';
 import { startRunner } from './start-runner';
 import { RUNNER_LIMITS } from './consume/limits';
 
 export { startRunner } from './start-runner';
 
-/** `node apps/runner/dist/main.js [--concurrency N] [--work-dir DIR]`; env PDR_RUNNER_CONCURRENCY, PDR_WORK_DIR. */
-function parseArgs(argv: string[], env: NodeJS.ProcessEnv): { concurrency: number; workRoot?: string } {
+/**
+ * `node apps/runner/dist/main.js [--concurrency N] [--work-dir DIR] [--config FILE]`; env
+ * PDR_RUNNER_CONCURRENCY, PDR_WORK_DIR, PDR_NATS_*. `--config`: the file's `nats` section (below PDR_NATS_*).
+ */
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv): { concurrency: number; workRoot?: string; configFile?: string } {
   let concurrency: number | undefined;
+  let configFile: string | undefined;
   let workRoot = env.PDR_WORK_DIR || undefined;
   const args = [...argv];
   while (args.length) {
@@ -20,10 +25,11 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): { concurrency: numbe
     };
     if (flag === '--concurrency') concurrency = positiveInt(value(), '--concurrency');
     else if (flag === '--work-dir') workRoot = value();
-    else throw new Error(`unknown option ${a} (known: --concurrency N, --work-dir DIR)`);
+    else if (flag === '--config') configFile = value();
+    else throw new Error(`unknown option ${a} (known: --concurrency N, --work-dir DIR, --config FILE)`);
   }
   if (concurrency === undefined && env.PDR_RUNNER_CONCURRENCY) concurrency = positiveInt(env.PDR_RUNNER_CONCURRENCY, 'PDR_RUNNER_CONCURRENCY');
-  return { concurrency: concurrency ?? Math.max(1, cpus().length), workRoot };
+  return { concurrency: concurrency ?? Math.max(1, cpus().length), workRoot, configFile };
 }
 
 function positiveInt(v: string, name: string): number {
@@ -36,7 +42,8 @@ if (require.main === module) {
   const logger = createLogger('runner');
   let opts;
   try {
-    opts = parseArgs(process.argv.slice(2), process.env);
+    const { configFile, ...rest } = parseArgs(process.argv.slice(2), process.env);
+    opts = { ...rest, natsSettings: natsSettingsFromEnv(process.env, { file: configFile }) };
   } catch (err) {
     process.stderr.write(`runner: error: ${(err as Error).message}\n`);
     process.exit(2);

@@ -2,16 +2,21 @@ import 'reflect-metadata';
 import { mkdir } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { gridCancelledEvent, limitFromEnv, names, namespaceFromEnv } from '@pdr/contracts';
+import { gridCancelledEvent, limitFromEnv, names, Names, namespaceFromEnv } from '@pdr/contracts';
+import type { NatsConfig } from '@pdr/config';
 import { createLogger, type Logger } from '@pdr/logging';
-import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, natsUrlFromEnv, newInstanceId } from '@pdr/messaging';
+import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, isPermissionViolation, JobStreamSettings, newInstanceId } from '@pdr/messaging';
+import type { NatsConnection } from 'nats';
 import { filesystemKind } from '@pdr/storage';
 import { JobConsumer } from './consume/job-consumer';
 import { JobHandler } from './consume/handle-job';
 import { ProvenanceCache } from './prepare/provenance';
+import { RUNNER_LIMITS } from './consume/limits';
 
 export interface RunnerOptions {
   natsUrl?: string;
+  /** NATS authentication/TLS; default PDR_NATS_*. */
+  natsSettings?: NatsConfig;
   ns?: string;
   concurrency: number;
   workRoot?: string;
@@ -29,6 +34,23 @@ export interface RunningRunner {
   busy(): number;
 }
 
+/**
+ * A runner with its own role's credentials may not create the job stream (state or planner does,
+ * deploy/nats/nats-server.conf): it waits until one of them has.
+ */
+async function ensureJobStreamOrWait(nc: NatsConnection, n: Names, s: JobStreamSettings, logger: Logger): Promise<void> {
+  for (let waited = false; ; waited = true) {
+    try {
+      await ensureJobStream(nc, n, s);
+      return;
+    } catch (err) {
+      if (!isPermissionViolation(err) || nc.isClosed()) throw err;
+      if (!waited) logger.warn({ stream: n.jobStream }, 'the job stream does not exist yet and this runner may not create it: waiting for state or planner');
+      await new Promise((r) => setTimeout(r, RUNNER_LIMITS.STREAM_WAIT_MS));
+    }
+  }
+}
+
 /** Starts a runner: `concurrency` slots pulling from the shared job consumer. */
 export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const logger = o.logger ?? createLogger('runner');
@@ -44,9 +66,9 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       'the work dir is not on a local filesystem: job directories are laid out with synchronous calls there, so a slow or hanging file server stalls this runner; use --work-dir on local scratch',
     );
   }
-  const nc = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: runnerId });
+  const nc = await connectNats({ url: o.natsUrl, name: runnerId, settings: o.natsSettings });
   const maxDeliver = o.maxDeliver ?? limitFromEnv('JOB_MAX_DELIVER');
-  await ensureJobStream(nc, n, { ackWaitMs: o.ackWaitMs, maxDeliver });
+  await ensureJobStreamOrWait(nc, n, { ackWaitMs: o.ackWaitMs, maxDeliver }, logger);
   const handler = new JobHandler({
     state: new ContractClient(nc, ns),
     runnerId,

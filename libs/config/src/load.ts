@@ -70,6 +70,15 @@ export const ENV_VARS: ReadonlyArray<{ name: string; key: string; kind: FieldKin
   // After PDR_BASE_DIR: when both are set, PDR_EXEC_PATH wins (as in pdr_run).
   { name: 'PDR_EXEC_PATH', key: 'pdr.base_dir', kind: 'path' },
   { name: 'PDR_LOG_DIR', key: 'log_dir', kind: 'path' },
+  { name: 'PDR_NATS_URL', key: 'nats.url', kind: 'string' },
+  { name: 'PDR_NATS_USER', key: 'nats.user', kind: 'string' },
+  { name: 'PDR_NATS_PASSWORD', key: 'nats.password', kind: 'secret' },
+  { name: 'PDR_NATS_TOKEN', key: 'nats.token', kind: 'secret' },
+  { name: 'PDR_NATS_NKEY_SEED_FILE', key: 'nats.nkey_seed_file', kind: 'path' },
+  { name: 'PDR_NATS_CREDS_FILE', key: 'nats.creds_file', kind: 'path' },
+  { name: 'PDR_NATS_TLS_CA', key: 'nats.tls_ca', kind: 'path' },
+  { name: 'PDR_NATS_TLS_CERT', key: 'nats.tls_cert', kind: 'path' },
+  { name: 'PDR_NATS_TLS_KEY', key: 'nats.tls_key', kind: 'path' },
 ];
 
 function envValue(name: string, kind: FieldKind, raw: string): { value?: unknown; issue?: string } {
@@ -131,10 +140,12 @@ export function resolvePath(cwd: string, p: string): string {
 }
 
 function registerLayerSecrets(layer: Layer): void {
-  for (const section of ['database', 'storage'] as const) {
+  for (const section of ['database', 'storage', 'nats'] as const) {
     const pw = layer[section]?.password;
     if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
   }
+  const token = layer.nats?.token;
+  if (typeof token === 'string' || typeof token === 'number') registerSecret(String(token));
 }
 
 /**
@@ -150,7 +161,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const warnings: string[] = [];
 
   // Secrets first, so that no later message can show them.
-  for (const v of [env.PDR_DB_PASSWORD, env.PDR_STORAGE_PASSWORD]) registerSecret(v);
+  for (const v of [env.PDR_DB_PASSWORD, env.PDR_STORAGE_PASSWORD, env.PDR_NATS_PASSWORD, env.PDR_NATS_TOKEN]) registerSecret(v);
   registerLayerSecrets((opts.flags ?? {}) as Layer);
 
   // File layer
@@ -161,10 +172,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     filePath = resolvePath(cwd, opts.file);
     const file = readConfigFile(filePath);
     for (const ignored of opts.ignoreSections ?? []) delete file.data[ignored];
-    for (const s of ['database', 'storage']) {
+    for (const s of ['database', 'storage', 'nats']) {
       const sec = file.data[s];
-      const pw = sec && typeof sec === 'object' ? (sec as Record<string, unknown>).password : undefined;
-      if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
+      for (const k of ['password', 'token']) {
+        const pw = sec && typeof sec === 'object' ? (sec as Record<string, unknown>)[k] : undefined;
+        if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
+      }
     }
     warnings.push(...file.warnings);
     const n = normalizeLayer(file.data, {
@@ -242,6 +255,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   eff.database.path = eff.database.path === ':memory:' ? eff.database.path : abs(eff.database.path);
   eff.diagnostics_output_path = abs(eff.diagnostics_output_path);
   eff.log_dir = abs(eff.log_dir);
+  for (const k of ['nkey_seed_file', 'creds_file', 'tls_ca', 'tls_cert', 'tls_key'] as const) eff.nats[k] = abs(eff.nats[k]);
+  eff.slurm.log_dir = abs(eff.slurm.log_dir);
   if (eff.storage.type === 'local') {
     eff.storage.base_dir = abs(eff.storage.base_dir);
   } else if (sources['storage.base_dir'] === 'default') {
@@ -256,6 +271,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
 
   registerSecret(eff.database.password);
   registerSecret(eff.storage.password);
+  registerSecret(eff.nats.password);
+  registerSecret(eff.nats.token);
 
   if (!SUPPORTED_DB_TYPES.includes(eff.database.type)) {
     warnings.push(

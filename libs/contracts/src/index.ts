@@ -5,3 +5,4 @@ export * from './events';
 export * from './subjects';
 export * from './limits';
 export * from './docs';
+export * from './permissions';

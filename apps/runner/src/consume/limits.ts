@@ -13,6 +13,8 @@ export const RUNNER_LIMITS = {
   /** Default timeouts of the executables when a grid does not give any (generous: real models take hours). */
   DEFAULT_PDR_TIMEOUT_MS: 24 * 3600_000,
   DEFAULT_ONION_TIMEOUT_MS: 3600_000,
+  /** A runner that may not create the job stream asks again this often until state or planner has. */
+  STREAM_WAIT_MS: 2_000,
   HEARTBEAT_INTERVAL_MS: LIMITS.HEARTBEAT_INTERVAL_MS,
   TRANSIENT_RETRY_DELAY_MS: LIMITS.TRANSIENT_RETRY_DELAY_MS,
 } as const;
