@@ -11,6 +11,7 @@ import { registerRetry } from './commands/retry';
 import { registerRun } from './commands/run';
 import { registerStatus } from './commands/status';
 import { registerUp } from './commands/up';
+import { registerSlurm } from './commands/slurm';
 
 export const VERSION = '0.1.0';
 
@@ -45,6 +46,7 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerHealth(program, getCtx);
   registerInputs(program, getCtx);
   registerUp(program, getCtx);
+  registerSlurm(program, getCtx);
   return program;
 }
 

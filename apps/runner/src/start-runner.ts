@@ -8,7 +8,8 @@ import { createLogger, type Logger } from '@pdr/logging';
 import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, isPermissionViolation, JobStreamSettings, newInstanceId } from '@pdr/messaging';
 import type { NatsConnection } from 'nats';
 import { filesystemKind } from '@pdr/storage';
-import { JobConsumer } from './consume/job-consumer';
+import { JobConsumer, SelfStop } from './consume/job-consumer';
+import { allocationEnd, WalltimeGuard } from './consume/walltime';
 import { JobHandler } from './consume/handle-job';
 import { ProvenanceCache } from './prepare/provenance';
 import { RUNNER_LIMITS } from './consume/limits';
@@ -26,12 +27,22 @@ export interface RunnerOptions {
   retryDelayMs?: number;
   ackWaitMs?: number;
   maxDeliver?: number;
+  /** Stop by itself after this long with nothing to pull (pilot jobs); default never. */
+  idleExitMs?: number;
+  /** End of this runner's allocation (ms since the epoch); default: SLURM_JOB_END_TIME or squeue, else none. */
+  endsAt?: number | null;
 }
 
 export interface RunningRunner {
   runnerId: string;
   close(graceMs?: number): Promise<void>;
   busy(): number;
+  /** Claim nothing more; running jobs finish (Slurm's warning signal). */
+  drain(): void;
+  /** Resolves when the runner stopped pulling by itself (idle, no time left, drained) and its jobs ended. */
+  done: Promise<SelfStop>;
+  /** End of the allocation this runner knows of (ms since the epoch), or null. */
+  endsAt: number | null;
 }
 
 /**
@@ -79,14 +90,31 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     heartbeatMs: o.heartbeatMs ?? limitFromEnv('HEARTBEAT_INTERVAL_MS'),
     retryDelayMs: o.retryDelayMs ?? limitFromEnv('TRANSIENT_RETRY_DELAY_MS'),
   });
-  const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger);
+  const endsAt = o.endsAt !== undefined ? o.endsAt : await allocationEnd();
+  const client = new ContractClient(nc, ns);
+  const guard = new WalltimeGuard({
+    endsAt,
+    estimate: async (gridIds) => (await client.request('jobsEstimate', { v: 1, gridIds })).grids,
+    logger,
+  });
+  if (endsAt !== null) logger.info({ endsAt: new Date(endsAt).toISOString() }, 'allocation end known: no job is claimed that cannot finish before it');
+  const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger, { guard, idleExitMs: o.idleExitMs });
   const startedAt = new Date().toISOString();
   const health = answerHealth(nc, ns, {
     service: 'runner',
     instanceId: runnerId,
     version: '0.1.0',
     startedAt,
-    detail: () => ({ slots: o.concurrency, busy: handler.running.size, workRoot }),
+    detail: () => ({
+      slots: o.concurrency,
+      busy: handler.running.size,
+      workRoot,
+      draining: guard.draining,
+      claiming: consumer.claiming,
+      idleMs: consumer.idleMs,
+      endsAt: endsAt === null ? null : new Date(endsAt).toISOString(),
+      slurmJobId: process.env.SLURM_JOB_ID ?? null,
+    }),
   });
   // a cancelled grid with --kill: stop its running jobs now (the heartbeat reply would, a little later)
   const cancelSub = nc.subscribe(n.gridCancelled, {
@@ -107,6 +135,12 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   return {
     runnerId,
     busy: () => handler.running.size,
+    endsAt,
+    done: consumer.done,
+    drain() {
+      if (!guard.draining) logger.info({ runnerId }, 'draining: running jobs finish, no new ones are claimed');
+      guard.draining = true;
+    },
     async close(graceMs?: number) {
       if (closed) return;
       closed = true;

@@ -6,3 +6,4 @@ export * from './subjects';
 export * from './limits';
 export * from './docs';
 export * from './permissions';
+export * from './estimate';

@@ -13,6 +13,13 @@ export const RUNNER_LIMITS = {
   /** Default timeouts of the executables when a grid does not give any (generous: real models take hours). */
   DEFAULT_PDR_TIMEOUT_MS: 24 * 3600_000,
   DEFAULT_ONION_TIMEOUT_MS: 3600_000,
+  /** A runner with an allocation end keeps this much of it for storing outputs and reporting the last job. */
+  WALLTIME_MARGIN_MS: 15_000,
+  /** An executable killed by a signal this runner did not send: wait this long for the runner's own
+   * shutdown signal (Slurm signals every process of an ending allocation) before calling it a problem. */
+  OUTSIDE_KILL_WAIT_MS: 3_000,
+  /** How long a runner reuses the expected job durations it got from state. */
+  ESTIMATE_CACHE_MS: 15_000,
   /** A runner that may not create the job stream asks again this often until state or planner has. */
   STREAM_WAIT_MS: 2_000,
   HEARTBEAT_INTERVAL_MS: LIMITS.HEARTBEAT_INTERVAL_MS,

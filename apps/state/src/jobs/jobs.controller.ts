@@ -9,6 +9,7 @@ import { PROGRESS } from '../infrastructure/tokens';
 import { abandonJob } from './abandon-job';
 import { claimJob } from './claim-job';
 import { ExecutableCache, finishJob } from './finish-job';
+import { estimateJobs } from './estimate-jobs';
 import { getJob } from './get-job';
 import { heartbeat } from './heartbeat';
 import { queryJobs } from './query-jobs';
@@ -58,6 +59,11 @@ export class JobsController {
   @MessagePattern('jobsQuery')
   query(req: RpcRequestParsed<'jobsQuery'>) {
     return queryJobs(requestEm(), req);
+  }
+
+  @MessagePattern('jobsEstimate')
+  estimate(req: RpcRequestParsed<'jobsEstimate'>) {
+    return estimateJobs(requestEm(), req);
   }
 
   @MessagePattern('jobGet')
