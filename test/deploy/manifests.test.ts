@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { parseAllDocuments } from 'yaml';
-import { LIMITS, names, renderNatsServerConfig, rolePasswordVariable, ROLES, type Role } from '@pdr/contracts';
+import { LIMITS, names, renderNatsServerConfig, roleInboxPrefix, rolePasswordVariable, ROLES, type Role } from '@pdr/contracts';
 import { ENV_VARS } from '@pdr/config';
 
 const REPO = resolve(__dirname, '../..');
@@ -89,6 +89,7 @@ describe('kustomize manifests (deploy/k8s)', () => {
       const env = new Map<string, Doc>(c.env.map((e: Doc) => [e.name, e]));
       for (const name of env.keys()) expect({ name, known: known.has(name) }).toEqual({ name, known: true });
       expect(env.get('PDR_NATS_USER')!.value).toBe(svc as Role);
+      expect(env.get('PDR_NATS_INBOX_PREFIX')!.value).toBe(roleInboxPrefix(config.PDR_NATS_PREFIX, svc as Role));
       const pw = env.get('PDR_NATS_PASSWORD')!.valueFrom.secretKeyRef;
       expect(secrets.get(pw.name)).toContain(pw.key);
       expect(pw.key).toBe(`${svc}-password`);
@@ -146,6 +147,7 @@ describe('docker-compose.yml', () => {
       expect(env(svc).PDR_NATS_USER).toBe(role);
       expect(env(svc).PDR_NATS_PASSWORD).toBe(`\${${rolePasswordVariable(role as Role)}}`);
       expect(env(svc).PDR_NATS_PREFIX).toBe('pdr');
+      expect(env(svc).PDR_NATS_INBOX_PREFIX).toBe(roleInboxPrefix('pdr', role as Role));
       for (const name of Object.keys(env(svc))) expect({ name, known: known.has(name) }).toEqual({ name, known: true });
     }
     expect(Object.keys(env('nats')).sort()).toEqual(ROLES.map(rolePasswordVariable).sort());

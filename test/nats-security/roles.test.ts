@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { randomBytes } from 'crypto';
-import { names, renderNatsServerConfig, rolePasswordVariable, ROLES, type Role } from '@pdr/contracts';
+import { names, renderNatsServerConfig, roleInboxPrefix, rolePasswordVariable, ROLES, type Role } from '@pdr/contracts';
 import { connectNats, ContractClient, NatsPermissionError } from '@pdr/messaging';
 import { databaseEnv, dropDatabase, testDatabaseSettings } from '@pdr/persistence';
 import type { NatsConnection } from 'nats';
@@ -38,14 +38,20 @@ describe('nats-server with one user per role', () => {
 
   const settings = (role: Role | null, password?: string) => ({
     url: server.url,
-    ...(role ? { user: role, password: password ?? passwords[role] } : {}),
+    ...(role ? { user: role, password: password ?? passwords[role], inbox_prefix: roleInboxPrefix(NS, role) } : {}),
   });
   const as = async (role: Role) => {
     const nc = await connectNats({ name: `test-${role}`, reconnect: false, settings: settings(role) });
     conns.push(nc);
     return { nc, client: new ContractClient(nc, NS) };
   };
-  const roleEnv = (role: Role) => ({ PDR_NATS_URL: server.url, PDR_NATS_PREFIX: NS, PDR_NATS_USER: role, PDR_NATS_PASSWORD: passwords[role] });
+  const roleEnv = (role: Role) => ({
+    PDR_NATS_URL: server.url,
+    PDR_NATS_PREFIX: NS,
+    PDR_NATS_USER: role,
+    PDR_NATS_PASSWORD: passwords[role],
+    PDR_NATS_INBOX_PREFIX: roleInboxPrefix(NS, role),
+  });
 
   beforeAll(async () => {
     if (!OwnNatsServer.available() || !(await reachable(db.host, db.port))) {
@@ -89,6 +95,7 @@ describe('nats-server with one user per role', () => {
         `  url: ${server.url}`,
         '  user: cli',
         `  password: "${passwords.cli}"`,
+        `  inbox_prefix: ${roleInboxPrefix(NS, 'cli')}`,
         '',
       ].join('\n'),
     );
@@ -113,10 +120,12 @@ describe('nats-server with one user per role', () => {
     await nc.flush();
     await waitForLog(server, /Publish Violation - User "runner", Subject "pdr\.jobs\.run\.1"/);
     // … and listening to state's subjects
-    const sub = nc.subscribe(`${NS}.state.>`);
-    await expect((async () => {
-      for await (const _ of sub) break;
-    })()).rejects.toThrow(/Permissions Violation for Subscription/);
+    for (const subject of [`${NS}.state.>`, '_INBOX.>', `${roleInboxPrefix(NS, 'cli')}.>`]) {
+      const sub = nc.subscribe(subject);
+      await expect((async () => {
+        for await (const _ of sub) break;
+      })()).rejects.toThrow(/Permissions Violation for Subscription/);
+    }
     // the job lifecycle it needs is allowed: state answers (an attempt that does not own job 1)
     await expect(client.request('jobHeartbeat', { v: 1, jobId: 1, attempt: 99, runnerId: 'r' })).resolves.toEqual(expect.objectContaining({ alive: false }));
     // nothing was submitted on the runner's behalf

@@ -142,6 +142,10 @@ it('pdr slurm submit --print renders the directives, setup lines and slots of th
   expect(r.stdout).toContain('trap \'kill -USR1 "$runner" 2>/dev/null\' USR1');
   // --print submits nothing
   expect(squeue()).toEqual([]);
+  // credentials never reach the script (Slurm keeps it readable): sbatch passes the environment
+  const secret = await pdrSlurm(['submit', '--print', '--config', config], { PDR_NATS_URL: 'nats://cli:Pilot-s3cret@nats.example:4222', PDR_NATS_TOKEN: 'Pilot-t0ken' });
+  expect(secret.code).toBe(0);
+  expect(secret.stdout).not.toMatch(/Pilot-s3cret|Pilot-t0ken|PDR_NATS_URL/);
   // a bad value is a one-line error naming it
   const bad = await pdrSlurm(['submit', '--print', '--config', config, '--time', 'soon']);
   expect(bad.code).toBe(2);

@@ -79,6 +79,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; key: string; kind: FieldKin
   { name: 'PDR_NATS_TLS_CA', key: 'nats.tls_ca', kind: 'path' },
   { name: 'PDR_NATS_TLS_CERT', key: 'nats.tls_cert', kind: 'path' },
   { name: 'PDR_NATS_TLS_KEY', key: 'nats.tls_key', kind: 'path' },
+  { name: 'PDR_NATS_INBOX_PREFIX', key: 'nats.inbox_prefix', kind: 'string' },
 ];
 
 function envValue(name: string, kind: FieldKind, raw: string): { value?: unknown; issue?: string } {

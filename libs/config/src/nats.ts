@@ -56,6 +56,9 @@ export function checkNatsConfig(n: NatsConfig, sources: Record<string, ConfigSou
   ].filter((x): x is string => x !== null);
   if (methods.length > 1) throw new ConfigError(`NATS authentication: ${methods.join(' and ')} are set; choose one method`);
   if (n.password && !n.user) throw new ConfigError(`${where('password', sources)} is set without ${where('user', sources)}`);
+  if (n.inbox_prefix !== undefined && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(n.inbox_prefix)) {
+    throw new ConfigError(`${where('inbox_prefix', sources)} "${n.inbox_prefix}" must be subject tokens (letters, digits, "_", "-", separated by ".")`);
+  }
   if (!!n.tls_cert !== !!n.tls_key) {
     throw new ConfigError(`NATS TLS: ${where('tls_cert', sources)} and ${where('tls_key', sources)} go together (client certificate and its key)`);
   }

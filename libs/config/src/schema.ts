@@ -118,6 +118,9 @@ export interface NatsConfig {
   tls_ca?: string;
   tls_cert?: string;
   tls_key?: string;
+  /** Subject prefix of this connection's reply inboxes (default `_INBOX`): a role's own, so that no
+   * other role may subscribe to its replies (deploy/nats/nats-server.conf). */
+  inbox_prefix?: string;
 }
 
 /** `pdr slurm`: how runner pilot jobs are rendered and scaled (issue 15). */
@@ -316,6 +319,7 @@ export const FIELDS: { readonly [S in Exclude<SectionName, 'non_default_paramete
     tls_ca: 'path',
     tls_cert: 'path',
     tls_key: 'path',
+    inbox_prefix: 'string',
   },
   slurm: {
     job_name: 'name',

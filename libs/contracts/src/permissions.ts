@@ -22,8 +22,13 @@ export const EVENT_SUBSCRIBERS: { readonly [K in keyof typeof EVENTS]: readonly 
   gridCancelled: ['runner'],
 };
 
-/** Request inboxes of nats.js (`_INBOX.<id>`): every role receives its replies there. */
-export const INBOX_SUBJECTS = '_INBOX.>';
+/**
+ * The reply inbox prefix of a role (PDR_NATS_INBOX_PREFIX): each role subscribes only to its own, so no
+ * role can read the replies another one gets (nats.js' default `_INBOX` is shared by everyone).
+ */
+export function roleInboxPrefix(ns: string, role: Role): string {
+  return `_INBOX_${ns}_${role}`;
+}
 
 /** The JetStream API subjects of the job stream and consumer, by what a role does with them. */
 export function jobStreamApi(ns: string) {
@@ -65,7 +70,7 @@ export function rolePermissions(ns: string): Record<Role, RolePermissions> {
   const manageStream = [js.accountInfo, js.streamInfo, js.streamCreate, js.consumerInfo, ...js.consumerCreate];
   const perms = (role: Role, extraPublish: string[], allowResponses: boolean): RolePermissions => ({
     publish: [...publishedBy(role), ...eventsPublished(role), ...extraPublish],
-    subscribe: [...answeredBy(role), ...eventsHeard(role), INBOX_SUBJECTS],
+    subscribe: [...answeredBy(role), ...eventsHeard(role), `${roleInboxPrefix(ns, role)}.>`],
     allowResponses,
   });
   return {
@@ -96,7 +101,8 @@ export function renderNatsServerConfig(ns: string): string {
     `# One user per role of the installation with namespace "${ns}" (PDR_NATS_PREFIX). Passwords come`,
     '# from nats-server\'s environment: PDR_NATS_STATE_PASSWORD, PDR_NATS_PLANNER_PASSWORD,',
     '# PDR_NATS_RUNNER_PASSWORD, PDR_NATS_CLI_PASSWORD. Each service then connects with',
-    '# PDR_NATS_USER=<role> PDR_NATS_PASSWORD=<its password>. No user, no connection.',
+    '# PDR_NATS_USER=<role> PDR_NATS_PASSWORD=<its password>',
+    `# PDR_NATS_INBOX_PREFIX=${roleInboxPrefix(ns, 'state').replace(/state$/, '<role>')} (replies only it may read). No user, no connection.`,
     '# Start: nats-server -c nats-server.conf -sd <store dir> (JetStream stores the job stream there).',
     'listen: 0.0.0.0:4222',
     'jetstream: enabled',

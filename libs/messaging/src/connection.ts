@@ -31,6 +31,7 @@ function checkReadable(path: string, what: string): string {
  */
 export function natsAuthOptions(s: NatsConfig): Partial<ConnectionOptions> {
   const o: Partial<ConnectionOptions> = {};
+  if (s.inbox_prefix) o.inboxPrefix = s.inbox_prefix;
   if (s.token) o.token = s.token;
   if (s.user) {
     o.user = s.user;
