@@ -251,3 +251,34 @@ it('pdr slurm scale --max 2: pilots follow the backlog, the grid finishes, the p
   }
   expect(scaler.exitCode).toBe(0);
 });
+
+it('pdr slurm scale replaces pilots before their time runs out; no job is killed by a time limit', async () => {
+  // 8 jobs of ~15 s on 1-slot pilots of 2 minutes, warned 60 s before their end
+  const gridId = await submitGrid({
+    modelName: 'slurm_replace',
+    axes: { dens: ['30', '40', '50', '60'], chi: ['10', '20'] },
+    onionSpecies: ['CO'],
+    run: { timeouts: { pdrMs: 30_000, onionMs: 5_000 } },
+  });
+  const scaler: Proc = spawnProc(process.execPath, [SERVICE_MAIN.cli, 'slurm', 'scale', '--config', config, '--max', '2', '--time', '2', '--signal-seconds', '60'], {
+    name: 'pdr slurm scale',
+    cwd: dir,
+    env: cleanEnv({ PDR_NATS_URL: NATS_URL, PDR_NATS_PREFIX: stack.ns, MOCK_PDR_SECONDS: '15' }),
+  });
+  const seen: Array<Array<{ id: string; state: string }>> = [];
+  const watch = setInterval(() => seen.push(squeue()), 1000);
+  try {
+    const status = await stack.waitIdle(gridId, 480_000);
+    expect(status.grid.counts.finished).toBe(8);
+    await waitNoPilots(180_000);
+  } finally {
+    clearInterval(watch);
+    await scaler.stop(10_000);
+  }
+  // replacements were queued while the pilots they replace still ran
+  const overlap = seen.some((q) => q.filter((p) => p.state === 'RUNNING').length > 0 && q.length > q.filter((p) => p.state === 'RUNNING').length);
+  expect({ overlap, scaler: scaler.output() }).toEqual({ overlap: true, scaler: expect.stringMatching(/ending \d+/) });
+  // every job ran once, to the end; no pilot met its time limit
+  for (const j of await jobsOf(gridId)) expect(j.attempts.map((a) => a.status)).toEqual(['finished']);
+  expect(pilotLogs()).not.toMatch(/DUE TO TIME LIMIT/);
+});
