@@ -94,7 +94,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const client = new ContractClient(nc, ns);
   const guard = new WalltimeGuard({
     endsAt,
-    estimate: async (gridIds) => (await client.request('jobsEstimate', { v: 1, gridIds })).grids,
+    estimate: async (gridIds) => (await client.request('jobsEstimate', { v: 1, gridIds: gridIds ?? null })).grids,
     logger,
   });
   if (endsAt !== null) logger.info({ endsAt: new Date(endsAt).toISOString() }, 'allocation end known: no job is claimed that cannot finish before it');

@@ -77,6 +77,8 @@ export class JobConsumer {
           // without an estimate a runner whose allocation ends claims nothing; it asks again
           this.logger.warn({ slot, err: (err as Error).message }, 'job durations unknown (state unreachable?); not pulling yet');
           await new Promise((r) => setTimeout(r, RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS));
+          // a pilot that can claim nothing for its idle time leaves, as one with nothing to pull does
+          if (this.o.idleExitMs !== undefined && this.idleMs >= this.o.idleExitMs) this.stopSelf('idle');
           continue;
         }
         if (!may) {

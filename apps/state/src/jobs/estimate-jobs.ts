@@ -14,22 +14,30 @@ interface GridRow {
  */
 export async function estimateJobs(em: Em, req: RpcRequestParsed<'jobsEstimate'>): Promise<RpcReply<'jobsEstimate'>> {
   let ids = req.gridIds;
-  if (!ids) {
-    const rows = await all<{ grid_id: number }>(
+  if (ids === null) {
+    // per grid an index dive on (grid_id, status): cheap however many jobs are queued
+    const rows = await all<{ id: number }>(
       em,
-      `SELECT DISTINCT grid_id FROM pdr_model_jobs WHERE status IN ('pending', 'queued') AND grid_id IS NOT NULL LIMIT ${ESTIMATE.MAX_GRIDS}`,
+      `SELECT g.id FROM grids g WHERE EXISTS
+         (SELECT 1 FROM pdr_model_jobs j WHERE j.grid_id = g.id AND j.status IN ('pending', 'queued'))
+       ORDER BY g.id DESC LIMIT ${ESTIMATE.MAX_GRIDS}`,
     );
-    ids = rows.map((r) => r.grid_id);
+    ids = rows.map((r) => r.id);
   }
   if (!ids.length) return { grids: [] };
   const grids = await all<GridRow>(em, `SELECT id, run_options, onion_species FROM grids WHERE id IN (${inList(ids.length)})`, ids);
-  const measured = await all<{ grid_id: number; n: number | string; longest: number | string | null }>(
-    em,
-    `SELECT grid_id, COUNT(*) AS n, MAX(execution_ms) AS longest FROM pdr_model_jobs
-     WHERE grid_id IN (${inList(ids.length)}) AND status = 'finished' AND execution_ms IS NOT NULL GROUP BY grid_id`,
-    ids,
-  );
-  const byGrid = new Map(measured.map((m) => [m.grid_id, { n: Number(m.n), longest: Number(m.longest ?? 0) }]));
+  const byGrid = new Map<number, { n: number; longest: number }>();
+  for (const g of grids) {
+    // the most recently started finished jobs, in the order of the (grid_id, status, time_of_start) index
+    const [m] = await all<{ n: number | string; longest: number | string | null }>(
+      em,
+      `SELECT COUNT(*) AS n, MAX(execution_ms) AS longest FROM
+         (SELECT execution_ms FROM pdr_model_jobs WHERE grid_id = ? AND status = 'finished' AND execution_ms IS NOT NULL
+          ORDER BY time_of_start DESC LIMIT ${ESTIMATE.SAMPLE_JOBS}) recent`,
+      [g.id],
+    );
+    byGrid.set(g.id, { n: Number(m?.n ?? 0), longest: Number(m?.longest ?? 0) });
+  }
   return {
     grids: grids.map((g): GridEstimate => {
       const m = byGrid.get(g.id) ?? { n: 0, longest: 0 };
