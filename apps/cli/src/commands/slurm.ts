@@ -246,7 +246,9 @@ export async function runSlurmScale(ctx: CliContext, f: SlurmFlags & { once?: bo
             slotsPerPilot: c.cpus_per_task,
             min: c.min_pilots,
             max: c.max_pilots,
-            replaceAheadSeconds: c.signal_seconds,
+            // a pilot stops claiming at the latest signal_seconds before its end; two rounds earlier its
+            // replacement is queued, so one round always sees it coming however soon it then leaves
+            replaceAheadSeconds: c.signal_seconds + (2 * SCALE_INTERVAL_MS) / 1000,
           });
           const line = `backlog ${pending} waiting + ${inFlight} in flight; pilots ${pilots.length} (${d.lasting} lasting${d.ending.length ? `, ending ${d.ending.join(' ')}` : ''}); want ${d.desired}`;
           if (line !== lastLine) ctx.io.out(line);
