@@ -262,7 +262,8 @@ export async function runSlurmScale(ctx: CliContext, f: SlurmFlags & { once?: bo
               ctx.io.out(`${d.submit} more pilot(s) due after the cool-down (${Math.ceil(wait / 1000)} s)`);
             }
           }
-          if (f.once) break;
+          // a signal during the round: leave now, not after another sleep
+          if (f.once || stop) break;
           await new Promise<void>((r) => {
             wake = r;
             setTimeout(r, SCALE_INTERVAL_MS).unref();
