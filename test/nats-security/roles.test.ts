@@ -29,7 +29,8 @@ it('deploy/nats/nats-server.conf is the one rendered from the contracts (npm run
 
 describe('nats-server with one user per role', () => {
   const db = testDatabaseSettings();
-  const passwords = Object.fromEntries(ROLES.map((r) => [r, randomBytes(12).toString('hex')])) as Record<Role, string>;
+  // nats-server parses a variable's value as a config value: a password must start with a letter
+  const passwords = Object.fromEntries(ROLES.map((r) => [r, `p${randomBytes(12).toString('hex')}`])) as Record<Role, string>;
   const dir = mkdtempSync(join(tmpdir(), 'pdr-nats-roles-'));
   let server: OwnNatsServer;
   const procs: Proc[] = [];
