@@ -130,6 +130,8 @@ describe('every state.* subject with a valid request', () => {
     };
     expect(await call('jobFinish', finish)).toEqual({ applied: true, status: 'finished' });
     expect(await call('jobFinish', finish)).toEqual({ applied: false, status: 'finished' }); // a repeated report changes nothing
+    // one job finished: too few to measure, the timeouts are the estimate
+    expect(await call('jobsEstimate', { v: 1, gridIds: [gridId] })).toEqual({ grids: [expect.objectContaining({ gridId, basis: 'timeouts', finished: 1 })] });
 
     // second job: claimed, released; third: abandoned
     await call('jobClaim', { v: 1, jobId: jobIds[1], generation: 0, delivery: 1, runnerId: 'r1' });

@@ -225,14 +225,16 @@ export class OwnNatsServer {
   private constructor(
     readonly port: number,
     readonly storeDir: string,
+    /** A config file (-c) and variables for it (passwords), e.g. deploy/nats/nats-server.conf. */
+    readonly extra: { config?: string; env?: Record<string, string> } = {},
   ) {}
 
   static available(): boolean {
     return existsSync(NATS_SERVER_BIN);
   }
 
-  static async start(storeDir: string): Promise<OwnNatsServer> {
-    const s = new OwnNatsServer(await freePort(), storeDir);
+  static async start(storeDir: string, extra: { config?: string; env?: Record<string, string> } = {}): Promise<OwnNatsServer> {
+    const s = new OwnNatsServer(await freePort(), storeDir, extra);
     await s.restart();
     return s;
   }
@@ -244,7 +246,11 @@ export class OwnNatsServer {
   /** Starts it (again) with the same port and store dir; waits until it accepts connections. */
   async restart(): Promise<void> {
     if (this.proc?.running) throw new Error('nats-server is already running');
-    this.proc = spawnProc(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { name: `nats-server:${this.port}` });
+    const config = this.extra.config ? ['-c', this.extra.config] : [];
+    this.proc = spawnProc(NATS_SERVER_BIN, [...config, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
+      name: `nats-server:${this.port}`,
+      env: cleanEnv(this.extra.env),
+    });
     await waitFor(`nats-server on port ${this.port}`, async () => {
       if (!this.proc!.running) throw new Error(`nats-server exited: ${this.proc!.output().slice(-2000)}`);
       return (await portOpen(this.port)) && /Server is ready/.test(this.proc!.output());

@@ -18,6 +18,7 @@ import { registerStorage } from './commands/storage';
 import { registerUp } from './commands/up';
 import { registerDb } from './commands/db';
 import { registerWeb } from './commands/web';
+import { registerSlurm } from './commands/slurm';
 
 export const VERSION = '0.1.0';
 
@@ -59,6 +60,7 @@ export function buildProgram(getCtx: () => CliContext, io: Io): Command {
   registerHelp(program, io);
   registerWeb(program, getCtx);
   registerStorage(program, getCtx);
+  registerSlurm(program, getCtx);
   return program;
 }
 
@@ -92,6 +94,8 @@ export async function runCli(argv: readonly string[], e: CliEnvironment = {}): P
   registerSecret(env.PDR_DB_PASSWORD);
   registerSecret(env.PDR_STORAGE_PASSWORD);
   registerSecret(env.PDR_STORAGE_KEY_PASSPHRASE);
+  registerSecret(env.PDR_NATS_PASSWORD);
+  registerSecret(env.PDR_NATS_TOKEN);
   let verbose = argv.includes('--verbose');
   let program: Command | undefined;
   const getCtx = (): CliContext => {

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { NatsConnection } from 'nats';
 import { namespaceFromEnv } from '@pdr/contracts';
 import type { ContractClient } from '@pdr/messaging';
-import { messaging } from './lazy';
+import { config as configLib, messaging } from './lazy';
 import { UsageError } from './errors';
 import { Io } from './output/io';
 
@@ -32,11 +32,15 @@ export function namespaceOf(env: NodeJS.ProcessEnv): string {
   }
 }
 
-/** Connects, runs `fn`, and always closes the connection (pending messages flushed). */
-export async function withSession<T>(ctx: CliContext, fn: (s: Session) => Promise<T>, opts: { reconnect?: boolean } = {}): Promise<T> {
+/**
+ * Connects, runs `fn`, and always closes the connection (pending messages flushed). Authentication and
+ * TLS: PDR_NATS_* of the caller's environment, below them the `nats` section of `opts.configFile`.
+ */
+export async function withSession<T>(ctx: CliContext, fn: (s: Session) => Promise<T>, opts: { reconnect?: boolean; configFile?: string } = {}): Promise<T> {
   const ns = namespaceOf(ctx.env);
-  const { connectNats, ContractClient, natsUrlFromEnv } = messaging();
-  const nc = await connectNats({ url: natsUrlFromEnv(ctx.env), name: 'pdr-cli', reconnect: opts.reconnect ?? false });
+  const { connectNats, ContractClient } = messaging();
+  const settings = configLib().natsSettingsFromEnv(ctx.env, { file: opts.configFile, cwd: ctx.cwd });
+  const nc = await connectNats({ name: 'pdr-cli', reconnect: opts.reconnect ?? false, settings });
   try {
     return await fn({ nc, client: new ContractClient(nc, ns), ns });
   } finally {

@@ -67,6 +67,7 @@ export function classifyError(err: unknown): ClassifiedError {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode, detail: err.detail };
   // @pdr/messaging's errors, recognised by name (that library is loaded lazily)
   if (err instanceof Error && err.name === 'NatsUnavailableError') return { message: err.message, exitCode: EXIT.SERVICE_MISSING };
+  if (err instanceof Error && err.name === 'NatsPermissionError') return { message: err.message, exitCode: EXIT.USAGE };
   if (err instanceof Error && err.name === 'ServiceUnavailableError') {
     return { message: `${err.message}; ${howToStart(String((err as Error & { service?: unknown }).service))}`, exitCode: EXIT.SERVICE_MISSING };
   }

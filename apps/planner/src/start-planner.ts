@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { NatsConfig } from '@pdr/config';
 import { createLogger, type Logger } from '@pdr/logging';
 import { ContractClient, ensureJobStream, JobStream, MetricsSettings, RunningService, startContractService, startMetricsServer } from '@pdr/messaging';
 import { DispatchSweep, SweepTimings, sweepTimingsFromEnv } from './dispatch/dispatch-sweep';
@@ -8,6 +9,8 @@ import { PlannerModule } from './planner.module';
 
 export interface PlannerOptions {
   natsUrl?: string;
+  /** NATS authentication/TLS; default PDR_NATS_*. */
+  natsSettings?: NatsConfig;
   ns?: string;
   logger?: Logger;
   /** Dispatch sweep timings; default LIMITS / PDR_DISPATCH_SWEEP_INTERVAL_MS, PDR_STALE_PENDING_MS. */
@@ -33,6 +36,7 @@ export async function startPlanner(o: PlannerOptions = {}): Promise<PlannerHandl
     service: 'planner',
     logger,
     natsUrl: o.natsUrl,
+    natsSettings: o.natsSettings,
     ns: o.ns,
     detail: () => ({ dispatchError: sweep?.lastError ?? null }),
     observe: metrics?.observe,

@@ -2,17 +2,23 @@ import 'reflect-metadata';
 import { mkdir } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { gridCancelledEvent, limitFromEnv, names, namespaceFromEnv } from '@pdr/contracts';
+import { gridCancelledEvent, limitFromEnv, names, Names, namespaceFromEnv } from '@pdr/contracts';
+import type { NatsConfig } from '@pdr/config';
 import { createLogger, type Logger } from '@pdr/logging';
-import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, MetricsServer, MetricsSettings, natsUrlFromEnv, newInstanceId, startMetricsServer } from '@pdr/messaging';
+import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, isPermissionViolation, JobStreamSettings, MetricsServer, MetricsSettings, newInstanceId, startMetricsServer } from '@pdr/messaging';
+import type { NatsConnection } from 'nats';
 import { closeStorageConnections, filesystemKind } from '@pdr/storage';
-import { JobConsumer } from './consume/job-consumer';
+import { JobConsumer, SelfStop } from './consume/job-consumer';
+import { allocationEnd, WalltimeGuard } from './consume/walltime';
 import { JobHandler } from './consume/handle-job';
 import { RunnerMetrics } from './consume/metrics';
 import { ProvenanceCache } from './prepare/provenance';
+import { RUNNER_LIMITS } from './consume/limits';
 
 export interface RunnerOptions {
   natsUrl?: string;
+  /** NATS authentication/TLS; default PDR_NATS_*. */
+  natsSettings?: NatsConfig;
   ns?: string;
   concurrency: number;
   workRoot?: string;
@@ -24,6 +30,10 @@ export interface RunnerOptions {
   maxDeliver?: number;
   /** Prometheus /metrics (off unless a port is given; see takeMetricsArgs). */
   metrics?: MetricsSettings;
+  /** Stop by itself after this long with nothing to pull (pilot jobs); default never. */
+  idleExitMs?: number;
+  /** End of this runner's allocation (ms since the epoch); default: SLURM_JOB_END_TIME or squeue, else none. */
+  endsAt?: number | null;
 }
 
 export interface RunningRunner {
@@ -32,6 +42,29 @@ export interface RunningRunner {
   busy(): number;
   /** The port /metrics is served on, when metrics are on. */
   metricsPort: number | null;
+  /** Claim nothing more; running jobs finish (Slurm's warning signal). */
+  drain(): void;
+  /** Resolves when the runner stopped pulling by itself (idle, no time left, drained) and its jobs ended. */
+  done: Promise<SelfStop>;
+  /** End of the allocation this runner knows of (ms since the epoch), or null. */
+  endsAt: number | null;
+}
+
+/**
+ * A runner with its own role's credentials may not create the job stream (state or planner does,
+ * deploy/nats/nats-server.conf): it waits until one of them has.
+ */
+async function ensureJobStreamOrWait(nc: NatsConnection, n: Names, s: JobStreamSettings, logger: Logger): Promise<void> {
+  for (let waited = false; ; waited = true) {
+    try {
+      await ensureJobStream(nc, n, s);
+      return;
+    } catch (err) {
+      if (!isPermissionViolation(err) || nc.isClosed()) throw err;
+      if (!waited) logger.warn({ stream: n.jobStream }, 'the job stream does not exist yet and this runner may not create it: waiting for state or planner');
+      await new Promise((r) => setTimeout(r, RUNNER_LIMITS.STREAM_WAIT_MS));
+    }
+  }
 }
 
 /** Starts a runner: `concurrency` slots pulling from the shared job consumer. */
@@ -49,10 +82,10 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       'the work dir is not on a local filesystem: job directories are laid out with synchronous calls there, so a slow or hanging file server stalls this runner; use --work-dir on local scratch',
     );
   }
-  const nc = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: runnerId });
+  const nc = await connectNats({ url: o.natsUrl, name: runnerId, settings: o.natsSettings });
   const maxDeliver = o.maxDeliver ?? limitFromEnv('JOB_MAX_DELIVER');
-  const streamSettings = { ackWaitMs: o.ackWaitMs, maxDeliver, warn: (msg: string, detail: Record<string, unknown>) => logger.warn(detail, msg) };
-  await ensureJobStream(nc, n, streamSettings);
+  const streamSettings: JobStreamSettings = { ackWaitMs: o.ackWaitMs, maxDeliver, warn: (msg: string, detail: Record<string, unknown>) => logger.warn(detail, msg) };
+  await ensureJobStreamOrWait(nc, n, streamSettings, logger);
   const running = { count: () => 0 };
   const metrics = o.metrics && o.metrics.port !== null ? new RunnerMetrics(() => ({ busy: running.count(), total: o.concurrency })) : undefined;
   const handler = new JobHandler({
@@ -67,14 +100,31 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     metrics,
   });
   running.count = () => handler.running.size;
-  const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger, () => ensureJobStream(nc, n, streamSettings));
+  const endsAt = o.endsAt !== undefined ? o.endsAt : await allocationEnd();
+  const client = new ContractClient(nc, ns);
+  const guard = new WalltimeGuard({
+    endsAt,
+    estimate: async (gridIds) => (await client.request('jobsEstimate', { v: 1, gridIds: gridIds ?? null })).grids,
+    logger,
+  });
+  if (endsAt !== null) logger.info({ endsAt: new Date(endsAt).toISOString() }, 'allocation end known: no job is claimed that cannot finish before it');
+  const consumer = new JobConsumer(nc, n, handler, o.concurrency, logger, () => ensureJobStream(nc, n, streamSettings), { guard, idleExitMs: o.idleExitMs });
   const startedAt = new Date().toISOString();
   const health = answerHealth(nc, ns, {
     service: 'runner',
     instanceId: runnerId,
     version: '0.1.0',
     startedAt,
-    detail: () => ({ slots: o.concurrency, busy: handler.running.size, workRoot }),
+    detail: () => ({
+      slots: o.concurrency,
+      busy: handler.running.size,
+      workRoot,
+      draining: guard.draining,
+      claiming: consumer.claiming,
+      idleMs: consumer.idleMs,
+      endsAt: endsAt === null ? null : new Date(endsAt).toISOString(),
+      slurmJobId: process.env.SLURM_JOB_ID ?? null,
+    }),
   });
   // a cancelled grid with --kill: stop its running jobs now (the heartbeat reply would, a little later)
   const cancelSub = nc.subscribe(n.gridCancelled, {
@@ -107,6 +157,12 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     runnerId,
     busy: () => handler.running.size,
     metricsPort: metricsServer?.port ?? null,
+    endsAt,
+    done: consumer.done,
+    drain() {
+      if (!guard.draining) logger.info({ runnerId }, 'draining: running jobs finish, no new ones are claimed');
+      guard.draining = true;
+    },
     async close(graceMs?: number) {
       if (closed) return;
       closed = true;

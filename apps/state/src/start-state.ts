@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { RequestContext } from '@mikro-orm/core';
-import { databaseSettingsFromEnv } from '@pdr/config';
+import { databaseSettingsFromEnv, natsSettingsFromEnv, type NatsConfig } from '@pdr/config';
 import { createLogger, registerSecret, type Logger } from '@pdr/logging';
 import { ContractClient, MetricsServer, MetricsSettings, RunningService, startContractService, startMetricsServer } from '@pdr/messaging';
 import { createOrm, DatabaseSettings, describeDatabase, ensureDatabase, isDatabaseUnavailable, migrateUp, Orm, readInstallationId, DEFAULT_POOL_MAX } from '@pdr/persistence';
@@ -21,6 +21,8 @@ export interface StateServiceOptions {
   poolMax?: number;
   /** NATS URL; default PDR_NATS_URL, else nats://127.0.0.1:4222. */
   natsUrl?: string;
+  /** NATS authentication/TLS; default PDR_NATS_* and the config file's `nats` section. */
+  natsSettings?: NatsConfig;
   /** Subject namespace; default PDR_NATS_PREFIX, else "pdr". */
   ns?: string;
   logger?: Logger;
@@ -110,6 +112,7 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
       service: 'state',
       logger,
       natsUrl: o.natsUrl,
+      natsSettings: o.natsSettings ?? natsSettingsFromEnv(process.env, { file: o.configFile }),
       ns: o.ns,
       around: (fn) => RequestContext.create(orm.em, fn),
       admission: stateAdmission(poolMax),

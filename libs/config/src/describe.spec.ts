@@ -33,7 +33,7 @@ describe('describeConfig (dry-run text)', () => {
     expect(order.every((i) => i > 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const sections = lines.filter((l) => /^\[\w+\]$/.test(l));
-    expect(sections).toEqual(['[database]', '[directories]', '[non_default_parameters]', '[pdr]', '[storage]', '[user]']);
+    expect(sections).toEqual(['[database]', '[directories]', '[nats]', '[non_default_parameters]', '[pdr]', '[slurm]', '[storage]', '[user]']);
     expect(lines).toContain('PDR_DB_HOST: dbhost');
     expect(lines).toContain('PDR_DB_PORT: Not set');
     expect(lines).toContain('dens: ["30","40"]  [file]');

@@ -32,3 +32,6 @@ export type {
   StorageType,
   UserConfig,
 } from './schema';
+export { natsSettingsFromEnv, checkNatsConfig, NATS_ENV_VARS } from './nats';
+export type { NatsSettingsOptions } from './nats';
+export type { NatsConfig, SlurmConfig } from './schema';

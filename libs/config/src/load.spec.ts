@@ -195,7 +195,7 @@ describe('unknown sections and keys', () => {
     const e = configError(() => loadConfig({ file, env: {}, cwd: dir }));
     expect(e.message).toBe(
       `${file}:3:1: databse: unknown section (did you mean database?); known: database, storage, pdr, user, ` +
-        'model_parameters, non_default_parameters, directories, model_params, non_default_params, diagnostics_output_path',
+        'model_parameters, non_default_parameters, directories, nats, slurm, model_params, non_default_params, diagnostics_output_path',
     );
   });
   it("pdr_run's rejected `parameters` section is still an error", () => {

@@ -75,6 +75,16 @@ export const ENV_VARS: ReadonlyArray<{ name: string; key: string; kind: FieldKin
   // After PDR_BASE_DIR: when both are set, PDR_EXEC_PATH wins (as in pdr_run).
   { name: 'PDR_EXEC_PATH', key: 'pdr.base_dir', kind: 'path' },
   { name: 'PDR_LOG_DIR', key: 'log_dir', kind: 'path' },
+  { name: 'PDR_NATS_URL', key: 'nats.url', kind: 'string' },
+  { name: 'PDR_NATS_USER', key: 'nats.user', kind: 'string' },
+  { name: 'PDR_NATS_PASSWORD', key: 'nats.password', kind: 'secret' },
+  { name: 'PDR_NATS_TOKEN', key: 'nats.token', kind: 'secret' },
+  { name: 'PDR_NATS_NKEY_SEED_FILE', key: 'nats.nkey_seed_file', kind: 'path' },
+  { name: 'PDR_NATS_CREDS_FILE', key: 'nats.creds_file', kind: 'path' },
+  { name: 'PDR_NATS_TLS_CA', key: 'nats.tls_ca', kind: 'path' },
+  { name: 'PDR_NATS_TLS_CERT', key: 'nats.tls_cert', kind: 'path' },
+  { name: 'PDR_NATS_TLS_KEY', key: 'nats.tls_key', kind: 'path' },
+  { name: 'PDR_NATS_INBOX_PREFIX', key: 'nats.inbox_prefix', kind: 'string' },
 ];
 
 function envValue(name: string, kind: FieldKind, raw: string): { value?: unknown; issue?: string } {
@@ -136,13 +146,15 @@ export function resolvePath(cwd: string, p: string): string {
 }
 
 function registerLayerSecrets(layer: Layer): void {
-  for (const section of ['database', 'storage'] as const) {
+  for (const section of ['database', 'storage', 'nats'] as const) {
     const pw = layer[section]?.password;
     if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
   }
   const pp = layer.storage?.key_passphrase;
   if (typeof pp === 'string' || typeof pp === 'number') registerSecret(String(pp));
   registerRcloneSecrets(layer.storage?.rclone_remote);
+  const token = layer.nats?.token;
+  if (typeof token === 'string' || typeof token === 'number') registerSecret(String(token));
 }
 
 /** Values of secret parameters in an rclone connection string (`:sftp,pass=…:`): masked wherever they show. */
@@ -166,7 +178,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const warnings: string[] = [];
 
   // Secrets first, so that no later message can show them.
-  for (const v of [env.PDR_DB_PASSWORD, env.PDR_STORAGE_PASSWORD, env.PDR_STORAGE_KEY_PASSPHRASE]) registerSecret(v);
+  for (const v of [env.PDR_DB_PASSWORD, env.PDR_STORAGE_PASSWORD, env.PDR_STORAGE_KEY_PASSPHRASE, env.PDR_NATS_PASSWORD, env.PDR_NATS_TOKEN]) registerSecret(v);
   registerRcloneSecrets(env.PDR_STORAGE_RCLONE_REMOTE);
   registerLayerSecrets((opts.flags ?? {}) as Layer);
 
@@ -178,12 +190,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     filePath = resolvePath(cwd, opts.file);
     const file = readConfigFile(filePath);
     for (const ignored of opts.ignoreSections ?? []) delete file.data[ignored];
-    for (const s of ['database', 'storage']) {
+    for (const s of ['database', 'storage', 'nats']) {
       const sec = file.data[s];
-      const pw = sec && typeof sec === 'object' ? (sec as Record<string, unknown>).password : undefined;
-      if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
-      const pp = sec && typeof sec === 'object' ? (sec as Record<string, unknown>).key_passphrase : undefined;
-      if (typeof pp === 'string' || typeof pp === 'number') registerSecret(String(pp));
+      for (const k of ['password', 'token', 'key_passphrase']) {
+        const pw = sec && typeof sec === 'object' ? (sec as Record<string, unknown>)[k] : undefined;
+        if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
+      }
       if (sec && typeof sec === 'object') registerRcloneSecrets((sec as Record<string, unknown>).rclone_remote);
     }
     warnings.push(...file.warnings);
@@ -262,6 +274,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   eff.database.path = eff.database.path === ':memory:' ? eff.database.path : abs(eff.database.path);
   eff.diagnostics_output_path = abs(eff.diagnostics_output_path);
   eff.log_dir = abs(eff.log_dir);
+  for (const k of ['nkey_seed_file', 'creds_file', 'tls_ca', 'tls_cert', 'tls_key'] as const) eff.nats[k] = abs(eff.nats[k]);
+  eff.slurm.log_dir = abs(eff.slurm.log_dir);
   if (eff.storage.type === 'local') {
     eff.storage.base_dir = abs(eff.storage.base_dir);
   } else if (sources['storage.base_dir'] === 'default') {
@@ -279,6 +293,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   registerSecret(eff.storage.key_passphrase);
   eff.storage.key_file = abs(eff.storage.key_file);
   eff.storage.known_hosts_file = abs(eff.storage.known_hosts_file);
+  registerSecret(eff.nats.password);
+  registerSecret(eff.nats.token);
 
   if (!SUPPORTED_DB_TYPES.includes(eff.database.type)) {
     warnings.push(

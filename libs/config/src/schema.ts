@@ -120,6 +120,55 @@ export interface DirectoriesConfig {
   pdr_inp_dirs: string[];
 }
 
+/**
+ * How a service or the CLI authenticates to NATS (issue 15). At most one of token, user/password, NKey
+ * seed file and .creds file; TLS (CA, client certificate and key) combines with any of them. The
+ * seed and creds files are read when connecting and never printed; password and token are masked.
+ */
+export interface NatsConfig {
+  url: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  nkey_seed_file?: string;
+  creds_file?: string;
+  tls_ca?: string;
+  tls_cert?: string;
+  tls_key?: string;
+  /** Subject prefix of this connection's reply inboxes (default `_INBOX`): a role's own, so that no
+   * other role may subscribe to its replies (deploy/nats/nats-server.conf). */
+  inbox_prefix?: string;
+}
+
+/** `pdr slurm`: how runner pilot jobs are rendered and scaled (issue 15). */
+export interface SlurmConfig {
+  job_name: string;
+  partition?: string;
+  account?: string;
+  qos?: string;
+  /** sbatch --time as Slurm writes it: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
+  time?: string;
+  /** The runner's slots (cpus-per-task). */
+  cpus_per_task: number;
+  mem?: string;
+  /** More `#SBATCH` lines, with or without the `#SBATCH ` prefix. */
+  extra_directives: string[];
+  /** Shell lines run before the runner starts (module loads, environment). */
+  setup: string[];
+  /** Slurm sends USR1 this many seconds before the time limit (`--signal=B:USR1@<s>`): stop claiming. */
+  signal_seconds: number;
+  /** Job directories on the node; default $SLURM_TMPDIR, else $TMPDIR, else /tmp (node-local scratch). */
+  work_dir?: string;
+  /** Where sbatch writes the pilots' output (`slurm-<id>.out`); default the current directory. */
+  log_dir?: string;
+  /** A pilot exits after this long with nothing to pull. */
+  idle_exit_seconds: number;
+  /** `pdr slurm scale`: never submit pilots more often than this. */
+  scale_cooldown_seconds: number;
+  min_pilots: number;
+  max_pilots: number;
+}
+
 export interface EffectiveConfig {
   database: DatabaseConfig;
   storage: StorageConfig;
@@ -128,6 +177,8 @@ export interface EffectiveConfig {
   model_parameters: ModelParameters;
   non_default_parameters: NonDefaultParameters;
   directories: DirectoriesConfig;
+  nats: NatsConfig;
+  slurm: SlurmConfig;
   /** Where run diagnostics are written (pdr_run could not set it from a file, defect 9), absolute. */
   diagnostics_output_path?: string;
   /** PDR_LOG_DIR, absolute (environment or flag only). */
@@ -141,7 +192,9 @@ export type SectionName =
   | 'user'
   | 'model_parameters'
   | 'non_default_parameters'
-  | 'directories';
+  | 'directories'
+  | 'nats'
+  | 'slurm';
 
 export const SECTION_NAMES: readonly SectionName[] = [
   'database',
@@ -151,6 +204,8 @@ export const SECTION_NAMES: readonly SectionName[] = [
   'model_parameters',
   'non_default_parameters',
   'directories',
+  'nats',
+  'slurm',
 ];
 
 /** pdr_run's section aliases (alias → canonical). */
@@ -197,10 +252,11 @@ export type FieldKind =
   | 'strlist'
   | 'record'
   | 'db_type'
-  | 'storage_type';
+  | 'storage_type'
+  | 'slurm_time';
 
 /** String-valued kinds: numbers/booleans written in YAML are taken as the text written. */
-export const STRING_KINDS: ReadonlySet<FieldKind> = new Set(['string', 'secret', 'path', 'name', 'text', 'db_type', 'storage_type']);
+export const STRING_KINDS: ReadonlySet<FieldKind> = new Set(['string', 'secret', 'path', 'name', 'text', 'db_type', 'storage_type', 'slurm_time']);
 export const NUMBER_KINDS: ReadonlySet<FieldKind> = new Set(['int', 'posint', 'nonnegint', 'port', 'number']);
 
 export const FIELDS: { readonly [S in Exclude<SectionName, 'non_default_parameters'>]: Readonly<Record<string, FieldKind>> } = {
@@ -275,6 +331,36 @@ export const FIELDS: { readonly [S in Exclude<SectionName, 'non_default_paramete
   directories: {
     pdr_out_dirs: 'strlist',
     pdr_inp_dirs: 'strlist',
+  },
+  nats: {
+    url: 'string',
+    user: 'string',
+    password: 'secret',
+    token: 'secret',
+    nkey_seed_file: 'path',
+    creds_file: 'path',
+    tls_ca: 'path',
+    tls_cert: 'path',
+    tls_key: 'path',
+    inbox_prefix: 'string',
+  },
+  slurm: {
+    job_name: 'name',
+    partition: 'string',
+    account: 'string',
+    qos: 'string',
+    time: 'slurm_time',
+    cpus_per_task: 'posint',
+    mem: 'string',
+    extra_directives: 'strlist',
+    setup: 'strlist',
+    signal_seconds: 'posint',
+    work_dir: 'string',
+    log_dir: 'path',
+    idle_exit_seconds: 'posint',
+    scale_cooldown_seconds: 'posint',
+    min_pilots: 'nonnegint',
+    max_pilots: 'posint',
   },
 };
 
@@ -367,6 +453,18 @@ export function builtInDefaults(cwd: string, env: NodeJS.ProcessEnv, now: Date):
       pdr_out_dirs: [...FIXED_DIRECTORIES.pdr_out_dirs],
       pdr_inp_dirs: [...FIXED_DIRECTORIES.pdr_inp_dirs],
     },
+    nats: { url: 'nats://127.0.0.1:4222' },
+    slurm: {
+      job_name: 'pdr-runner',
+      cpus_per_task: 1,
+      extra_directives: [],
+      setup: [],
+      signal_seconds: 300,
+      idle_exit_seconds: 300,
+      scale_cooldown_seconds: 60,
+      min_pilots: 0,
+      max_pilots: 10,
+    },
   };
 }
 
@@ -392,6 +490,9 @@ function defaultUsername(env: NodeJS.ProcessEnv): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // zod schemas for one normalised layer (every key optional; unknown keys rejected)
 
+
+/** sbatch --time formats (`UNLIMITED` is refused: a pilot needs an end it can plan for). */
+export const SLURM_TIME = /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}|\d+-\d{1,2}:\d{1,2}|\d+-\d{1,2}:\d{1,2}:\d{1,2})$/;
 
 /** The zod schema of one value of `kind`. */
 export function fieldSchema(kind: FieldKind): z.ZodType {
@@ -428,6 +529,8 @@ export function fieldSchema(kind: FieldKind): z.ZodType {
       return z.enum(DB_TYPES);
     case 'storage_type':
       return z.enum(STORAGE_TYPES);
+    case 'slurm_time':
+      return z.string().regex(SLURM_TIME, 'must be a Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS');
   }
 }
 
@@ -452,6 +555,8 @@ export const SECTION_SCHEMAS: { readonly [S in SectionName]: z.ZodType } = {
   user: sectionSchema(FIELDS.user),
   model_parameters: sectionSchema(FIELDS.model_parameters),
   directories: sectionSchema(FIELDS.directories),
+  nats: sectionSchema(FIELDS.nats),
+  slurm: sectionSchema(FIELDS.slurm),
   non_default_parameters: sectionSchema(
     Object.fromEntries(NON_DEFAULT_KEYS.map((k) => [k, nonDefaultKind(k) as FieldKind])),
   ),

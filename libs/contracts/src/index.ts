@@ -7,3 +7,5 @@ export * from './legacy';
 export * from './subjects';
 export * from './limits';
 export * from './docs';
+export * from './permissions';
+export * from './estimate';

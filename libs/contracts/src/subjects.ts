@@ -4,6 +4,7 @@ import * as J from './job';
 import * as E from './events';
 import * as D from './dispatch';
 import * as L from './legacy';
+import * as X from './estimate';
 
 /**
  * Every request/reply subject of the system: its subject suffix, who answers, request and reply schemas.
@@ -39,6 +40,7 @@ export const RPC = {
   jobFinish: rpc({ suffix: 'state.job.finish', answeredBy: 'state', publishedBy: 'runner', request: J.jobFinishRequest, reply: J.transitionReply, description: 'record the outcome of an attempt with its stored files' }),
   jobRelease: rpc({ suffix: 'state.job.release', answeredBy: 'state', publishedBy: 'runner', request: J.jobReleaseRequest, reply: J.transitionReply, description: 'give a running job back (graceful shutdown)' }),
   jobAbandon: rpc({ suffix: 'state.job.abandon', answeredBy: 'state', publishedBy: 'runner', request: J.jobAbandonRequest, reply: J.transitionReply, description: 'mark a job failed that can never run (max_deliver exceeded, bad event)' }),
+  jobsEstimate: rpc({ suffix: 'state.jobs.estimate', answeredBy: 'state', publishedBy: 'runner', request: X.jobsEstimateRequest, reply: X.jobsEstimateReply, description: 'expected duration of a job per grid (measured, else timeouts), for walltime-aware runners' }),
   jobsQuery: rpc({ suffix: 'state.jobs.query', answeredBy: 'state', publishedBy: 'cli', request: J.jobsQueryRequest, reply: J.jobsQueryReply, description: 'jobs with filters and keyset paging' }),
   jobGet: rpc({ suffix: 'state.job.get', answeredBy: 'state', publishedBy: 'cli', request: J.jobGetRequest, reply: J.jobGetReply, description: 'one job with its attempt history' }),
   jobsTakeStalePending: rpc({ suffix: 'state.jobs.take-stale-pending', answeredBy: 'state', publishedBy: 'planner', request: D.takeStalePendingRequest, reply: D.dispatchBatch, description: 'pending jobs whose publisher went away, to publish (dispatch sweep)' }),

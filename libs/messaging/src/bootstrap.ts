@@ -4,9 +4,10 @@ import { MicroserviceOptions } from '@nestjs/microservices';
 import { ErrorReply, names, Names, namespaceFromEnv, RpcName } from '@pdr/contracts';
 import { NestPinoLogger, type Logger } from '@pdr/logging';
 import { NatsConnection } from 'nats';
+import type { NatsConfig } from '@pdr/config';
 import { randomBytes } from 'crypto';
 import { hostname } from 'os';
-import { connectNats, natsUrlFromEnv } from './connection';
+import { connectNats } from './connection';
 import { ContractNatsServer, PassThroughRpcFilter } from './contract-server';
 import type { Admission } from './admission';
 
@@ -22,6 +23,8 @@ export interface ContractServiceOptions {
   service: 'state' | 'planner';
   logger: Logger;
   natsUrl?: string;
+  /** Authentication/TLS; default the PDR_NATS_* variables. */
+  natsSettings?: NatsConfig;
   ns?: string;
   /** Builds the Nest module with the infrastructure (connection, names, logger) it may inject. */
   module: (infra: ServiceInfra) => DynamicModule | Promise<DynamicModule>;
@@ -47,7 +50,7 @@ export function newInstanceId(service: string): string {
 /** Starts a Nest microservice answering contract subjects over NATS; `close()` drains it. */
 export async function startContractService(o: ContractServiceOptions): Promise<RunningService> {
   const ns = o.ns ?? namespaceFromEnv();
-  const nc = await connectNats({ url: o.natsUrl ?? natsUrlFromEnv(), name: o.service });
+  const nc = await connectNats({ url: o.natsUrl, name: o.service, settings: o.natsSettings });
   const infra: ServiceInfra = { nc, ns, n: names(ns), logger: o.logger, instanceId: newInstanceId(o.service) };
   const strategy = new ContractNatsServer({
     nc,

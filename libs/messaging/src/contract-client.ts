@@ -1,7 +1,7 @@
 import { NatsConnection, NatsError, ErrorCode as NatsErrorCode } from 'nats';
 import { ContractError, errorReply, LIMITS, names, RPC, RpcName, RpcReply, RpcRequest } from '@pdr/contracts';
 import { decodeJson, encodeJson } from './codec';
-import { badRequest, ServiceUnavailableError } from './errors';
+import { badRequest, NatsPermissionError, ServiceUnavailableError } from './errors';
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -39,6 +39,7 @@ export class ContractClient {
       if (code === NatsErrorCode.Timeout) {
         throw new ServiceUnavailableError(def.answeredBy, subject, `the ${def.answeredBy} service did not answer ${subject} within ${timeout} ms`);
       }
+      if (code === NatsErrorCode.PermissionsViolation) throw new NatsPermissionError(subject);
       if (code === NatsErrorCode.MaxPayloadExceeded) {
         throw new ContractError('TOO_LARGE', `request to ${subject} exceeds the NATS max_payload`);
       }

@@ -42,7 +42,8 @@ export function answerHealth(nc: NatsConnection, ns: string, info: HealthInfo): 
 
 /** Pings every service and collects the answers that arrive within `ms`. */
 export async function collectHealth(nc: NatsConnection, ns: string, ms: number = LIMITS.HEALTH_COLLECT_MS): Promise<HealthPingReply[]> {
-  const inbox = createInbox();
+  // this connection's own inbox prefix (a role's, see deploy/nats): replies come where it may listen
+  const inbox = createInbox((nc as unknown as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
   const out: HealthPingReply[] = [];
   const sub = nc.subscribe(inbox, {
     callback: (err, msg) => {

@@ -127,7 +127,7 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
         process.removeListener('SIGTERM', onSignal);
       }
     },
-    { reconnect: true },
+    { reconnect: true, configFile: f.config },
   );
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { HealthPingReply, SERVICES } from '@pdr/contracts';
+import { maskUrl } from '@pdr/logging';
 import { config as configLib, messaging } from '../lazy';
 import { CliContext, namespaceOf } from '../context';
 import { CliError, EXIT, exitWith, UsageError } from '../errors';
@@ -74,9 +75,10 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
   }
 
   const ns = namespaceOf(ctx.env);
-  const { collectHealth, connectNats, natsUrlFromEnv } = messaging();
-  const url = natsUrlFromEnv(ctx.env);
-  const nc = await connectNats({ url, name: 'pdr-up', reconnect: true });
+  const { collectHealth, connectNats } = messaging();
+  const natsSettings = configLib().natsSettingsFromEnv(ctx.env, { file: configFile, cwd: ctx.cwd });
+  const url = natsSettings.url;
+  const nc = await connectNats({ name: 'pdr-up', reconnect: true, settings: natsSettings });
   const sup = new Supervisor((line) => ctx.io.out(line));
   let stopping = false;
   let signals = 0;
@@ -144,7 +146,7 @@ export async function runUp(ctx: CliContext, o: UpOptions): Promise<number> {
       if (await waitFor({ state: 1, planner: 1, runner: runners })) {
         ctx.io.out(
           noticeLine(
-            `stack is up: state, planner, ${runners} runner(s) × ${concurrency} slot(s) (NATS ${url}, namespace ${ns}${workDir ? `, work dir ${workDir}` : ''}); Ctrl-C stops it`,
+            `stack is up: state, planner, ${runners} runner(s) × ${concurrency} slot(s) (NATS ${maskUrl(url)}, namespace ${ns}${workDir ? `, work dir ${workDir}` : ''}); Ctrl-C stops it`,
           ),
         );
         if (webScript) tiers.web.push(sup.start({ name: 'web', script: webScript, args: webArgs({ port: o.webPort, host: o.webHost }), env: childEnv, cwd: ctx.cwd }));

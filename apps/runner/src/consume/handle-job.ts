@@ -142,6 +142,8 @@ export class JobHandler {
     );
 
     const startedAt = new Date();
+    /** An executable died of SIGTERM/SIGKILL that this runner did not send (see below). */
+    let killedFromOutside = false;
     let result: JobRunResult | null = null;
     let executables: JobFinishRequest['executables'] = [];
     let failure: { reason: string; transient: boolean } | null = null;
@@ -175,6 +177,10 @@ export class JobHandler {
           report: async (event) => {
             this.d.metrics?.step(event);
             const { type, jobKey: _k, attempt: _a, at, ...detail } = event;
+            const sig = (detail as { signal?: string | null; timedOut?: boolean }).signal;
+            if ((type === 'pdr-finished' || type === 'onion-finished') && (sig === 'SIGTERM' || sig === 'SIGKILL') && !(detail as { timedOut?: boolean }).timedOut && !abortReason) {
+              killedFromOutside = true;
+            }
             steps.add({ step: type, detail, at: at.toISOString() });
           },
         },
@@ -186,7 +192,13 @@ export class JobHandler {
     }
 
     try {
-      const reasonNow = abortReason as AbortReason | null;
+      // the batch system's signal may reach the executable a moment before this runner's own
+      if (killedFromOutside && !this.stopping) await this.stoppingWithin(RUNNER_LIMITS.OUTSIDE_KILL_WAIT_MS);
+      let reasonNow = abortReason as AbortReason | null;
+      // A runner told to stop whose job ended badly meanwhile hands the job back: a batch system that
+      // ends an allocation (scancel, time limit) signals every process of it, the executables too, and
+      // their death is the shutdown's, not the model's.
+      if (reasonNow === null && this.stopping && (failure || (result && result.status !== 'finished' && result.status !== 'skipped'))) reasonNow = 'shutdown';
       if (reasonNow === 'lost') {
         await steps.flush(); // the lost attempt's history is still kept
         log.warn('attempt lost its claim (another runner took the job over); outcome not reported');
@@ -253,6 +265,10 @@ export class JobHandler {
 
   private measured<S extends object>(storage: S, backend: string): S {
     return this.d.metrics ? this.d.metrics.measureStorage(storage, backend) : storage;
+  }
+
+  private async stoppingWithin(ms: number): Promise<void> {
+    for (const until = Date.now() + ms; !this.stopping && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Reports the outcome; acks only once state has recorded it. */

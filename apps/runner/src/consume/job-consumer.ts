@@ -1,8 +1,20 @@
 import { Consumer, ConsumerMessages, JsMsg, NatsConnection } from 'nats';
-import { Names } from '@pdr/contracts';
+import { jobEvent, Names } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
+import { decodeJson } from '@pdr/messaging';
 import { JobHandler } from './handle-job';
 import { RUNNER_LIMITS } from './limits';
+import { WalltimeGuard } from './walltime';
+
+/** Why a runner stopped by itself: idle too long, or no job fits / drained (Slurm allocation ending). */
+export type SelfStop = 'idle' | 'no-time' | 'drained';
+
+export interface ConsumerOptions {
+  /** Stops claiming when a job would not fit in the allocation, or when draining. */
+  guard?: WalltimeGuard;
+  /** Stop after this long with nothing to pull and nothing running (pilot jobs). */
+  idleExitMs?: number;
+}
 
 /**
  * Pulls job events from the shared durable consumer for as many jobs as the runner has free slots: one
@@ -12,6 +24,10 @@ import { RUNNER_LIMITS } from './limits';
  * than 512 idle slots the rest only ever got work by chance — test/bench/load.js, docs/benchmarks.md.)
  * A slot is free again once its job's outcome is known and its files are stored (the report to state
  * continues in the background, see JobHandler).
+ *
+ * A runner whose allocation ends (Slurm pilot, `guard`) pulls only while a job can still finish in the
+ * time left, and gives back an event whose grid's jobs would not fit; a pilot with `idleExitMs` leaves
+ * after that long with nothing to pull. A missing stream or consumer is created again.
  */
 export class JobConsumer {
   private stopping = false;
@@ -21,6 +37,11 @@ export class JobConsumer {
   private pulling: ConsumerMessages | null = null;
   private readonly inHand = new Set<Promise<void>>();
   private consumer!: Consumer;
+  private lastBusyAt = Date.now();
+  private selfStop: SelfStop | null = null;
+  private resolveDone!: (why: SelfStop) => void;
+  /** Resolves when the runner stopped pulling by itself and its running jobs have ended. */
+  readonly done = new Promise<SelfStop>((r) => (this.resolveDone = r));
 
   constructor(
     private readonly nc: NatsConnection,
@@ -30,6 +51,7 @@ export class JobConsumer {
     private readonly logger: Logger,
     /** Creates the job stream and consumer when they are missing (idempotent). */
     private readonly ensureStream: () => Promise<{ streamCreated: boolean; consumerCreated: boolean }>,
+    private readonly o: ConsumerOptions = {},
   ) {
     this.free = slots;
   }
@@ -37,6 +59,30 @@ export class JobConsumer {
   async start(): Promise<void> {
     this.consumer = await this.nc.jetstream().consumers.get(this.n.jobStream, this.n.jobConsumer);
     this.loop = this.pullLoop();
+    void this.loop.then(async () => {
+      if (!this.selfStop) return; // stopped from outside (close)
+      await Promise.all([...this.inHand]);
+      await Promise.all([...this.handler.running.values()].map((j) => j.done));
+      this.resolveDone(this.selfStop);
+    });
+  }
+
+  get busy(): number {
+    return this.handler.running.size;
+  }
+
+  /** False once it stopped pulling by itself or was told to stop (its pilot needs a replacement). */
+  get claiming(): boolean {
+    return !this.stopping && !this.selfStop && !this.o.guard?.draining;
+  }
+
+  get idleMs(): number {
+    return this.handler.running.size > 0 || this.inHand.size > 0 ? 0 : Date.now() - this.lastBusyAt;
+  }
+
+  /** Stop pulling by itself: `why` is reported once the running jobs have ended. */
+  private stopSelf(why: SelfStop): void {
+    if (!this.selfStop) this.selfStop = why;
   }
 
   /**
@@ -49,22 +95,47 @@ export class JobConsumer {
     this.consumer = await this.nc.jetstream().consumers.get(this.n.jobStream, this.n.jobConsumer);
   }
 
-  get busy(): number {
-    return this.handler.running.size;
+  /** Whether the guard lets this runner pull now (no guard: always); sets selfStop when it never will again. */
+  private async mayPull(): Promise<boolean> {
+    const guard = this.o.guard;
+    if (!guard) return true;
+    let may: boolean;
+    try {
+      may = await guard.mayPull();
+    } catch (err) {
+      // without an estimate a runner whose allocation ends claims nothing; it asks again
+      this.logger.warn({ err: (err as Error).message }, 'job durations unknown (state unreachable?); not pulling yet');
+      await new Promise((r) => setTimeout(r, RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS));
+      // a pilot that can claim nothing for its idle time leaves, as one with nothing to pull does
+      if (this.o.idleExitMs !== undefined && this.idleMs >= this.o.idleExitMs) this.stopSelf('idle');
+      return false;
+    }
+    if (!may) this.stopSelf(guard.draining ? 'drained' : 'no-time');
+    return may;
   }
 
   private async pullLoop(): Promise<void> {
-    while (!this.stopping) {
+    while (!this.stopping && !this.selfStop) {
       if (this.free === 0) {
         await new Promise<void>((r) => (this.wake = r));
         continue;
       }
+      if (!(await this.mayPull())) continue;
+      let got = 0;
       try {
         const batch = await this.consumer.fetch({ max_messages: this.free, expires: RUNNER_LIMITS.PULL_EXPIRES_MS });
         this.pulling = batch;
         for await (const m of batch) {
-          if (this.stopping) {
+          got++;
+          this.lastBusyAt = Date.now();
+          if (this.stopping || this.selfStop) {
             m.nak();
+            continue;
+          }
+          const guard = this.o.guard;
+          if (guard && !(await this.fits(guard, m))) {
+            m.nak();
+            this.stopSelf(guard.draining ? 'drained' : 'no-time');
             continue;
           }
           this.start1(m);
@@ -77,6 +148,26 @@ export class JobConsumer {
       } finally {
         this.pulling = null;
       }
+      if (got === 0 && this.o.idleExitMs !== undefined && this.idleMs >= this.o.idleExitMs) {
+        this.logger.info({ idleMs: this.idleMs }, 'nothing to pull for the idle time: stopping');
+        this.stopSelf('idle');
+      }
+    }
+  }
+
+  /** The event in hand fits in the allocation (a malformed one is left to the handler). */
+  private async fits(guard: WalltimeGuard, m: JsMsg): Promise<boolean> {
+    let gridId: number;
+    try {
+      gridId = jobEvent.parse(decodeJson(m.data)).gridId;
+    } catch {
+      return true;
+    }
+    try {
+      return await guard.mayClaim(gridId);
+    } catch (err) {
+      this.logger.warn({ gridId, err: (err as Error).message }, 'job duration unknown: event given back');
+      return false;
     }
   }
 
@@ -91,6 +182,7 @@ export class JobConsumer {
         m.nak(RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS);
       })
       .finally(() => {
+        this.lastBusyAt = Date.now();
         this.inHand.delete(p);
         this.free++;
         const w = this.wake;

@@ -10,6 +10,15 @@ export const RUNNER_LIMITS = {
    * files are stored, so the redelivery ends in the skip path. */
   FINISH_REPORT_ATTEMPTS: 5,
   FINISH_REPORT_BACKOFF_MS: 1_000,
+  /** A runner with an allocation end keeps this much of it for storing outputs and reporting the last job. */
+  WALLTIME_MARGIN_MS: 15_000,
+  /** An executable killed by a signal this runner did not send: wait this long for the runner's own
+   * shutdown signal (Slurm signals every process of an ending allocation) before calling it a problem. */
+  OUTSIDE_KILL_WAIT_MS: 3_000,
+  /** How long a runner reuses the expected job durations it got from state. */
+  ESTIMATE_CACHE_MS: 15_000,
+  /** A runner that may not create the job stream asks again this often until state or planner has. */
+  STREAM_WAIT_MS: 2_000,
   HEARTBEAT_INTERVAL_MS: LIMITS.HEARTBEAT_INTERVAL_MS,
   TRANSIENT_RETRY_DELAY_MS: LIMITS.TRANSIENT_RETRY_DELAY_MS,
 } as const;

@@ -9,6 +9,7 @@ import { INSTALLATION, PROGRESS } from '../infrastructure/tokens';
 import { abandonJob } from './abandon-job';
 import { claimJob } from './claim-job';
 import { ExecutableCache, finishJob } from './finish-job';
+import { estimateJobs } from './estimate-jobs';
 import { getJob } from './get-job';
 import { heartbeat, heartbeatMany } from './heartbeat';
 import { queryJobs } from './query-jobs';
@@ -64,6 +65,11 @@ export class JobsController {
   @MessagePattern('jobsQuery')
   query(req: RpcRequestParsed<'jobsQuery'>) {
     return queryJobs(requestEm(), req);
+  }
+
+  @MessagePattern('jobsEstimate')
+  estimate(req: RpcRequestParsed<'jobsEstimate'>) {
+    return estimateJobs(requestEm(), req);
   }
 
   @MessagePattern('jobGet')

@@ -1,0 +1,52 @@
+import { ESTIMATE, GridEstimate, RpcReply, RpcRequestParsed, runOptions } from '@pdr/contracts';
+import { all, Em, inList } from '@pdr/persistence';
+
+interface GridRow {
+  id: number;
+  run_options: unknown;
+  onion_species: string;
+}
+
+/**
+ * Use case "how long does a job of this grid take": the longest measured duration of its finished jobs
+ * (with a margin) once enough have finished, else the longest a job may run (PDR timeout + one onion
+ * timeout per species). Without grid ids: the grids that have pending or queued jobs.
+ */
+export async function estimateJobs(em: Em, req: RpcRequestParsed<'jobsEstimate'>): Promise<RpcReply<'jobsEstimate'>> {
+  let ids = req.gridIds;
+  if (ids === null) {
+    // per grid an index dive on (grid_id, status): cheap however many jobs are queued
+    const rows = await all<{ id: number }>(
+      em,
+      `SELECT g.id FROM grids g WHERE EXISTS
+         (SELECT 1 FROM pdr_model_jobs j WHERE j.grid_id = g.id AND j.status IN ('pending', 'queued'))
+       ORDER BY g.id DESC LIMIT ${ESTIMATE.MAX_GRIDS}`,
+    );
+    ids = rows.map((r) => r.id);
+  }
+  if (!ids.length) return { grids: [] };
+  const grids = await all<GridRow>(em, `SELECT id, run_options, onion_species FROM grids WHERE id IN (${inList(ids.length)})`, ids);
+  const byGrid = new Map<number, { n: number; longest: number }>();
+  for (const g of grids) {
+    // the most recently started finished jobs, in the order of the (grid_id, status, time_of_start) index
+    const [m] = await all<{ n: number | string; longest: number | string | null }>(
+      em,
+      `SELECT COUNT(*) AS n, MAX(execution_ms) AS longest FROM
+         (SELECT execution_ms FROM pdr_model_jobs WHERE grid_id = ? AND status = 'finished' AND execution_ms IS NOT NULL
+          ORDER BY time_of_start DESC LIMIT ${ESTIMATE.SAMPLE_JOBS}) recent`,
+      [g.id],
+    );
+    byGrid.set(g.id, { n: Number(m?.n ?? 0), longest: Number(m?.longest ?? 0) });
+  }
+  return {
+    grids: grids.map((g): GridEstimate => {
+      const m = byGrid.get(g.id) ?? { n: 0, longest: 0 };
+      if (m.n >= ESTIMATE.MIN_MEASURED_JOBS) {
+        return { gridId: g.id, expectedMs: Math.ceil(m.longest * ESTIMATE.MEASURED_MARGIN), basis: 'measured', finished: m.n };
+      }
+      const run = runOptions.shape.timeouts.parse((typeof g.run_options === 'string' ? JSON.parse(g.run_options) : g.run_options as { timeouts: unknown }).timeouts);
+      const species = g.onion_species.split(/\s+/).filter(Boolean).length;
+      return { gridId: g.id, expectedMs: run.pdrMs + run.onionMs * Math.max(1, species), basis: 'timeouts', finished: m.n };
+    }),
+  };
+}
