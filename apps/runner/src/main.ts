@@ -60,7 +60,7 @@ function nonNegativeInt(v: string, name: string): number {
 }
 
 /** The batch shell of a pilot forwards the signal Slurm also sent this process: one shutdown, not two. */
-const DUPLICATE_SIGNAL_MS = 2_000;
+const DUPLICATE_SIGNAL_MS = 5_000;
 
 if (require.main === module) {
   const logger = createLogger('runner');
