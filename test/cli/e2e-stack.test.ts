@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { databaseEnv, dropDatabase, testDatabaseSettings } from '@pdr/persistence';
-import { NATS_URL, reachable, testNamespace } from '../support/env';
+import { deleteJobStream, NATS_URL, reachable, testNamespace } from '../support/env';
 import { CLI, MOCK_BASE, parseCsv, pdr, tmpDir } from './helpers';
 
 jest.setTimeout(180_000);
@@ -75,6 +75,7 @@ describe('pdr against the real stack', () => {
     up.kill('SIGTERM');
     const code = await upExit;
     await dropDatabase(db);
+    await deleteJobStream(ns);
     fs.rmSync(dir, { recursive: true, force: true });
     expect(code).toBe(0);
   });

@@ -7,7 +7,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import { databaseEnv, dropDatabase, testDatabaseSettings } from '@pdr/persistence';
-import { NATS_URL, natsReachable, reachable, testNamespace } from '../support/env';
+import { deleteJobStream, NATS_URL, natsReachable, reachable, testNamespace } from '../support/env';
 import { CLI, tmpDir } from './helpers';
 
 jest.setTimeout(180_000);
@@ -48,9 +48,10 @@ describe('pdr up killed with SIGKILL', () => {
     }
     const dir = tmpDir('pdr-up-kill-');
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PDR_'))) as Record<string, string>;
+    const ns = testNamespace('upkill');
     const up = spawn(process.execPath, [CLI, 'up', '--runners', '2', '--work-dir', 'work'], {
       cwd: dir,
-      env: { ...base, PDR_NATS_URL: NATS_URL, PDR_NATS_PREFIX: testNamespace('upkill'), ...databaseEnv(db) },
+      env: { ...base, PDR_NATS_URL: NATS_URL, PDR_NATS_PREFIX: ns, ...databaseEnv(db) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let services: number[] = [];
@@ -75,6 +76,7 @@ describe('pdr up killed with SIGKILL', () => {
       up.kill('SIGKILL');
       for (const pid of services.filter(alive)) process.kill(pid, 'SIGKILL');
       await dropDatabase(db).catch(() => undefined);
+      await deleteJobStream(ns).catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

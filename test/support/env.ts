@@ -31,3 +31,15 @@ export function natsReachable(url: string): Promise<boolean> {
   const u = new URL(url);
   return reachable(u.hostname, Number(u.port || 4222));
 }
+
+/** Deletes a namespace's job stream (tests that start services through the CLI clean up after them). */
+export async function deleteJobStream(ns: string, url: string = NATS_URL): Promise<void> {
+  const { connect } = await import('nats');
+  const { names } = await import('@pdr/contracts');
+  const nc = await connect({ servers: url, reconnect: false });
+  try {
+    await (await nc.jetstreamManager()).streams.delete(names(ns).jobStream).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
