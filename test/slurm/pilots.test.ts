@@ -19,6 +19,9 @@ import { REPO, runCli, spawnProc, SERVICE_MAIN, cleanEnv, waitFor, type Proc } f
 import { startStack, type Stack } from '../support/stack';
 
 jest.setTimeout(600_000);
+// Real Slurm on a shared 2-core machine: the scheduler's timing (when a pilot starts, when the scaler sees it near
+// its end) varies with load; a test that lost that race runs again, its assertions unchanged.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
 
 const SLURM_SH = resolve(REPO, '.ci/services/slurm.sh');
 const jobName = `pdr-t${randomBytes(3).toString('hex')}`;
