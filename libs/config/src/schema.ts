@@ -78,8 +78,10 @@ export interface DefaultContext {
 export interface IgnoredKey {
   /** Why, appended to the notice in parentheses. */
   why?: string;
-  /** Only these values are without effect (default: any value given). */
+  /** Only these values are without effect (default: any value given)… */
   when?: (value: unknown) => boolean;
+  /** …said in words (docs), e.g. "when true". */
+  whenText?: string;
   /** The whole notice after `<where>: ` when the standard sentence does not fit. */
   message?: (key: string, value: unknown) => string;
 }
@@ -190,7 +192,12 @@ export const STORAGE_SECTION = z.object({
   use_mount: withDefault('bool', constant(false), {
     env: 'PDR_STORAGE_USE_MOUNT',
     doc: "pdr_run's mount mode",
-    ignored: { when: (v) => v === true, message: (key) => `${key}: mount mode is not implemented (as in pdr_run); ignored` },
+    ignored: {
+      when: (v) => v === true,
+      whenText: 'when true',
+      why: 'mount mode is not implemented (as in pdr_run)',
+      message: (key) => `${key}: mount mode is not implemented (as in pdr_run); ignored`,
+    },
   }),
   mount_point: optional('path', { env: NO_ENV, doc: "pdr_run's mount point (mount mode is not implemented)" }),
   host: optional('string', { env: 'PDR_STORAGE_HOST', doc: 'sftp host' }),
@@ -208,7 +215,7 @@ export const STORAGE_SECTION = z.object({
 export const PDR_SECTION = z.object({
   model_name: withDefault('name', ({ now }) => defaultModelName(now), {
     env: NO_ENV,
-    doc: 'model name (models/<name>/ in the storage tree)',
+    doc: 'model name: the folder under the storage base and the model_names row',
     defaultText: 'pdr_model_<YYYYmmdd_HHMMSS> (local time of the load)',
   }),
   base_dir: optional('path', {
@@ -274,6 +281,8 @@ const fixedDirectory = (key: keyof typeof FIXED_DIRECTORIES) =>
     doc: `the run layout's ${key === 'pdr_out_dirs' ? 'output' : 'input'} directories (fixed)`,
     ignored: {
       when: (v) => JSON.stringify(v) !== JSON.stringify(FIXED_DIRECTORIES[key]),
+      whenText: 'when it differs from the default',
+      why: 'the run layout is fixed',
       message: (k) => `${k} differs from the fixed run layout ${JSON.stringify(FIXED_DIRECTORIES[key])} and is ignored`,
     },
   });
@@ -331,7 +340,7 @@ export const TOP_LEVEL_SECTION = z.object({
     doc: "where pdr_run wrote run diagnostics (defect 9: it could not be set from a file)",
     ignored: { why: 'no run diagnostics are written; the services log and serve metrics instead' },
   }),
-  log_dir: optional('path', { env: 'PDR_LOG_DIR', inFile: false, doc: 'each service also appends its JSON log lines to <dir>/<service>.log' }),
+  log_dir: optional('path', { env: 'PDR_LOG_DIR', inFile: false, doc: 'each service also appends its JSON log lines to `<dir>/<service>.log`' }),
 });
 
 /** kosmatau_parameters column → value (numbers for float/int columns, strings for fuvstring/species). */
