@@ -6,6 +6,7 @@ import { normalizeLayer, type Layer } from './normalize';
 import {
   builtInDefaults,
   CONFIG_FIELDS,
+  configField,
   DB_TYPES,
   FIELDS,
   ignoredNotice,
@@ -335,18 +336,19 @@ function perPointWarnings(layer: Layer, file: string): string[] {
  */
 export function requireRunSettings(config: EffectiveConfig): void {
   const missing: string[] = [];
+  const vars = (key: string) => (configField(key)?.env ?? []).join(' or ');
   if (!config.pdr.base_dir) {
-    missing.push('pdr.base_dir is not set (config file pdr.base_dir, environment PDR_BASE_DIR or PDR_EXEC_PATH)');
+    missing.push(`pdr.base_dir is not set (config file pdr.base_dir, environment ${vars('pdr.base_dir')})`);
   }
   const st = config.storage;
   if (st.type !== 'local' && !st.base_dir) {
-    missing.push(`storage.base_dir is required for storage type '${st.type}' (config file or PDR_STORAGE_DIR)`);
+    missing.push(`storage.base_dir is required for storage type '${st.type}' (config file or ${vars('storage.base_dir')})`);
   }
   if ((st.type === 'sftp' || st.type === 'remote') && !st.host) {
-    missing.push(`storage.host is required for storage type '${st.type}' (config file or PDR_STORAGE_HOST)`);
+    missing.push(`storage.host is required for storage type '${st.type}' (config file or ${vars('storage.host')})`);
   }
   if (st.type === 'rclone' && !st.rclone_remote) {
-    missing.push("storage.rclone_remote is required for storage type 'rclone' (config file or PDR_STORAGE_RCLONE_REMOTE)");
+    missing.push(`storage.rclone_remote is required for storage type 'rclone' (config file or ${vars('storage.rclone_remote')})`);
   }
   if (missing.length === 1) throw new ConfigError(missing[0]);
   if (missing.length > 1) throw new ConfigError(`${missing.length} settings missing: ${missing.join('; ')}`, missing);
