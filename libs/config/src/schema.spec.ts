@@ -88,7 +88,7 @@ describe('the schema walk', () => {
 
   it("each section's zod defaults are the built-in defaults (one declaration)", () => {
     // optional keys whose default depends on the context (and may be absent) are applied by builtInDefaults alone
-    const contextOnly = CONFIG_FIELDS.filter((f) => f.default && SECTIONS[f.section!].shape[f.key as never] instanceof z.ZodOptional);
+    const contextOnly = CONFIG_FIELDS.filter((f) => f.default && (SECTIONS[f.section!].shape as Record<string, z.ZodType>)[f.key] instanceof z.ZodOptional);
     expect(contextOnly.map((f) => f.path)).toEqual(['storage.base_dir', 'user.username']);
     jest.useFakeTimers({ now: new Date(2024, 0, 2, 3, 4, 5) });
     try {
