@@ -1,6 +1,6 @@
 import { ConfigError } from './errors';
 import { loadConfig } from './load';
-import { SUPPORTED_DB_TYPES, type DatabaseConfig } from './schema';
+import { configField, SUPPORTED_DB_TYPES, type DatabaseConfig } from './schema';
 
 /** Connection settings the state service can use (MySQL/MariaDB only). */
 export type DatabaseSettings = Omit<DatabaseConfig, 'type' | 'path'> & { type: 'mysql' | 'mariadb' };
@@ -26,7 +26,7 @@ export function databaseSettingsFromEnv(
   const { path: _path, ...db } = config.database;
   if (!SUPPORTED_DB_TYPES.includes(db.type)) {
     const src = sources['database.type'];
-    const where = src === 'env' ? 'PDR_DB_TYPE' : src === 'file' ? `${file}: database.type` : 'database.type';
+    const where = src === 'env' ? (configField('database.type')?.env ?? []).join('/') : src === 'file' ? `${file}: database.type` : 'database.type';
     throw new ConfigError(
       `${where}: database type '${db.type}' is not supported; the state service needs MySQL or MariaDB (mysql, mariadb)`,
     );

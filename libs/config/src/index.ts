@@ -1,6 +1,6 @@
 /** @pdr/config — pdr_run-compatible configuration: YAML file + PDR_* environment + flags, one precedence. */
 export { ConfigError } from './errors';
-export { loadConfig, requireRunSettings, resolvePath, ENV_VARS } from './load';
+export { loadConfig, requireRunSettings, resolvePath, sectionFromEnv, ENV_VARS } from './load';
 export type { LoadConfigOptions, LoadedConfig } from './load';
 export { describeConfig } from './describe';
 export type { DescribeOptions } from './describe';

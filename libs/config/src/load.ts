@@ -2,23 +2,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { registerSecret } from '@pdr/logging';
 import { ConfigError } from './errors';
-import { keyPath, normalizeLayer, type Layer } from './normalize';
+import { normalizeLayer, type Layer } from './normalize';
 import {
   builtInDefaults,
+  CONFIG_FIELDS,
+  configField,
   DB_TYPES,
   FIELDS,
-  FIXED_DIRECTORIES,
-  IGNORED_KEYS,
+  ignoredNotice,
   PER_POINT_COLUMNS,
   SECTION_NAMES,
   STORAGE_TYPES,
   SUPPORTED_DB_TYPES,
   TOP_LEVEL_FILE_KEYS,
+  TOP_LEVEL_FLAG_KEYS,
   type ConfigFlags,
   type ConfigSource,
   type EffectiveConfig,
   type FieldKind,
   type SectionName,
+  type SECTIONS,
 } from './schema';
 import { readConfigFile } from './yaml-file';
 
@@ -49,43 +52,17 @@ export interface LoadedConfig {
   file?: string;
 }
 
-/** Environment variables of SPEC §2.4 and the key each one sets. Empty values count as unset. */
-export const ENV_VARS: ReadonlyArray<{ name: string; key: string; kind: FieldKind }> = [
-  { name: 'PDR_DB_TYPE', key: 'database.type', kind: 'db_type' },
-  { name: 'PDR_DB_HOST', key: 'database.host', kind: 'string' },
-  { name: 'PDR_DB_PORT', key: 'database.port', kind: 'port' },
-  { name: 'PDR_DB_DATABASE', key: 'database.database', kind: 'string' },
-  { name: 'PDR_DB_USERNAME', key: 'database.username', kind: 'string' },
-  { name: 'PDR_DB_PASSWORD', key: 'database.password', kind: 'secret' },
-  { name: 'PDR_DB_FILE', key: 'database.path', kind: 'path' },
-  { name: 'PDR_STORAGE_TYPE', key: 'storage.type', kind: 'storage_type' },
-  { name: 'PDR_STORAGE_DIR', key: 'storage.base_dir', kind: 'string' },
-  { name: 'PDR_STORAGE_HOST', key: 'storage.host', kind: 'string' },
-  { name: 'PDR_STORAGE_USER', key: 'storage.username', kind: 'string' },
-  { name: 'PDR_STORAGE_PASSWORD', key: 'storage.password', kind: 'secret' },
-  { name: 'PDR_STORAGE_RCLONE_REMOTE', key: 'storage.rclone_remote', kind: 'string' },
-  { name: 'PDR_STORAGE_USE_MOUNT', key: 'storage.use_mount', kind: 'bool' },
-  { name: 'PDR_STORAGE_REMOTE_PATH_PREFIX', key: 'storage.remote_path_prefix', kind: 'string' },
-  { name: 'PDR_STORAGE_PORT', key: 'storage.port', kind: 'port' },
-  { name: 'PDR_STORAGE_KEY_FILE', key: 'storage.key_file', kind: 'path' },
-  { name: 'PDR_STORAGE_KEY_PASSPHRASE', key: 'storage.key_passphrase', kind: 'secret' },
-  { name: 'PDR_STORAGE_KNOWN_HOSTS', key: 'storage.known_hosts_file', kind: 'path' },
-  { name: 'PDR_STORAGE_HOST_KEY_CHECK', key: 'storage.host_key_check', kind: 'bool' },
-  { name: 'PDR_BASE_DIR', key: 'pdr.base_dir', kind: 'path' },
-  // After PDR_BASE_DIR: when both are set, PDR_EXEC_PATH wins (as in pdr_run).
-  { name: 'PDR_EXEC_PATH', key: 'pdr.base_dir', kind: 'path' },
-  { name: 'PDR_LOG_DIR', key: 'log_dir', kind: 'path' },
-  { name: 'PDR_NATS_URL', key: 'nats.url', kind: 'string' },
-  { name: 'PDR_NATS_USER', key: 'nats.user', kind: 'string' },
-  { name: 'PDR_NATS_PASSWORD', key: 'nats.password', kind: 'secret' },
-  { name: 'PDR_NATS_TOKEN', key: 'nats.token', kind: 'secret' },
-  { name: 'PDR_NATS_NKEY_SEED_FILE', key: 'nats.nkey_seed_file', kind: 'path' },
-  { name: 'PDR_NATS_CREDS_FILE', key: 'nats.creds_file', kind: 'path' },
-  { name: 'PDR_NATS_TLS_CA', key: 'nats.tls_ca', kind: 'path' },
-  { name: 'PDR_NATS_TLS_CERT', key: 'nats.tls_cert', kind: 'path' },
-  { name: 'PDR_NATS_TLS_KEY', key: 'nats.tls_key', kind: 'path' },
-  { name: 'PDR_NATS_INBOX_PREFIX', key: 'nats.inbox_prefix', kind: 'string' },
-];
+/**
+ * The PDR_* variables (SPEC §2.4 and ours) and the key each one sets, read from the schema (./schema):
+ * each field declares its variables beside its type and default. Where a key has two (pdr.base_dir:
+ * PDR_BASE_DIR, PDR_EXEC_PATH), the later one wins. Empty values count as unset.
+ */
+export const ENV_VARS: ReadonlyArray<{ name: string; key: string; kind: FieldKind }> = CONFIG_FIELDS.flatMap((f) =>
+  (f.env ?? []).map((name) => ({ name, key: f.path, kind: f.kind })),
+);
+
+/** The fields whose values are secrets (registered for masking wherever they are read). */
+const SECRET_FIELDS = CONFIG_FIELDS.filter((f) => f.kind === 'secret');
 
 function envValue(name: string, kind: FieldKind, raw: string): { value?: unknown; issue?: string } {
   switch (kind) {
@@ -116,10 +93,10 @@ function envValue(name: string, kind: FieldKind, raw: string): { value?: unknown
 }
 
 /** Read the PDR_* variables into a layer. Every invalid variable is reported, by name. */
-function envLayer(env: NodeJS.ProcessEnv, warnings: string[]): Layer {
+function envLayer(env: NodeJS.ProcessEnv, warnings: string[], vars: typeof ENV_VARS = ENV_VARS): Layer {
   const layer: Record<string, Record<string, unknown> | unknown> = {};
   const issues: string[] = [];
-  for (const { name, key, kind } of ENV_VARS) {
+  for (const { name, key, kind } of vars) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const { value, issue } = envValue(name, kind, raw);
@@ -133,10 +110,36 @@ function envLayer(env: NodeJS.ProcessEnv, warnings: string[]): Layer {
   }
   if (issues.length === 1) throw new ConfigError(issues[0]);
   if (issues.length > 1) throw new ConfigError(`${issues.length} invalid environment variables: ${issues.join('; ')}`, issues);
-  if (env.PDR_BASE_DIR && env.PDR_EXEC_PATH && env.PDR_BASE_DIR !== env.PDR_EXEC_PATH) {
+  if (vars.some((v) => v.name === 'PDR_EXEC_PATH') && env.PDR_BASE_DIR && env.PDR_EXEC_PATH && env.PDR_BASE_DIR !== env.PDR_EXEC_PATH) {
     warnings.push('PDR_BASE_DIR and PDR_EXEC_PATH are both set and differ: PDR_EXEC_PATH is used for pdr.base_dir');
   }
   return layer as Layer;
+}
+
+/**
+ * One section from its built-in defaults and its own PDR_* variables only: no file, and no other
+ * section's variables (a runner is not failed by a bad PDR_DB_PORT it never uses). Invalid variables
+ * are a ConfigError naming them; paths are resolved against `cwd`; secrets are registered for masking.
+ */
+export function sectionFromEnv<S extends keyof typeof SECTIONS>(
+  section: S,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): { values: EffectiveConfig[S]; sources: Record<string, ConfigSource> } {
+  const vars = ENV_VARS.filter((v) => v.key.startsWith(`${section}.`));
+  for (const v of vars) if (v.kind === 'secret') registerSecret(env[v.name]);
+  const layer = (envLayer(env, [], vars)[section] ?? {}) as Record<string, unknown>;
+  const values = { ...builtInDefaults(cwd, env, new Date())[section] } as Record<string, unknown>;
+  const sources: Record<string, ConfigSource> = {};
+  for (const f of CONFIG_FIELDS) {
+    if (f.section !== section) continue;
+    if (layer[f.key] !== undefined) {
+      values[f.key] = f.kind === 'path' ? resolvePath(cwd, layer[f.key] as string) : layer[f.key];
+      sources[f.path] = 'env';
+    }
+    if (f.kind === 'secret') registerSecret(values[f.key] as string | undefined);
+  }
+  return { values: values as EffectiveConfig[S], sources };
 }
 
 /** Expand a leading `~/` and make absolute against `cwd`. */
@@ -145,16 +148,15 @@ export function resolvePath(cwd: string, p: string): string {
   return path.resolve(cwd, p);
 }
 
-function registerLayerSecrets(layer: Layer): void {
-  for (const section of ['database', 'storage', 'nats'] as const) {
-    const pw = layer[section]?.password;
-    if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
+/** Register the secret values of a layer, or of a raw file's sections (numbers as written count too). */
+function registerLayerSecrets(layer: Record<string, unknown>): void {
+  for (const f of SECRET_FIELDS) {
+    const sec = layer[f.section as string];
+    const v = sec && typeof sec === 'object' ? (sec as Record<string, unknown>)[f.key] : undefined;
+    if (typeof v === 'string' || typeof v === 'number') registerSecret(String(v));
   }
-  const pp = layer.storage?.key_passphrase;
-  if (typeof pp === 'string' || typeof pp === 'number') registerSecret(String(pp));
-  registerRcloneSecrets(layer.storage?.rclone_remote);
-  const token = layer.nats?.token;
-  if (typeof token === 'string' || typeof token === 'number') registerSecret(String(token));
+  const st = layer.storage;
+  if (st && typeof st === 'object') registerRcloneSecrets((st as Record<string, unknown>).rclone_remote);
 }
 
 /** Values of secret parameters in an rclone connection string (`:sftp,pass=…:`): masked wherever they show. */
@@ -178,26 +180,21 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const warnings: string[] = [];
 
   // Secrets first, so that no later message can show them.
-  for (const v of [env.PDR_DB_PASSWORD, env.PDR_STORAGE_PASSWORD, env.PDR_STORAGE_KEY_PASSPHRASE, env.PDR_NATS_PASSWORD, env.PDR_NATS_TOKEN]) registerSecret(v);
+  for (const f of SECRET_FIELDS) for (const name of f.env ?? []) registerSecret(env[name]);
   registerRcloneSecrets(env.PDR_STORAGE_RCLONE_REMOTE);
-  registerLayerSecrets((opts.flags ?? {}) as Layer);
+  registerLayerSecrets((opts.flags ?? {}) as Record<string, unknown>);
 
   // File layer
   let fileLayer: Layer = {};
   let filePath: string | undefined;
+  /** file:line:col of a key path set by the file. */
+  let fileWhere: (keyPath: string) => string = () => 'config file';
   if (opts.file !== undefined) {
     if (opts.file === '') throw new ConfigError('config file: empty path given');
     filePath = resolvePath(cwd, opts.file);
     const file = readConfigFile(filePath);
     for (const ignored of opts.ignoreSections ?? []) delete file.data[ignored];
-    for (const s of ['database', 'storage', 'nats']) {
-      const sec = file.data[s];
-      for (const k of ['password', 'token', 'key_passphrase']) {
-        const pw = sec && typeof sec === 'object' ? (sec as Record<string, unknown>)[k] : undefined;
-        if (typeof pw === 'string' || typeof pw === 'number') registerSecret(String(pw));
-      }
-      if (sec && typeof sec === 'object') registerRcloneSecrets((sec as Record<string, unknown>).rclone_remote);
-    }
+    registerLayerSecrets(file.data);
     warnings.push(...file.warnings);
     const n = normalizeLayer(file.data, {
       where: (segs) => file.where(segs),
@@ -209,24 +206,29 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     warnings.push(...n.warnings);
     fileLayer = n.layer;
     registerLayerSecrets(fileLayer);
-    warnings.push(...fileOnlyWarnings(fileLayer, filePath));
+    fileWhere = (keyPath) => {
+      const segs = n.origins[keyPath];
+      return segs ? file.where(segs) : (filePath as string);
+    };
+    warnings.push(...perPointWarnings(fileLayer, filePath));
   }
 
-  const ignoredEnv = (opts.ignoreSections ?? []).includes('database') ? /^PDR_DB_/ : null;
-  const envL = envLayer(ignoredEnv ? Object.fromEntries(Object.entries(env).filter(([k]) => !ignoredEnv.test(k))) : env, warnings);
+  // the variables of ignored sections are not read either
+  const ignored: readonly string[] = opts.ignoreSections ?? [];
+  const envL = envLayer(env, warnings, ENV_VARS.filter((v) => !ignored.includes(v.key.split('.')[0])));
 
   // Flag layer
   let flagLayer: Layer = {};
   if (opts.flags) {
     const n = normalizeLayer(opts.flags as Record<string, unknown>, {
       where: () => 'command-line flag',
-      topLevelKeys: ['diagnostics_output_path', 'log_dir'],
+      topLevelKeys: TOP_LEVEL_FLAG_KEYS,
     });
     if (n.issues.length === 1) throw new ConfigError(n.issues[0]);
     if (n.issues.length > 1) throw new ConfigError(`${n.issues.length} problems in command-line flags: ${n.issues.join('; ')}`, n.issues);
     warnings.push(...n.warnings);
     flagLayer = n.layer;
-    registerLayerSecrets(flagLayer);
+    registerLayerSecrets(flagLayer as Record<string, unknown>);
   }
 
   // Merge: first defined value among flag, env, file, default.
@@ -259,25 +261,23 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     }
     config[section] = out;
   }
-  for (const key of ['diagnostics_output_path', 'log_dir'] as const) {
+  for (const key of TOP_LEVEL_FLAG_KEYS as ReadonlyArray<'diagnostics_output_path' | 'log_dir'>) {
     const hit = layers.find(([, l]) => l[key] !== undefined);
     sources[key] = hit ? hit[0] : 'default';
     if (hit) config[key] = hit[1][key];
   }
   const eff = config as unknown as EffectiveConfig;
 
-  // Paths: resolved once, against the caller's cwd (defect 11).
-  const abs = (p: string | undefined) => (p === undefined ? undefined : resolvePath(cwd, p));
-  eff.pdr.base_dir = abs(eff.pdr.base_dir);
-  eff.pdr.json_template = abs(eff.pdr.json_template);
-  eff.storage.mount_point = abs(eff.storage.mount_point);
-  eff.database.path = eff.database.path === ':memory:' ? eff.database.path : abs(eff.database.path);
-  eff.diagnostics_output_path = abs(eff.diagnostics_output_path);
-  eff.log_dir = abs(eff.log_dir);
-  for (const k of ['nkey_seed_file', 'creds_file', 'tls_ca', 'tls_cert', 'tls_key'] as const) eff.nats[k] = abs(eff.nats[k]);
-  eff.slurm.log_dir = abs(eff.slurm.log_dir);
+  // Paths: resolved once, against the caller's cwd (defect 11): every field of kind 'path'.
+  for (const f of CONFIG_FIELDS) {
+    if (f.kind !== 'path') continue;
+    const holder = (f.section ? eff[f.section] : eff) as unknown as Record<string, unknown>;
+    const v = holder[f.key];
+    // SQLite's in-memory database is not a file
+    if (typeof v === 'string' && !(f.path === 'database.path' && v === ':memory:')) holder[f.key] = resolvePath(cwd, v);
+  }
   if (eff.storage.type === 'local') {
-    eff.storage.base_dir = abs(eff.storage.base_dir);
+    if (eff.storage.base_dir !== undefined) eff.storage.base_dir = resolvePath(cwd, eff.storage.base_dir);
   } else if (sources['storage.base_dir'] === 'default') {
     // The local default means nothing on a remote backend: leave it unset (required there).
     delete eff.storage.base_dir;
@@ -288,13 +288,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     if (sec === undefined) delete eff[k];
   }
 
-  registerSecret(eff.database.password);
-  registerSecret(eff.storage.password);
-  registerSecret(eff.storage.key_passphrase);
-  eff.storage.key_file = abs(eff.storage.key_file);
-  eff.storage.known_hosts_file = abs(eff.storage.known_hosts_file);
-  registerSecret(eff.nats.password);
-  registerSecret(eff.nats.token);
+  for (const f of SECRET_FIELDS) registerSecret((eff[f.section as SectionName] as Record<string, unknown>)[f.key] as string | undefined);
 
   if (!SUPPORTED_DB_TYPES.includes(eff.database.type)) {
     warnings.push(
@@ -302,31 +296,30 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
         'the state service uses MySQL/MariaDB only',
     );
   }
-  if (eff.storage.use_mount) warnings.push('storage.use_mount: mount mode is not implemented (as in pdr_run); ignored');
+
+  // Keys accepted but without effect: one notice per key, naming where its value came from.
+  for (const f of CONFIG_FIELDS) {
+    if (!f.ignored) continue;
+    const source = sources[f.path];
+    if (source === undefined || source === 'default') continue;
+    const holder = (f.section ? eff[f.section] : eff) as unknown as Record<string, unknown>;
+    const where = source === 'file' ? fileWhere(f.path) : source === 'env' ? envVarSet(f.env, env) : 'command-line flag';
+    const notice = ignoredNotice(f, holder[f.key], where);
+    if (notice) warnings.push(notice);
+  }
 
   return { config: eff, sources, warnings, file: filePath };
 }
 
-/** Warnings about what a file says that has no effect or overrides computed values. */
-function fileOnlyWarnings(layer: Layer, file: string): string[] {
+/** The variable among `names` whose value was used (the last one set). */
+function envVarSet(names: readonly string[] | null, env: NodeJS.ProcessEnv): string {
+  const set = (names ?? []).filter((n) => env[n] !== undefined && env[n] !== '');
+  return set[set.length - 1] ?? 'environment';
+}
+
+/** Warnings about what a file sets that overrides values computed per grid point. */
+function perPointWarnings(layer: Layer, file: string): string[] {
   const out: string[] = [];
-  const present = IGNORED_KEYS.filter((k) => {
-    const [s, key] = k.split('.') as [SectionName, string];
-    return layer[s]?.[key] !== undefined;
-  });
-  if (present.length > 0) {
-    out.push(`${file}: accepted for pdr_run compatibility but without effect: ${present.join(', ')}`);
-  }
-  const dirs = layer.directories ?? {};
-  for (const key of ['pdr_out_dirs', 'pdr_inp_dirs'] as const) {
-    const v = dirs[key];
-    if (v !== undefined && JSON.stringify(v) !== JSON.stringify(FIXED_DIRECTORIES[key])) {
-      out.push(
-        `${file}: ${keyPath(['directories', key])} differs from the fixed run layout ` +
-          `${JSON.stringify(FIXED_DIRECTORIES[key])} and is ignored`,
-      );
-    }
-  }
   for (const col of PER_POINT_COLUMNS) {
     if (layer.non_default_parameters?.[col] !== undefined) {
       out.push(
@@ -343,18 +336,19 @@ function fileOnlyWarnings(layer: Layer, file: string): string[] {
  */
 export function requireRunSettings(config: EffectiveConfig): void {
   const missing: string[] = [];
+  const vars = (key: string) => (configField(key)?.env ?? []).join(' or ');
   if (!config.pdr.base_dir) {
-    missing.push('pdr.base_dir is not set (config file pdr.base_dir, environment PDR_BASE_DIR or PDR_EXEC_PATH)');
+    missing.push(`pdr.base_dir is not set (config file pdr.base_dir, environment ${vars('pdr.base_dir')})`);
   }
   const st = config.storage;
   if (st.type !== 'local' && !st.base_dir) {
-    missing.push(`storage.base_dir is required for storage type '${st.type}' (config file or PDR_STORAGE_DIR)`);
+    missing.push(`storage.base_dir is required for storage type '${st.type}' (config file or ${vars('storage.base_dir')})`);
   }
   if ((st.type === 'sftp' || st.type === 'remote') && !st.host) {
-    missing.push(`storage.host is required for storage type '${st.type}' (config file or PDR_STORAGE_HOST)`);
+    missing.push(`storage.host is required for storage type '${st.type}' (config file or ${vars('storage.host')})`);
   }
   if (st.type === 'rclone' && !st.rclone_remote) {
-    missing.push("storage.rclone_remote is required for storage type 'rclone' (config file or PDR_STORAGE_RCLONE_REMOTE)");
+    missing.push(`storage.rclone_remote is required for storage type 'rclone' (config file or ${vars('storage.rclone_remote')})`);
   }
   if (missing.length === 1) throw new ConfigError(missing[0]);
   if (missing.length > 1) throw new ConfigError(`${missing.length} settings missing: ${missing.join('; ')}`, missing);

@@ -1,7 +1,6 @@
-import { registerSecret } from '@pdr/logging';
 import { ConfigError } from './errors';
-import { ENV_VARS, loadConfig, resolvePath } from './load';
-import { builtInDefaults, type ConfigSource, type NatsConfig } from './schema';
+import { ENV_VARS, loadConfig, sectionFromEnv } from './load';
+import type { ConfigSource, NatsConfig } from './schema';
 
 export interface NatsSettingsOptions {
   /** Optional config file whose `nats` section is merged (below the environment). */
@@ -25,19 +24,9 @@ export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, opts: 
     checkNatsConfig(config.nats, sources);
     return config.nats;
   }
-  const out: NatsConfig = { ...builtInDefaults(cwd, env, new Date()).nats };
-  const sources: Record<string, ConfigSource> = {};
-  for (const { name, key, kind } of NATS_ENV_VARS) {
-    const v = env[name];
-    if (v === undefined || v === '') continue;
-    const k = key.slice('nats.'.length) as keyof NatsConfig;
-    out[k] = kind === 'path' ? resolvePath(cwd, v) : v;
-    sources[key] = 'env';
-  }
-  registerSecret(out.password);
-  registerSecret(out.token);
-  checkNatsConfig(out, sources);
-  return out;
+  const { values, sources } = sectionFromEnv('nats', env, cwd);
+  checkNatsConfig(values, sources);
+  return values;
 }
 
 function where(key: string, sources: Record<string, ConfigSource>): string {

@@ -38,6 +38,8 @@ export interface LayerContext {
 
 export interface NormalizedLayer {
   layer: Layer;
+  /** Canonical key path (`model_parameters.dens`) → the path as written (`model_params`, `dens`), for positions. */
+  origins: Record<string, PathSeg[]>;
   issues: string[];
   warnings: string[];
 }
@@ -179,6 +181,7 @@ export function normalizeLayer(raw: Record<string, unknown>, ctx: LayerContext):
   const layer: Layer = {};
   const issues: string[] = [];
   const warnings: string[] = [];
+  const origins: Record<string, PathSeg[]> = {};
   const say = (segs: readonly PathSeg[], text: string) => issues.push(`${ctx.where(segs)}: ${keyPath(segs)}: ${text}`);
   const allTop = [...SECTION_NAMES, ...Object.keys(SECTION_ALIASES), ...ctx.topLevelKeys];
   const seenAs: Partial<Record<SectionName, string>> = {};
@@ -189,7 +192,10 @@ export function normalizeLayer(raw: Record<string, unknown>, ctx: LayerContext):
       if (value === null) continue;
       const v = coerce('path', value, [topKey], ctx);
       if (typeof v !== 'string' || v === '') say([topKey], `expected a non-empty path, got ${describeValue(value)}`);
-      else (layer as Record<string, unknown>)[topKey] = v;
+      else {
+        (layer as Record<string, unknown>)[topKey] = v;
+        origins[topKey] = [topKey];
+      }
       continue;
     }
     const section: SectionName | undefined = (SECTION_NAMES as readonly string[]).includes(topKey)
@@ -216,6 +222,7 @@ export function normalizeLayer(raw: Record<string, unknown>, ctx: LayerContext):
       continue;
     }
     layer[section] = normalizeSection(section, topKey, value, ctx, say);
+    for (const k of Object.keys(layer[section] ?? {})) origins[`${section}.${k}`] = [topKey, k];
   }
 
   // pdr_run read create_random_models / random_model_num / reserved_cpus from its merged
@@ -233,6 +240,7 @@ export function normalizeLayer(raw: Record<string, unknown>, ctx: LayerContext):
         const res = fieldSchema(kind).safeParse(nd[k]);
         if (!res.success) say(segs, issueText(res.error.issues[0], getAt(raw, segs), k, kind));
         mp[k] = nd[k];
+        origins[`model_parameters.${k}`] = segs;
         warnings.push(
           `${ctx.where([seenAs.non_default_parameters ?? 'non_default_parameters', k])}: ` +
             `${keyPath(['non_default_parameters', k])} is a run setting, not a kosmatau_parameters column: ` +
@@ -242,7 +250,7 @@ export function normalizeLayer(raw: Record<string, unknown>, ctx: LayerContext):
       delete nd[k];
     }
   }
-  return { layer, issues, warnings };
+  return { layer, origins, issues, warnings };
 }
 
 function normalizeSection(

@@ -1,8 +1,10 @@
 /**
  * Connection settings of the one database the state service owns (DESIGN "Who owns what").
- * The shape matches @pdr/config's database settings; `databaseSettingsFromEnvFallback` reads the
- * PDR_DB_* variables for callers that do not use the config library.
+ * The PDR_DB_* variables, their defaults and their validation are @pdr/config's (its `database`
+ * schema); `databaseSettingsFromEnvFallback` reads them through it, without a config file.
  */
+import { ENV_VARS, sectionFromEnv } from '@pdr/config';
+
 export interface DatabaseSettings {
   host: string;
   port: number;
@@ -33,27 +35,35 @@ export function checkDatabaseSettings(s: DatabaseSettings): DatabaseSettings {
   return s;
 }
 
-/** PDR_DB_HOST (127.0.0.1), PDR_DB_PORT (3306), PDR_DB_USERNAME (root), PDR_DB_PASSWORD (''), PDR_DB_DATABASE (pdr). */
+/**
+ * The server from the PDR_DB_* variables alone, through @pdr/config's `database` section (its defaults:
+ * 127.0.0.1:3306, user root, no password, database pdr). An invalid variable is a ConfigError naming it;
+ * the password is registered for masking.
+ */
 export function databaseSettingsFromEnvFallback(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
-  const portText = env.PDR_DB_PORT ?? '3306';
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`PDR_DB_PORT="${portText}" is not a port number (1-65535)`);
-  }
-  const database = env.PDR_DB_DATABASE || 'pdr';
-  checkDatabaseName(database, 'PDR_DB_DATABASE');
-  return {
-    host: env.PDR_DB_HOST || '127.0.0.1',
-    port,
-    user: env.PDR_DB_USERNAME || 'root',
-    password: env.PDR_DB_PASSWORD ?? '',
-    database,
-  };
+  const { values: db, sources } = sectionFromEnv('database', env);
+  checkDatabaseName(db.database, sources['database.database'] === 'env' ? 'PDR_DB_DATABASE' : 'database name');
+  return { host: db.host, port: db.port, user: db.username, password: db.password, database: db.database };
 }
 
-/** The PDR_DB_* variables that give a child process these settings (the inverse of databaseSettingsFromEnvFallback). */
-export function databaseEnv(s: DatabaseSettings): Record<'PDR_DB_HOST' | 'PDR_DB_PORT' | 'PDR_DB_USERNAME' | 'PDR_DB_PASSWORD' | 'PDR_DB_DATABASE', string> {
-  return { PDR_DB_HOST: s.host, PDR_DB_PORT: String(s.port), PDR_DB_USERNAME: s.user, PDR_DB_PASSWORD: s.password, PDR_DB_DATABASE: s.database };
+type DatabaseEnvName = 'PDR_DB_HOST' | 'PDR_DB_PORT' | 'PDR_DB_USERNAME' | 'PDR_DB_PASSWORD' | 'PDR_DB_DATABASE';
+
+/** The variable that sets `database.<key>` in @pdr/config's schema. */
+function envName(key: 'host' | 'port' | 'username' | 'password' | 'database'): DatabaseEnvName {
+  const v = ENV_VARS.find((e) => e.key === `database.${key}`);
+  if (!v) throw new Error(`@pdr/config declares no variable for database.${key}`);
+  return v.name as DatabaseEnvName;
+}
+
+/** The PDR_* variables that give a child process these settings (the inverse of databaseSettingsFromEnvFallback). */
+export function databaseEnv(s: DatabaseSettings): Record<DatabaseEnvName, string> {
+  return {
+    [envName('host')]: s.host,
+    [envName('port')]: String(s.port),
+    [envName('username')]: s.user,
+    [envName('password')]: s.password,
+    [envName('database')]: s.database,
+  } as Record<DatabaseEnvName, string>;
 }
 
 /** For logs and errors: everything but the password. */
