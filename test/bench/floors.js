@@ -46,6 +46,7 @@ async function execFloor({ root, baseDir, points, species, physics, parallelism,
     const spec = {
       baseDir,
       chemDatabase,
+      species,
       executables: { pdr: pdrExe, onion: onionExe },
       inputs: { pdrnewInp: r.pdrnewInp, pdrConfigJson: r.pdrConfigJson },
     };

@@ -66,7 +66,7 @@ if (out) {
   if (/apps\/runner\/dist\/main\.js$/.test(process.argv[1] || '')) {
     attempt('storage and job handling', () => {
       const { LocalStorage } = require(path.join(REPO, 'libs/storage/dist/index.js'));
-      timeMethod(LocalStorage.prototype, 'store', () => 'storage store (copy + sha256 + fsync)');
+      timeMethod(LocalStorage.prototype, 'storeMany', () => "storage storeMany (a job's files: copy + sha256, one fsync barrier, renames)", ([items]) => items.length);
       const { JobHandler } = require(path.join(REPO, 'apps/runner/dist/consume/handle-job.js'));
       timeMethod(JobHandler.prototype, 'handle', () => 'job handled (event → ack)');
     });

@@ -99,7 +99,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     retryDelayMs: o.retryDelayMs ?? limitFromEnv('TRANSIENT_RETRY_DELAY_MS'),
     metrics,
   });
-  running.count = () => handler.running.size;
+  running.count = () => handler.busy;
   const endsAt = o.endsAt !== undefined ? o.endsAt : await allocationEnd();
   const client = new ContractClient(nc, ns);
   const guard = new WalltimeGuard({
@@ -117,7 +117,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     startedAt,
     detail: () => ({
       slots: o.concurrency,
-      busy: handler.running.size,
+      busy: handler.busy,
       workRoot,
       draining: guard.draining,
       claiming: consumer.claiming,
@@ -155,7 +155,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   let closed = false;
   return {
     runnerId,
-    busy: () => handler.running.size,
+    busy: () => handler.busy,
     metricsPort: metricsServer?.port ?? null,
     endsAt,
     done: consumer.done,

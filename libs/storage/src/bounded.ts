@@ -1,27 +1,17 @@
+import pLimit from 'p-limit';
 import type { StoredFile, StoreItem } from './backend';
 import { StorageError } from './errors';
 
 /**
- * Run `fn` over `items` with at most `limit` in flight. Every item is finished (also after a failure, so
- * nothing still writes when the caller cleans up); the first failure is thrown. Results in item order.
+ * Run `fn` over `items` with at most `limit` in flight (p-limit). Every item is finished (also after a
+ * failure, so nothing still writes when the caller cleans up); the first failure is thrown. Results in item order.
  */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failure: { err: unknown } | null = null;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i], i);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure) throw (failure as { err: unknown }).err;
-  return out;
+  const run = pLimit(Math.max(1, limit));
+  const settled = await Promise.allSettled(items.map((item, i) => run(() => fn(item, i))));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
 /** storeMany of a backend that stores file by file: `limit` stores at once, the `last` ones after the others. */

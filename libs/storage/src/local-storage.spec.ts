@@ -73,6 +73,37 @@ describe.each([['auto'], ['never']] as const)('LocalStorage (syncCalls: %s)', (s
     expect((await fs.readdir(path.join(base, 'm/pdrgrid'))).sort()).toEqual(sizes.map((_, i) => `f${i}`).sort());
   });
 
+  it('storeMany: one call stores every file (small and streamed, several directories), the last ones after the others', async () => {
+    const big = path.join(tmp, 'big');
+    await fs.writeFile(big, Buffer.alloc((1 << 20) + 5, 7));
+    const items = [
+      { localPath: src, relPath: 'm/pdrgrid/a' },
+      { localPath: big, relPath: 'm/oniongrid/b', last: true },
+      { localPath: src, relPath: 'm/pdrgrid/c' },
+      { localPath: big, relPath: 'm/pdrgrid/d' },
+    ];
+    const stored = await storage.storeMany(items);
+    expect(stored.map((s) => [s.relPath, s.size])).toEqual([
+      ['m/pdrgrid/a', 10],
+      ['m/oniongrid/b', (1 << 20) + 5],
+      ['m/pdrgrid/c', 10],
+      ['m/pdrgrid/d', (1 << 20) + 5],
+    ]);
+    expect(await fs.readdir(path.join(base, 'm/pdrgrid'))).toEqual(['a', 'c', 'd']); // no temp files left
+    expect(await fs.readdir(path.join(base, 'm/oniongrid'))).toEqual(['b']);
+  });
+
+  it('storeMany: a file that cannot be stored stores none of its group, leaves no temp file, and the last files stay unstored', async () => {
+    const items = [
+      { localPath: src, relPath: 'm/pdrgrid/a' },
+      { localPath: path.join(tmp, 'missing'), relPath: 'm/pdrgrid/b' },
+      { localPath: src, relPath: 'm/pdrgrid/z', last: true },
+    ];
+    await expect(storage.storeMany(items)).rejects.toThrow(StorageError);
+    await expect(storage.storeMany(items)).rejects.toThrow(/missing as m\/pdrgrid\/b/);
+    expect(await fs.readdir(path.join(base, 'm/pdrgrid'))).toEqual([]);
+  });
+
   it('overwrites an existing stored file', async () => {
     await storage.store(src, 'm/pdrgrid/a');
     await fs.writeFile(src, 'second');

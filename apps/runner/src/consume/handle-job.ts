@@ -9,6 +9,7 @@ import { ProvenanceCache } from '../prepare/provenance';
 import { renderInputs } from '../prepare/render-inputs';
 import { RUNNER_LIMITS } from './limits';
 import { RunnerHeartbeats } from './heartbeats';
+import { slotUnlessAborted, type SlotLease } from './slot-gate';
 import { StepReporter } from './step-reporter';
 import type { RunnerMetrics } from './metrics';
 
@@ -30,9 +31,12 @@ export type AbortReason = 'shutdown' | 'cancel' | 'lost';
 export interface RunningJob {
   jobId: number;
   gridId: number;
+  /** False while a job claimed ahead waits for its slot (it has not begun to run). */
+  started: boolean;
   abort(reason: AbortReason): void;
   done: Promise<void>;
 }
+
 
 const isTransient = (err: unknown) => err instanceof ServiceUnavailableError || (err instanceof ContractError && err.code === 'UNAVAILABLE');
 
@@ -56,7 +60,15 @@ export class JobHandler {
     );
   }
 
-  async handle(m: JsMsg): Promise<void> {
+  /** Jobs claimed ahead that wait for their slot (claimed, heartbeated, not running yet). */
+  private waiting = 0;
+
+  /** Jobs in a slot: claimed ones that wait for their slot do not count. */
+  get busy(): number {
+    return this.running.size - this.waiting;
+  }
+
+  async handle(m: JsMsg, lease?: SlotLease): Promise<void> {
     const log = this.d.logger;
     let ev;
     try {
@@ -108,10 +120,10 @@ export class JobHandler {
       m.ack();
       return;
     }
-    await this.runClaimed(m, claim.job, lastDelivery, delivery);
+    await this.runClaimed(m, claim.job, lastDelivery, delivery, lease);
   }
 
-  private async runClaimed(m: JsMsg, job: ClaimedJob, lastDelivery: boolean, delivery: number): Promise<void> {
+  private async runClaimed(m: JsMsg, job: ClaimedJob, lastDelivery: boolean, delivery: number, lease?: SlotLease): Promise<void> {
     const log = this.d.logger.child({ jobId: job.jobId, job: job.jobName, attempt: job.attempt });
     const ctrl = new AbortController();
     let abortReason: AbortReason | null = null;
@@ -119,6 +131,7 @@ export class JobHandler {
     const entry: RunningJob = {
       jobId: job.jobId,
       gridId: job.gridId,
+      started: !lease,
       abort: (reason) => {
         if (!abortReason) abortReason = reason;
         ctrl.abort();
@@ -148,6 +161,7 @@ export class JobHandler {
     let executables: JobFinishRequest['executables'] = [];
     let failure: { reason: string; transient: boolean } | null = null;
     let reporting: Promise<void> | null = null;
+    let releaseSlot: (() => void) | null = null;
     try {
       executables = await Promise.all([
         this.d.provenance.get('pdr', job.run.baseDir, job.run.pdrFileName),
@@ -155,6 +169,19 @@ export class JobHandler {
       ]);
       const inputs = await renderInputs(job);
       for (const w of inputs.warnings) log.warn(w);
+      // A job claimed ahead waits here until the slot's previous job has stored its outputs (an abort —
+      // cancel, lost claim, shutdown — ends the wait at once: the job is then released, never run).
+      if (lease) {
+        if (this.stopping) entry.abort('shutdown'); // claimed while the runner stops: released, not run
+        this.waiting++;
+        try {
+          releaseSlot = await slotUnlessAborted(lease.acquire, ctrl.signal);
+        } finally {
+          this.waiting--;
+        }
+        if (!releaseSlot) throw new NotStarted();
+        entry.started = true;
+      }
       result = await runJob(
         {
           jobKey: String(job.jobId),
@@ -174,6 +201,7 @@ export class JobHandler {
         {
           storage: this.measured(createStorage(job.run.storage, { logger: log }), job.run.storage.type),
           signal: ctrl.signal,
+          onStoring: () => lease?.storing(),
           report: async (event) => {
             this.d.metrics?.step(event);
             const { type, jobKey: _k, attempt: _a, at, ...detail } = event;
@@ -188,7 +216,9 @@ export class JobHandler {
       // pdr show reports the kept directory (--keep-tmp) from this step
       if (result.workDirKept && result.workDir) steps.add({ step: 'work-dir-kept', detail: { workDir: result.workDir, host: hostname() }, at: new Date().toISOString() });
     } catch (err) {
-      failure = { reason: (err as Error).message, transient: false };
+      if (!(err instanceof NotStarted)) failure = { reason: (err as Error).message, transient: false };
+    } finally {
+      releaseSlot?.();
     }
 
     try {
@@ -297,6 +327,9 @@ export class JobHandler {
       .catch((err) => this.d.logger.error({ jobId, err: (err as Error).message }, 'could not record the abandoned job'));
   }
 }
+
+/** A job claimed ahead was aborted before its slot was free: it never ran (the abort reason says what follows). */
+class NotStarted extends Error {}
 
 /** Storage trouble and timeouts may pass (a busy machine, a flaky mount): retried until max_deliver. */
 function retryable(r: JobRunResult): boolean {

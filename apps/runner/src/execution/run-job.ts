@@ -368,6 +368,7 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
 
   // 5. Store every output (PDR outputs after onion, which modifies the structure file; the files of the skip
   // check last). A failed store keeps the outputs in quarantine: the model is not computed again for it.
+  deps.onStoring?.();
   for (const [s, why] of Object.entries(run.speciesFailures)) run.problems.push(`onion ${s}: ${why}`);
   const outcome = run.problems.length ? { status: 'problem' as const, reason: capReason(run.problems.join('; ')) } : { status: 'finished' as const };
   const required = (r: string) => (REQUIRED_PDR_ROLES as readonly string[]).includes(r);

@@ -97,4 +97,9 @@ export interface JobRunDeps {
   /** Abort → running executable killed (SIGTERM, then SIGKILL), result `aborted`. */
   signal?: AbortSignal;
   now?: () => Date;
+  /**
+   * Called once when the executables are done and the outputs are about to be stored: the slot will be
+   * free within the store's time, so the runner may claim its next job now (claim-ahead, JobConsumer).
+   */
+  onStoring?: () => void;
 }
