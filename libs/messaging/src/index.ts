@@ -8,3 +8,4 @@ export * from './job-stream';
 export * from './bootstrap';
 export * from './metrics';
 export * from './admission';
+export * from './args';
