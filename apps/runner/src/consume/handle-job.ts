@@ -1,4 +1,4 @@
-import { backoff, ClaimedJob, ContractError, jobEvent, JobFinishRequest, RpcRequest, StoredFileInfo, withRetry } from '@pdr/contracts';
+import { backoff, ClaimedJob, ContractError, FileRole, jobEvent, JobFinishRequest, RpcRequest, StoredFileInfo, withRetry } from '@pdr/contracts';
 import { ContractClient, decodeJson, ServiceUnavailableError } from '@pdr/messaging';
 import { createStorage } from '@pdr/storage';
 import type { Logger } from '@pdr/logging';
@@ -319,7 +319,8 @@ function toStoredFiles(r: JobRunResult): StoredFileInfo[] {
   return list.map((f) => {
     const relPath = String(f.relPath);
     return {
-      role: f.role,
+      // the roles come from pdrRolePaths/onionRole (the contract's); the request is checked against it on sending
+      role: f.role as FileRole,
       fileName: relPath.split('/').pop()!,
       relPath,
       fullPath: String(f.fullPath),
