@@ -1,8 +1,8 @@
-/** Test helper: reads pdr_run's compat vectors in place (../shared/compat beside the checkout). */
+/** Test helper (unit specs of libs/domain): reads pdr_run's compat vectors in place (../shared/compat beside the checkout). */
 import * as fs from 'fs';
 import * as path from 'path';
 
-export const COMPAT_DIR = path.resolve(__dirname, '../../../../../shared/compat');
+export const COMPAT_DIR = path.resolve(__dirname, '../../../shared/compat');
 export const VECTORS_FILE = path.join(COMPAT_DIR, 'vectors.jsonl');
 export const TEMPLATES_DIR = path.join(COMPAT_DIR, 'templates');
 export const HAVE_COMPAT = fs.existsSync(VECTORS_FILE) && fs.existsSync(TEMPLATES_DIR);
