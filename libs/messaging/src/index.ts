@@ -9,3 +9,4 @@ export * from './bootstrap';
 export * from './metrics';
 export * from './admission';
 export * from './args';
+export * from './periodic';
