@@ -85,6 +85,13 @@ const RECONNECT = { attempts: 2, delayMs: backoff.constant(0) } as const;
 /** The connection of a call broke (it is dropped already): `run` tries again on a new one. */
 class ConnectionLost extends Error {}
 
+/**
+ * An upload whose folder vanished since it was checked (removed on the server) checks and creates the
+ * folder again and uploads once more, at once; a second vanishing is someone removing it on purpose.
+ */
+const FOLDER_GONE = { attempts: 2, delayMs: backoff.constant(0) } as const;
+class FolderGone extends Error {}
+
 /** A counting semaphore: at most `n` transfers over one connection. */
 class Slots {
   private free: number;
@@ -474,36 +481,44 @@ export class SftpStorage implements StorageBackend {
     }
     const name = segs[segs.length - 1];
     const what = () => `cannot store ${rel} in ${this.describe()}`;
-    for (let attempt = 1; ; attempt++) {
-      const dir = await this.ensureDir(segs.slice(0, -1), rel);
-      const tmp = path.posix.join(dir, tempName(name));
-      const done = await this.conn.run(
-        what,
-        async (c): Promise<Uploaded> => {
-          try {
-            let size: number;
-            let mtime: Date;
-            if (local.data) {
-              // a small file (most outputs): open, one write, fstat, close — fastPut adds an fchmod and needs a stat
-              ({ size, mtime } = await writeSmall(c, tmp, local.data));
-            } else {
-              await c.fastPut(localPath, tmp);
-              const st = await c.stat(tmp);
-              ({ size, mtime } = { size: st.size, mtime: new Date(st.modifyTime) });
-            }
-            if (size !== local.size) fail(`uploaded size is ${size} bytes, expected ${local.size} (verification failed)`, true);
-            return { rel, dir, name, tmp, local, mtime };
-          } catch (err) {
-            await c.delete(tmp, true).catch(() => undefined);
-            throw err;
-          }
+    try {
+      return await withRetry(
+        async () => {
+          const dir = await this.ensureDir(segs.slice(0, -1), rel);
+          const tmp = path.posix.join(dir, tempName(name));
+          const done = await this.conn.run(
+            what,
+            async (c): Promise<Uploaded> => {
+              try {
+                let size: number;
+                let mtime: Date;
+                if (local.data) {
+                  // a small file (most outputs): open, one write, fstat, close — fastPut adds an fchmod and needs a stat
+                  ({ size, mtime } = await writeSmall(c, tmp, local.data));
+                } else {
+                  await c.fastPut(localPath, tmp);
+                  const st = await c.stat(tmp);
+                  ({ size, mtime } = { size: st.size, mtime: new Date(st.modifyTime) });
+                }
+                if (size !== local.size) fail(`uploaded size is ${size} bytes, expected ${local.size} (verification failed)`, true);
+                return { rel, dir, name, tmp, local, mtime };
+              } catch (err) {
+                await c.delete(tmp, true).catch(() => undefined);
+                throw err;
+              }
+            },
+            // the folder vanished since it was checked (removed on the server): check and create it again, once
+            { notFound: () => null },
+          );
+          if (done) return done;
+          this.forgetDirs();
+          throw new FolderGone();
         },
-        // the folder vanished since it was checked (removed on the server): check and create it again, once
-        { notFound: () => null },
+        { ...FOLDER_GONE, retryable: (err) => err instanceof FolderGone },
       );
-      if (done) return done;
-      this.forgetDirs();
-      if (attempt > 1) fail(`the folder of ${rel} disappeared while storing into it`, true);
+    } catch (err) {
+      if (err instanceof FolderGone) fail(`the folder of ${rel} disappeared while storing into it`, true);
+      throw err;
     }
   }
 
