@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as net from 'net';
 import { join, resolve, sep } from 'path';
+import { describeOrSkip } from './describe-or-skip';
 
 export const REPO = resolve(__dirname, '../..');
 export const NATS_SERVER_BIN = process.env.PDR_TEST_NATS_SERVER || '/usr/sbin/nats-server';
@@ -302,12 +303,7 @@ export function describeWithOwnNats<S extends { close(): Promise<void> }>(name: 
       return ready(stack, 'the stack on the own nats-server');
     },
   };
-  if (!OwnNatsServer.available()) {
-    console.warn(`${name}: skipped, no nats-server binary (set PDR_TEST_NATS_SERVER)`);
-    describe.skip(name, () => body(fixture));
-    return;
-  }
-  describe(name, () => {
+  describeOrSkip(name, OwnNatsServer.available() ? null : `no nats-server binary at ${NATS_SERVER_BIN} (set PDR_TEST_NATS_SERVER)`, () => {
     beforeAll(async () => {
       storeDir = mkdtempSync(join(tmpdir(), 'pdr-nats-store-'));
       nats = await OwnNatsServer.start(storeDir);
