@@ -10,7 +10,7 @@
 import { randomBytes } from 'crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { testDatabaseSettings } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { ProcStack, startProcStack } from '../support/proc-stack';
 import { Proc, runCli, spawnProc, cleanEnv, SERVICE_MAIN, startService } from '../support/processes';
 

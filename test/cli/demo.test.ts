@@ -10,7 +10,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { names } from '@pdr/contracts';
 import { connectNats } from '@pdr/messaging';
-import { databaseEnv, dropDatabase, testDatabaseSettings } from '@pdr/persistence';
+import { databaseEnv, dropDatabase } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { NATS_URL, natsReachable, reachable, testNamespace } from '../support/env';
 import { REPO } from './helpers';
 

@@ -6,7 +6,8 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { databaseEnv, dropDatabase, testDatabaseSettings } from '@pdr/persistence';
+import { databaseEnv, dropDatabase } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { deleteJobStream, NATS_URL, reachable, testNamespace } from '../support/env';
 import { CLI, MOCK_BASE, parseCsv, pdr, tmpDir } from './helpers';
 

@@ -47,7 +47,7 @@ function job(id: number, status: JobStatus, reason: string | null = null): JobRo
     runnerId: 'r1',
     outputDirectory: `/st/fake_model/pdrgrid`,
     parameters: { zmetal: 1, xnsur: 1000 + id, mass: 0.1, sint: 10, rtot: 2.4e17, alpha: 1.5, rcore: 0.2, species: 'CO C+' },
-    files: [{ role: 'pdr_hdf', fileName: `pdr${id}.hdf`, relPath: `fake_model/pdrgrid/pdr${id}.hdf`, fullPath: `/st/fake_model/pdrgrid/pdr${id}.hdf`, size: 1, mtime: '2025-01-01T00:00:00.000Z', sha256: 'a'.repeat(64) }],
+    files: [{ role: 'hdf4', fileName: `pdr${id}.hdf`, relPath: `fake_model/pdrgrid/pdr${id}.hdf`, fullPath: `/st/fake_model/pdrgrid/pdr${id}.hdf`, size: 1, mtime: '2025-01-01T00:00:00.000Z', sha256: 'a'.repeat(64) }],
   };
 }
 

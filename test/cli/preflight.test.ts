@@ -11,7 +11,7 @@ import * as path from 'path';
 import { names } from '@pdr/contracts';
 import { NATS_URL, natsReachable, reachable } from '../support/env';
 import { startStack, type Stack } from '../support/stack';
-import { testDatabaseSettings } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { MOCK_BASE, pdr, REPO, tmpDir } from './helpers';
 
 jest.setTimeout(120_000);

@@ -6,7 +6,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { testDatabaseSettings } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { NATS_URL, natsReachable, reachable } from '../support/env';
 import { startStack, type Stack } from '../support/stack';
 import { CLI, MOCK_BASE, parseCsv, pdr, tmpDir } from './helpers';

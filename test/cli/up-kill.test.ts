@@ -6,7 +6,8 @@
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
-import { databaseEnv, dropDatabase, testDatabaseSettings } from '@pdr/persistence';
+import { databaseEnv, dropDatabase } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { deleteJobStream, NATS_URL, natsReachable, reachable, testNamespace } from '../support/env';
 import { CLI, tmpDir } from './helpers';
 

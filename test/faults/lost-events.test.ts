@@ -6,12 +6,10 @@
  * that is killed and wiped is the test's own. Recovery is bounded by the named limits, here
  * PDR_DISPATCH_SWEEP_INTERVAL_MS = 1 s and PDR_STALE_PENDING_MS = 3 s (FAST_TIMINGS).
  */
-import { mkdtempSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
+import { rmSync } from 'fs';
 import { names } from '@pdr/contracts';
-import { FAST_TIMINGS, ProcStack, startProcStack } from '../support/proc-stack';
-import { OwnNatsServer, sleep, waitFor } from '../support/processes';
+import { FAST_TIMINGS, ProcStack, startNatsFaultStack, startProcStack } from '../support/proc-stack';
+import { describeWithOwnNats, sleep, waitFor } from '../support/processes';
 
 jest.setTimeout(240_000);
 
@@ -59,31 +57,15 @@ describe('two databases behind one NATS namespace, one after the other', () => {
   });
 });
 
-const own = OwnNatsServer.available() ? describe : describe.skip;
-if (!OwnNatsServer.available()) console.warn('skipped: no nats-server binary (set PDR_TEST_NATS_SERVER)');
-
-own('nats-server killed mid-grid and restarted without its store', () => {
-  let storeDir: string;
-  let nats: OwnNatsServer;
-  let s: ProcStack;
-  beforeAll(async () => {
-    storeDir = mkdtempSync(join(tmpdir(), 'pdr-nats-store-'));
-    nats = await OwnNatsServer.start(storeDir);
-    s = await startProcStack({ natsUrl: nats.url, runners: 2, concurrency: 2, env: { MOCK_PDR_SECONDS: '2', PDR_STALE_HEARTBEAT_MS: '6000' } });
-  });
-  afterAll(async () => {
-    await s?.close();
-    await nats?.stop();
-    rmSync(storeDir, { recursive: true, force: true });
-  });
-
+describeWithOwnNats('nats-server killed mid-grid and restarted without its store', startNatsFaultStack, (f) => {
   it('the grid finishes with every point run exactly once, with no manual step', async () => {
+    const { stack: s, nats } = f;
     const sub = await s.client.request('gridSubmit', { v: 1, request: s.request({ modelName: 'nats_wiped', axes: { dens: DENS, chi: CHI } }) });
     await waitFor('runs in progress', () => s.runs().length >= 3, 60_000);
     await nats.kill();
     expect(s.runs().length).toBeLessThan(POINTS);
     // the store is gone: a container without a volume, a failed disk
-    rmSync(storeDir, { recursive: true, force: true });
+    rmSync(f.storeDir, { recursive: true, force: true });
     await sleep(500);
     const restartedAt = Date.now();
     await nats.restart();

@@ -7,7 +7,7 @@
  * point done exactly once: one run of the executable, its outputs stored once.
  */
 import { JobRow } from '@pdr/contracts';
-import { testDatabaseSettings } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { expectedFiles, ProcStack, startProcStack, storedFiles } from '../support/proc-stack';
 import { sleep, TcpProxy, waitFor } from '../support/processes';
 

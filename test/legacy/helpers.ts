@@ -8,6 +8,7 @@ import { spawn } from 'child_process';
 import { createReadStream, existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { all, createOrm, databaseEnv, DatabaseSettings, Em, ensureDatabase } from '@pdr/persistence';
+import { describeOrSkip } from '../support/describe-or-skip';
 import { REPO } from '../support/processes';
 
 export const LEGACY_DIR = join(REPO, '..', 'shared', 'compat', 'pdr_run-db');
@@ -18,12 +19,7 @@ export const STATE_MAIN = join(REPO, 'apps/state/dist/main.js');
 
 /** `describe`, or `describe.skip` with a visible message when the pdr_run dumps are absent. */
 export function describeWithLegacy(name: string, fn: () => void): void {
-  if (!HAVE_LEGACY) {
-    console.warn(`SKIPPED "${name}": pdr_run database dumps not found at ${LEGACY_DIR}`);
-    describe.skip(name, fn);
-  } else {
-    describe(name, fn);
-  }
+  describeOrSkip(name, HAVE_LEGACY ? null : `pdr_run database dumps not found at ${LEGACY_DIR}`, fn);
 }
 
 function mariadbClient(): string {

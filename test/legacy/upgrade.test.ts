@@ -7,7 +7,8 @@
  */
 import { createConnection } from 'mysql2/promise';
 import { buildParameterRow, parameterHash } from '@pdr/domain';
-import { all, createOrm, databaseEnv, dropDatabase, ensureDatabase, migrateUp, PDR_RUN_TABLES, testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
+import { all, createOrm, databaseEnv, dropDatabase, ensureDatabase, migrateUp, PDR_RUN_TABLES, type DatabaseSettings } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { startStateService } from '../../apps/state/src/main';
 import { quietLogger, NATS_URL } from '../state/helpers';
 import { describeWithLegacy, loadMariaDump, runNode, runPdrDbUpgrade, runUpgrade, snapshotRows, snapshotSchema, STATE_MAIN, withEm } from './helpers';

@@ -5,7 +5,7 @@
  */
 import * as net from 'net';
 import { all, createOrm, Em, run } from '@pdr/persistence';
-import { testDatabaseSettings } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { gridRequest, Harness, startHarness } from './helpers';
 
 jest.setTimeout(120_000);

@@ -7,7 +7,8 @@ import { createHash, randomBytes } from 'crypto';
 import { names, RPC, RpcName, RpcRequest } from '@pdr/contracts';
 import { createLogger } from '@pdr/logging';
 import { connectNats, ContractClient, decodeJson, encodeJson } from '@pdr/messaging';
-import { dropDatabase, Em, testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
+import { dropDatabase, Em, type DatabaseSettings } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import type { NatsConnection } from 'nats';
 import { startStateService, type StateHandle, type StateServiceOptions } from '../../apps/state/src/main';
 

@@ -5,7 +5,8 @@
 import { randomBytes } from 'crypto';
 import { names } from '@pdr/contracts';
 import { collectHealth, connectNats } from '@pdr/messaging';
-import { all, createOrm, databaseEnv, dropDatabase, Em, MIGRATIONS, MIGRATIONS_TABLE, testDatabaseSettings } from '@pdr/persistence';
+import { all, createOrm, databaseEnv, dropDatabase, Em, MIGRATIONS, MIGRATIONS_TABLE } from '@pdr/persistence';
+import { testDatabaseSettings } from '../support/database';
 import { startStateService } from '../../apps/state/src/main';
 import { NATS_URL, quietLogger } from './helpers';
 

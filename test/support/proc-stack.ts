@@ -11,7 +11,8 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { GridRequest, JobRow, names, RpcReply } from '@pdr/contracts';
 import { connectNats, ContractClient } from '@pdr/messaging';
-import { databaseEnv, testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
+import { databaseEnv, type DatabaseSettings } from '@pdr/persistence';
+import { testDatabaseSettings } from './database';
 import type { NatsConnection } from 'nats';
 import { NATS_URL, testNamespace } from './env';
 import { GridRequestOverrides, mockGridRequest } from './grid-request';
@@ -284,3 +285,12 @@ export function expectedFiles(job: string, species: string[] = ['CO']): string[]
   return [...pdr, ...onion];
 }
 
+
+/**
+ * The stack of the nats-server fault tests (test/faults/nats-restart, lost-events) on their own server:
+ * two runners of two slots and a 2 s model run, so the crash lands mid-grid, and a stale-heartbeat window
+ * of 6 s, so a NATS outage of a second or two never makes the reconciler take jobs from live runners.
+ */
+export function startNatsFaultStack(natsUrl: string): Promise<ProcStack> {
+  return startProcStack({ natsUrl, runners: 2, concurrency: 2, env: { MOCK_PDR_SECONDS: '2', PDR_STALE_HEARTBEAT_MS: '6000' } });
+}

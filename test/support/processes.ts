@@ -5,9 +5,11 @@
  * Nothing here touches the machine's shared nats-server or MariaDB.
  */
 import { ChildProcess, spawn } from 'child_process';
-import { existsSync, readdirSync, readlinkSync } from 'fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import * as net from 'net';
 import { join, resolve, sep } from 'path';
+import { describeOrSkip } from './describe-or-skip';
 
 export const REPO = resolve(__dirname, '../..');
 export const NATS_SERVER_BIN = process.env.PDR_TEST_NATS_SERVER || '/usr/sbin/nats-server';
@@ -265,6 +267,55 @@ export class OwnNatsServer {
   async stop(): Promise<void> {
     await this.proc?.stop(5_000);
   }
+}
+
+export interface OwnNatsFixture<S> {
+  /** The test's own nats-server (kill/restart it at will). */
+  readonly nats: OwnNatsServer;
+  /** Its JetStream store dir (a test may wipe it while the server is down). */
+  readonly storeDir: string;
+  /** What `start` built on it. */
+  readonly stack: S;
+}
+
+/**
+ * `describe` with a nats-server of the test's own on a fresh store dir — never the machine's shared one,
+ * since the test kills it — and `start(natsUrl)` (the services) on it: started before the tests, closed
+ * after them, then the server stopped and its store removed. Skipped, with one line saying why, where
+ * there is no nats-server binary.
+ */
+export function describeWithOwnNats<S extends { close(): Promise<void> }>(name: string, start: (natsUrl: string) => Promise<S>, body: (f: OwnNatsFixture<S>) => void): void {
+  let nats: OwnNatsServer | undefined;
+  let stack: S | undefined;
+  let storeDir: string | undefined;
+  const ready = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`${what} is not started (use it inside a test)`);
+    return v;
+  };
+  const fixture: OwnNatsFixture<S> = {
+    get nats() {
+      return ready(nats, 'the own nats-server');
+    },
+    get storeDir() {
+      return ready(storeDir, 'the own nats-server');
+    },
+    get stack() {
+      return ready(stack, 'the stack on the own nats-server');
+    },
+  };
+  describeOrSkip(name, OwnNatsServer.available() ? null : `no nats-server binary at ${NATS_SERVER_BIN} (set PDR_TEST_NATS_SERVER)`, () => {
+    beforeAll(async () => {
+      storeDir = mkdtempSync(join(tmpdir(), 'pdr-nats-store-'));
+      nats = await OwnNatsServer.start(storeDir);
+      stack = await start(nats.url);
+    });
+    afterAll(async () => {
+      await stack?.close();
+      await nats?.stop();
+      if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+    });
+    body(fixture);
+  });
 }
 
 /** A TCP proxy in front of a server (e.g. MariaDB) that a test can cut (every connection reset, new ones refused) and restore. */

@@ -1,7 +1,7 @@
 import { cpus } from 'os';
 import { natsSettingsFromEnv } from '@pdr/config';
 import { createLogger } from '@pdr/logging';
-import { stopWhenSupervisorGone, takeMetricsArgs } from '@pdr/messaging';
+import { parseServiceArgs, stopWhenSupervisorGone, takeMetricsArgs } from '@pdr/messaging';
 import { startRunner } from './start-runner';
 import { RUNNER_LIMITS } from './consume/limits';
 
@@ -22,31 +22,33 @@ interface Args {
  * jobs). `--shutdown-grace`: how long running jobs may finish after SIGTERM before they are handed
  * back (0 for a batch system that kills the allocation soon after).
  */
-function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Args {
-  let concurrency: number | undefined;
-  let configFile: string | undefined;
-  let idleExitMs: number | undefined;
-  let graceMs: number = RUNNER_LIMITS.SHUTDOWN_GRACE_MS;
-  let workRoot = env.PDR_WORK_DIR || undefined;
-  const args = [...argv];
-  while (args.length) {
-    const a = args.shift()!;
-    const [flag, inline] = a.split('=', 2);
-    const value = () => {
-      const v = inline ?? args.shift();
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--concurrency') concurrency = positiveInt(value(), '--concurrency');
-    else if (flag === '--work-dir') workRoot = value();
-    else if (flag === '--config') configFile = value();
-    else if (flag === '--idle-exit') idleExitMs = positiveInt(value(), '--idle-exit') * 1000;
-    else if (flag === '--shutdown-grace') graceMs = nonNegativeInt(value(), '--shutdown-grace') * 1000;
-    else throw new Error(`unknown option ${a} (known: --concurrency N, --work-dir DIR, --config FILE, --idle-exit SECONDS, --shutdown-grace SECONDS, --metrics-port N)`);
-  }
-  if (concurrency === undefined && env.PDR_RUNNER_CONCURRENCY) concurrency = positiveInt(env.PDR_RUNNER_CONCURRENCY, 'PDR_RUNNER_CONCURRENCY');
-  return { concurrency: concurrency ?? Math.max(1, cpus().length), workRoot, configFile, idleExitMs, graceMs };
+export function parseRunnerArgs(argv: string[], env: NodeJS.ProcessEnv): Args {
+  const { values } = parseServiceArgs(
+    {
+      args: argv,
+      options: {
+        concurrency: { type: 'string' },
+        'work-dir': { type: 'string' },
+        config: { type: 'string' },
+        'idle-exit': { type: 'string' },
+        'shutdown-grace': { type: 'string' },
+      },
+      allowPositionals: false,
+    },
+    USAGE,
+  );
+  const flagOrEnv = values.concurrency !== undefined ? positiveInt(values.concurrency, '--concurrency') : undefined;
+  const concurrency = flagOrEnv ?? (env.PDR_RUNNER_CONCURRENCY ? positiveInt(env.PDR_RUNNER_CONCURRENCY, 'PDR_RUNNER_CONCURRENCY') : Math.max(1, cpus().length));
+  return {
+    concurrency,
+    workRoot: values['work-dir'] || env.PDR_WORK_DIR || undefined,
+    configFile: values.config,
+    idleExitMs: values['idle-exit'] !== undefined ? positiveInt(values['idle-exit'], '--idle-exit') * 1000 : undefined,
+    graceMs: values['shutdown-grace'] !== undefined ? nonNegativeInt(values['shutdown-grace'], '--shutdown-grace') * 1000 : RUNNER_LIMITS.SHUTDOWN_GRACE_MS,
+  };
 }
+
+const USAGE = 'known: --concurrency N, --work-dir DIR, --config FILE, --idle-exit SECONDS, --shutdown-grace SECONDS, --metrics-port N';
 
 function positiveInt(v: string, name: string): number {
   const n = Number(v);
@@ -71,7 +73,7 @@ if (require.main === module) {
   try {
     const taken = takeMetricsArgs(process.argv.slice(2), process.env);
     metrics = taken.metrics;
-    args = parseArgs(taken.rest, process.env);
+    args = parseRunnerArgs(taken.rest, process.env);
     natsSettings = natsSettingsFromEnv(process.env, { file: args.configFile });
   } catch (err) {
     process.stderr.write(`runner: error: ${(err as Error).message}\n`);

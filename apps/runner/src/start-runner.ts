@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdir } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { gridCancelledEvent, limitFromEnv, names, Names, namespaceFromEnv } from '@pdr/contracts';
+import { backoff, gridCancelledEvent, limitFromEnv, names, Names, namespaceFromEnv, withRetry } from '@pdr/contracts';
 import type { NatsConfig } from '@pdr/config';
 import { createLogger, type Logger } from '@pdr/logging';
 import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, isPermissionViolation, JobStreamSettings, MetricsServer, MetricsSettings, newInstanceId, startMetricsServer } from '@pdr/messaging';
@@ -55,16 +55,15 @@ export interface RunningRunner {
  * deploy/nats/nats-server.conf): it waits until one of them has.
  */
 async function ensureJobStreamOrWait(nc: NatsConnection, n: Names, s: JobStreamSettings, logger: Logger): Promise<void> {
-  for (let waited = false; ; waited = true) {
-    try {
-      await ensureJobStream(nc, n, s);
-      return;
-    } catch (err) {
-      if (!isPermissionViolation(err) || nc.isClosed()) throw err;
-      if (!waited) logger.warn({ stream: n.jobStream }, 'the job stream does not exist yet and this runner may not create it: waiting for state or planner');
-      await new Promise((r) => setTimeout(r, RUNNER_LIMITS.STREAM_WAIT_MS));
-    }
-  }
+  await withRetry(() => ensureJobStream(nc, n, s), {
+    // no limit on tries: the runner has nothing to do until the stream exists; a closed connection ends it
+    attempts: Infinity,
+    delayMs: backoff.constant(RUNNER_LIMITS.STREAM_WAIT_MS),
+    retryable: (err) => isPermissionViolation(err) && !nc.isClosed(),
+    onRetry: (_err, tries) => {
+      if (tries === 1) logger.warn({ stream: n.jobStream }, 'the job stream does not exist yet and this runner may not create it: waiting for state or planner');
+    },
+  });
 }
 
 /** Starts a runner: `concurrency` slots pulling from the shared job consumer. */

@@ -1,5 +1,5 @@
 import { createLogger, maskText, registerSecret } from '@pdr/logging';
-import { closeOnSignals, MetricsSettings, stopWhenSupervisorGone, takeMetricsArgs } from '@pdr/messaging';
+import { closeOnSignals, MetricsSettings, parseServiceArgs, stopWhenSupervisorGone, takeMetricsArgs } from '@pdr/messaging';
 import { upgradeDatabase } from '@pdr/persistence';
 import { databaseSettings, startStateService } from './start-state';
 
@@ -17,21 +17,13 @@ interface Args {
 const USAGE = 'usage: main.js [--config FILE] [--metrics-port N] | main.js upgrade [--dry-run] [--config FILE]';
 
 /** `[--config FILE]`: the file's `database` section (PDR_DB_* override it); `upgrade [--dry-run]`. */
-export function parseArgs(argv: string[]): Args {
-  const args: Args = { mode: 'serve', dryRun: false };
-  const rest = [...argv];
-  if (rest[0] === 'upgrade') {
-    args.mode = 'upgrade';
-    rest.shift();
-  }
-  while (rest.length) {
-    const a = rest.shift()!;
-    if (a === '--config' && rest.length && args.configFile === undefined) args.configFile = rest.shift();
-    else if (a.startsWith('--config=') && args.configFile === undefined) args.configFile = a.slice('--config='.length);
-    else if (a === '--dry-run' && args.mode === 'upgrade' && !args.dryRun) args.dryRun = true;
-    else throw new Error(`unknown arguments "${argv.join(' ')}" (${USAGE})`);
-  }
-  return args;
+export function parseStateArgs(argv: string[]): Args {
+  const { values, positionals } = parseServiceArgs({ args: argv, options: { config: { type: 'string' }, 'dry-run': { type: 'boolean' } }, allowPositionals: true }, USAGE);
+  const [mode, ...extra] = positionals;
+  if (mode !== undefined && mode !== 'upgrade') throw new Error(`unknown mode "${mode}" (${USAGE})`);
+  if (extra.length) throw new Error(`unexpected argument "${extra[0]}" (${USAGE})`);
+  if (values['dry-run'] && mode !== 'upgrade') throw new Error(`--dry-run belongs to the upgrade mode (${USAGE})`);
+  return { mode: mode ?? 'serve', configFile: values.config, dryRun: values['dry-run'] === true };
 }
 
 /**
@@ -47,7 +39,7 @@ if (require.main === module) {
   try {
     const taken = takeMetricsArgs(process.argv.slice(2));
     metrics = taken.metrics;
-    args = parseArgs(taken.rest);
+    args = parseStateArgs(taken.rest);
   } catch (err) {
     process.stderr.write(`state: error: ${(err as Error).message}\n`);
     process.exit(2);

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { RequestContext } from '@mikro-orm/core';
+import { backoff, withRetry } from '@pdr/contracts';
 import { databaseSettingsFromEnv, natsSettingsFromEnv, type NatsConfig } from '@pdr/config';
 import { createLogger, registerSecret, type Logger } from '@pdr/logging';
 import { ContractClient, MetricsServer, MetricsSettings, RunningService, startContractService, startMetricsServer } from '@pdr/messaging';
@@ -58,6 +59,10 @@ export function databaseSettings(env: NodeJS.ProcessEnv = process.env, configFil
 /** Refused credentials or missing rights: waiting does not help. */
 const FATAL_ERRNOS = new Set([1044, 1045, 1698]);
 
+/** Waiting for MariaDB: first ask again after 250 ms (it is often just starting), doubling up to 5 s so a
+ * slow start is not hammered; the whole wait is bounded by the caller's `waitForDatabaseMs`. */
+const DATABASE_WAIT = { attempts: Infinity, delayMs: backoff.exponential(250, 5_000) } as const;
+
 function errnoOf(err: unknown): number | undefined {
   for (let e = err as { errno?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as never, i++) {
     if (typeof e.errno === 'number') return e.errno;
@@ -70,17 +75,15 @@ function errnoOf(err: unknown): number | undefined {
  * `pdr up`, may be up before MariaDB); other errors (wrong password, no rights) fail at once.
  */
 async function waitForDatabase(settings: DatabaseSettings, waitMs: number, logger: Logger): Promise<boolean> {
-  const deadline = Date.now() + waitMs;
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
-    try {
-      return await ensureDatabase(settings);
-    } catch (err) {
+  return withRetry(() => ensureDatabase(settings), {
+    ...DATABASE_WAIT,
+    deadline: Date.now() + waitMs,
+    retryable: (err) => {
       const errno = errnoOf(err);
-      if (!isDatabaseUnavailable(err) || (errno !== undefined && FATAL_ERRNOS.has(errno)) || Date.now() + delay > deadline) throw err;
-      logger.warn({ database: describeDatabase(settings), err: (err as Error).message }, 'database not reachable yet; waiting');
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+      return isDatabaseUnavailable(err) && (errno === undefined || !FATAL_ERRNOS.has(errno));
+    },
+    onRetry: (err) => logger.warn({ database: describeDatabase(settings), err: (err as Error).message }, 'database not reachable yet; waiting'),
+  });
 }
 
 /**

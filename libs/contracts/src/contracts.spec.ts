@@ -1,4 +1,4 @@
-import { jobMsgId, names, RPC, RpcName, pointsUpsertRequest, MAX_POINTS_PER_BATCH, LIMITS, gridRequest, safeName } from './index';
+import { fileRole, onionRole, PDR_FILE_ROLES, pdrFileRole, storedFile, jobMsgId, names, RPC, RpcName, pointsUpsertRequest, MAX_POINTS_PER_BATCH, LIMITS, gridRequest, safeName } from './index';
 
 describe('contract registry', () => {
   it('gives every RPC a distinct subject within a namespace, and namespaces do not overlap', () => {
@@ -40,5 +40,24 @@ describe('contract registry', () => {
     const r = gridRequest.safeParse(base);
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toContain('chi');
+  });
+});
+
+describe('file roles', () => {
+  const file = { fileName: 'x', relPath: 'm/pdrgrid/x', fullPath: '/s/m/pdrgrid/x', size: 1, mtime: '2025-01-01T00:00:00.000Z', sha256: 'a'.repeat(64) };
+
+  it('accepts the PDR roles and onion:<species>:<file>', () => {
+    for (const role of [...PDR_FILE_ROLES, onionRole('CO', 'TEXTOUT'), onionRole('C+', 'jerg_C+.smli')]) expect(storedFile.safeParse({ ...file, role }).success).toBe(true);
+  });
+
+  it.each(['pdr_hdf', 'HDF4', '', 'onion:CO', 'onion::TEXTOUT', 'onion:CO:'])('refuses the role %j', (role) => {
+    const r = storedFile.safeParse({ ...file, role });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0].path).toEqual(['role']);
+  });
+
+  it('is the one list: fileRole is the enum of PDR roles or an onion role', () => {
+    expect(pdrFileRole.options).toEqual([...PDR_FILE_ROLES]);
+    expect(fileRole.safeParse('ctrl_ind').success).toBe(true);
   });
 });

@@ -9,3 +9,4 @@ export * from './limits';
 export * from './docs';
 export * from './permissions';
 export * from './estimate';
+export * from './retry';

@@ -97,8 +97,23 @@ export const jobStepRequest = attemptRef.extend({
 export type JobStepInfo = z.infer<typeof jobStep>;
 export const okReply = z.object({ ok: z.literal(true) });
 
+/**
+ * What a stored file of a job is (job_files.role, and the key of a result's files): the PDR files in
+ * pdr_run's set (SPEC §5.10), each once per job, and the onion files as `onion:<species>:<file>`
+ * (`TEXTOUT` for a species' log). The runner names files by these, state maps them to pdr_run's columns.
+ */
+export const PDR_FILE_ROLES = ['hdf4', 'hdf5_struct', 'hdf5_chem', 'textout', 'chemchk', 'mcdrt', 'pdrnew', 'json', 'ctrl_ind'] as const;
+export const pdrFileRole = z.enum(PDR_FILE_ROLES);
+export type PdrFileRole = z.infer<typeof pdrFileRole>;
+export const onionFileRole = z.templateLiteral(['onion:', z.string().min(1).max(80), ':', z.string().min(1).max(110)]);
+export type OnionFileRole = z.infer<typeof onionFileRole>;
+/** The role of an onion file: `onion:<species>:<file>`. */
+export const onionRole = (species: string, file: string): OnionFileRole => `onion:${species}:${file}`;
+export const fileRole = z.union([pdrFileRole, onionFileRole]);
+export type FileRole = z.infer<typeof fileRole>;
+
 export const storedFile = z.object({
-  role: z.string().min(1).max(200),
+  role: fileRole,
   fileName: z.string().min(1).max(255),
   relPath: z.string().min(1).max(1000),
   fullPath: z.string().min(1).max(2000),

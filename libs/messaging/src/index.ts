@@ -8,3 +8,5 @@ export * from './job-stream';
 export * from './bootstrap';
 export * from './metrics';
 export * from './admission';
+export * from './args';
+export * from './periodic';

@@ -98,16 +98,34 @@ export async function startMetricsServer(registry: Registry, settings: MetricsSe
 }
 
 /**
+ * Declares a service's metrics on its registry, one call each (name, help, labels; buckets for a
+ * histogram). A counter's `zeroes` (the known values of its one label) start at 0, so a dashboard shows
+ * them before the first event. Used by every service's metrics class.
+ */
+export function metricsOn(registry: Registry) {
+  return {
+    counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], zeroes: readonly string[] = []): Counter<L> {
+      const c = new Counter<L>({ name, help, labelNames, registers: [registry] });
+      if (zeroes.length && labelNames.length !== 1) throw new Error(`${name}: zeroes need exactly one label`);
+      for (const v of zeroes) c.inc({ [labelNames[0]]: v } as Partial<Record<L, string>>, 0);
+      return c;
+    },
+    histogram<L extends string = never>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []): Histogram<L> {
+      return new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+    },
+  };
+}
+
+/**
  * `pdr_request_duration_seconds{subject, outcome}`: every answered request of a contract service, by RPC
  * name (a fixed list) and 'ok' or the error code. Returns the observer for startContractService.
  */
 export function requestMetrics(registry: Registry): (rpc: string, seconds: number, outcome: string) => void {
-  const h = new Histogram({
-    name: 'pdr_request_duration_seconds',
-    help: 'time from a request arriving to its reply, per contract subject and outcome (ok or the error code)',
-    labelNames: ['subject', 'outcome'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+  const h = metricsOn(registry).histogram(
+    'pdr_request_duration_seconds',
+    'time from a request arriving to its reply, per contract subject and outcome (ok or the error code)',
+    LATENCY_BUCKETS,
+    ['subject', 'outcome'],
+  );
   return (rpc, seconds, outcome) => h.observe({ subject: rpc, outcome }, seconds);
 }

@@ -18,4 +18,3 @@ export { adoptLegacyJobs, legacyGridHash } from './legacy/legacy-grid';
 export type { UpgradeOptions, UpgradeResult } from './legacy/upgrade';
 export * from './legacy/merge-plan';
 export { PDR_RUN_TABLES } from './legacy/target-schema';
-export { testDatabaseSettings } from './testing';

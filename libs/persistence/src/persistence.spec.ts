@@ -19,7 +19,6 @@ import {
   Orm,
   pendingMigrations,
   run,
-  testDatabaseSettings,
   toDbTime,
   upsertChemicalDatabase,
   upsertExecutable,
@@ -27,6 +26,7 @@ import {
   upsertUser,
   ValueTooLongError,
 } from './index';
+import { testDatabaseSettings } from '../../../test/support/database';
 
 const settings = testDatabaseSettings();
 let orm: Orm;

@@ -4,6 +4,7 @@
  */
 import { DeadlockException, IsolationLevel, LockWaitTimeoutException } from '@mikro-orm/core';
 import { escape as mysqlEscape } from 'mysql2';
+import { backoff, withRetry } from '@pdr/contracts';
 import type { Em } from './orm';
 
 export type SqlValue = string | number | boolean | null | readonly (string | number)[];
@@ -125,14 +126,10 @@ export function isRetryableTxError(err: unknown): boolean {
  * a deadlock victim. `fn` must be safe to repeat: everything it did was rolled back.
  */
 export async function transaction<T>(em: Em, fn: (tem: Em) => Promise<T>, attempts = 5, opts: { isolationLevel?: IsolationLevel } = {}): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await em.transactional((tem) => fn(tem as Em), opts);
-    } catch (err) {
-      if (i >= attempts || !isRetryableTxError(err)) throw err;
-      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * i)));
-    }
-  }
+  // the victim's contender usually commits within milliseconds: 5 ms plus a random part growing with the
+  // try (up to 20 ms × try) so the two do not collide again in step; the five tries are the caller's default
+  const pause = backoff.jittered(5, 20);
+  return withRetry(() => em.transactional((tem) => fn(tem as Em), opts), { attempts, delayMs: pause, retryable: isRetryableTxError });
 }
 
 const UNAVAILABLE_CODES = new Set([

@@ -3,6 +3,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
+import { backoff, withRetry } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
 import type { StorageBackend, StoredFile, StoreItem } from './backend';
 import { mapBounded } from './bounded';
@@ -73,6 +74,23 @@ function classify(err: unknown, hostKeyReason: string | null): Classified {
   if (e?.level === 'client-socket' || e?.level === 'client-timeout') return { transient: true, connectionLost: true, notFound: false, text };
   return { transient: true, connectionLost: false, notFound: false, text };
 }
+
+/**
+ * A call whose connection broke is tried once more on a new connection, at once: a dropped idle
+ * connection (server restart, NAT timeout) is common and a fresh one usually works; a second break in a
+ * row is a real outage, left to the job's nak path (the outputs are kept meanwhile).
+ */
+const RECONNECT = { attempts: 2, delayMs: backoff.constant(0) } as const;
+
+/** The connection of a call broke (it is dropped already): `run` tries again on a new one. */
+class ConnectionLost extends Error {}
+
+/**
+ * An upload whose folder vanished since it was checked (removed on the server) checks and creates the
+ * folder again and uploads once more, at once; a second vanishing is someone removing it on purpose.
+ */
+const FOLDER_GONE = { attempts: 2, delayMs: backoff.constant(0) } as const;
+class FolderGone extends Error {}
 
 /** A counting semaphore: at most `n` transfers over one connection. */
 class Slots {
@@ -228,29 +246,33 @@ export class SftpConnection {
    * `notFound` (the file or directory does not exist) is returned to the caller instead when it asks.
    */
   async run<T>(what: () => string, fn: (c: SftpClient) => Promise<T>, opts: { notFound?: () => T } = {}): Promise<T> {
-    return this.slots.run(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const client = await this.get().catch((err: unknown) => {
-          throw err instanceof StorageError ? new StorageError(`${what()}: ${err.message}`, { transient: err.transient, cause: err }) : err;
-        });
-        try {
-          return await Promise.race([fn(client), this.goneOf(client).promise]);
-        } catch (err) {
-          if (err instanceof StorageError) throw err;
-          const c = classify(err, this.hostKeyReason);
-          if (c.notFound && opts.notFound) return opts.notFound();
-          if (c.connectionLost) {
-            if (this.client === client) this.client = null;
-            client.end().catch(() => undefined);
-            if (attempt === 1) {
-              this.o.logger?.warn({ storage: this.origin, err: c.text }, 'SFTP connection lost; connecting again');
-              continue;
+    return this.slots.run(() =>
+      withRetry(
+        async (attempt) => {
+          const client = await this.get().catch((err: unknown) => {
+            throw err instanceof StorageError ? new StorageError(`${what()}: ${err.message}`, { transient: err.transient, cause: err }) : err;
+          });
+          try {
+            return await Promise.race([fn(client), this.goneOf(client).promise]);
+          } catch (err) {
+            if (err instanceof StorageError) throw err;
+            const c = classify(err, this.hostKeyReason);
+            if (c.notFound && opts.notFound) return opts.notFound();
+            if (c.connectionLost) {
+              if (this.client === client) this.client = null;
+              client.end().catch(() => undefined);
+              if (attempt < RECONNECT.attempts) throw new ConnectionLost(c.text);
             }
+            throw new StorageError(`${what()}: ${c.text}`, { transient: c.notFound ? false : c.transient, cause: err });
           }
-          throw new StorageError(`${what()}: ${c.text}`, { transient: c.notFound ? false : c.transient, cause: err });
-        }
-      }
-    });
+        },
+        {
+          ...RECONNECT,
+          retryable: (err) => err instanceof ConnectionLost,
+          onRetry: (err) => this.o.logger?.warn({ storage: this.origin, err: (err as Error).message }, 'SFTP connection lost; connecting again'),
+        },
+      ),
+    );
   }
 
   async close(): Promise<void> {
@@ -459,36 +481,44 @@ export class SftpStorage implements StorageBackend {
     }
     const name = segs[segs.length - 1];
     const what = () => `cannot store ${rel} in ${this.describe()}`;
-    for (let attempt = 1; ; attempt++) {
-      const dir = await this.ensureDir(segs.slice(0, -1), rel);
-      const tmp = path.posix.join(dir, tempName(name));
-      const done = await this.conn.run(
-        what,
-        async (c): Promise<Uploaded> => {
-          try {
-            let size: number;
-            let mtime: Date;
-            if (local.data) {
-              // a small file (most outputs): open, one write, fstat, close — fastPut adds an fchmod and needs a stat
-              ({ size, mtime } = await writeSmall(c, tmp, local.data));
-            } else {
-              await c.fastPut(localPath, tmp);
-              const st = await c.stat(tmp);
-              ({ size, mtime } = { size: st.size, mtime: new Date(st.modifyTime) });
-            }
-            if (size !== local.size) fail(`uploaded size is ${size} bytes, expected ${local.size} (verification failed)`, true);
-            return { rel, dir, name, tmp, local, mtime };
-          } catch (err) {
-            await c.delete(tmp, true).catch(() => undefined);
-            throw err;
-          }
+    try {
+      return await withRetry(
+        async () => {
+          const dir = await this.ensureDir(segs.slice(0, -1), rel);
+          const tmp = path.posix.join(dir, tempName(name));
+          const done = await this.conn.run(
+            what,
+            async (c): Promise<Uploaded> => {
+              try {
+                let size: number;
+                let mtime: Date;
+                if (local.data) {
+                  // a small file (most outputs): open, one write, fstat, close — fastPut adds an fchmod and needs a stat
+                  ({ size, mtime } = await writeSmall(c, tmp, local.data));
+                } else {
+                  await c.fastPut(localPath, tmp);
+                  const st = await c.stat(tmp);
+                  ({ size, mtime } = { size: st.size, mtime: new Date(st.modifyTime) });
+                }
+                if (size !== local.size) fail(`uploaded size is ${size} bytes, expected ${local.size} (verification failed)`, true);
+                return { rel, dir, name, tmp, local, mtime };
+              } catch (err) {
+                await c.delete(tmp, true).catch(() => undefined);
+                throw err;
+              }
+            },
+            // the folder vanished since it was checked (removed on the server): check and create it again, once
+            { notFound: () => null },
+          );
+          if (done) return done;
+          this.forgetDirs();
+          throw new FolderGone();
         },
-        // the folder vanished since it was checked (removed on the server): check and create it again, once
-        { notFound: () => null },
+        { ...FOLDER_GONE, retryable: (err) => err instanceof FolderGone },
       );
-      if (done) return done;
-      this.forgetDirs();
-      if (attempt > 1) fail(`the folder of ${rel} disappeared while storing into it`, true);
+    } catch (err) {
+      if (err instanceof FolderGone) fail(`the folder of ${rel} disappeared while storing into it`, true);
+      throw err;
     }
   }
 

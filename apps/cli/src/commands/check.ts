@@ -1,15 +1,10 @@
 import { Command } from 'commander';
 import { CliContext } from '../context';
-import { EXIT, exitWith, UsageError } from '../errors';
-import { warningLine } from '../output/io';
-import type { RunFlags } from '../plan/run-plan';
-import { addAxisOptions, addPreflightOptions, addRandomOptions, positiveInt } from './options';
-import { DEFAULT_MAX_POINTS } from '../plan/defaults';
+import { EXIT, exitWith } from '../errors';
+import { addOfflinePlanOptions, OfflinePlanFlags, planAndPreflight } from './offline-plan';
+import { addPreflightOptions } from './options';
 
-export type CheckOptions = Pick<
-  RunFlags,
-  'config' | 'modelName' | 'single' | 'metal' | 'dens' | 'mass' | 'chi' | 'species' | 'random' | 'seed' | 'jsonTemplate' | 'maxPoints' | 'remoteRunners' | 'jsonOnly'
->;
+export type CheckOptions = OfflinePlanFlags;
 
 /**
  * `pdr check --config F`: everything `pdr run` checks before it submits (config, flags, physics, and the
@@ -17,12 +12,7 @@ export type CheckOptions = Pick<
  * one summary line when nothing is wrong; each problem one line and exit 2 otherwise.
  */
 export async function runCheck(ctx: CliContext, o: CheckOptions): Promise<number> {
-  if (o.single && o.random !== undefined) throw new UsageError('--single and --random cannot be used together');
-  const { planRun } = require('../plan/run-plan') as typeof import('../plan/run-plan');
-  const plan = planRun(o, { cwd: ctx.cwd, env: ctx.env });
-  for (const w of plan.warnings) ctx.io.err(warningLine(w));
-  const { runPreflight } = require('../preflight/preflight') as typeof import('../preflight/preflight');
-  const out = await runPreflight(ctx, plan.request, { remoteRunners: plan.remoteRunners });
+  const { plan, preflight: out } = await planAndPreflight(ctx, o);
   const r = plan.request;
   const where = plan.remoteRunners ? ' (runners elsewhere: the base dir was checked as far as this machine sees it)' : '';
   ctx.io.out(
@@ -34,13 +24,8 @@ export async function runCheck(ctx: CliContext, o: CheckOptions): Promise<number
 export function registerCheck(program: Command, ctx: () => CliContext): void {
   const cmd = program
     .command('check')
-    .description("offline: check a config as pdr run would before submitting (base dir, executables, templates, chemistry file, onion inputs)")
-    .option('--config <file>', 'YAML config file (pdr_run format), relative to the current directory')
-    .option('--model-name <name>', 'grid name (as pdr run)')
-    .option('--single', 'only the first value of each axis (one point)');
-  addRandomOptions(addAxisOptions(cmd).option('--species <names...>', 'onion species (as pdr run)'))
-    .option('--json-template <file>', 'your pdr_config.json template, relative to the current directory')
-    .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt);
+    .description("offline: check a config as pdr run would before submitting (base dir, executables, templates, chemistry file, onion inputs)");
+  addOfflinePlanOptions(cmd, { modelName: 'grid name (as pdr run)', species: 'onion species (as pdr run)' });
   addPreflightOptions(cmd).action(async (opts: CheckOptions) => {
     exitWith(await runCheck(ctx(), opts));
   });

@@ -5,14 +5,13 @@ import { locateTemplates, readTemplates, renderInputsForPoint, RenderedInputs } 
 import type { GridRequest } from '@pdr/contracts';
 import { CliContext } from '../context';
 import { classifyError, EXIT, UsageError } from '../errors';
-import { noticeLine, warningLine } from '../output/io';
-import { DEFAULT_MAX_POINTS, DRY_RUN_SHOWN_POINTS } from '../plan/defaults';
-import type { RunFlags } from '../plan/run-plan';
-import { addAxisOptions, addPreflightOptions, addRandomOptions, positiveInt } from './options';
+import { noticeLine } from '../output/io';
+import { DRY_RUN_SHOWN_POINTS } from '../plan/defaults';
+import { addOfflinePlanOptions, OfflinePlanFlags, planAndPreflight } from './offline-plan';
+import { addPreflightOptions } from './options';
 
 /** The grid flags of `pdr run` that decide the points and their inputs, plus where to put them. */
-export interface InputsOptions
-  extends Pick<RunFlags, 'config' | 'modelName' | 'single' | 'metal' | 'dens' | 'mass' | 'chi' | 'species' | 'random' | 'seed' | 'jsonTemplate' | 'maxPoints' | 'remoteRunners' | 'jsonOnly'> {
+export interface InputsOptions extends OfflinePlanFlags {
   out?: string;
   stdout?: boolean;
 }
@@ -95,15 +94,11 @@ function renderPoint(r: GridRequest, point: { metal: string; dens: string; mass:
  * up to --max-points rendered files in memory.
  */
 export async function runInputs(ctx: CliContext, o: InputsOptions): Promise<number> {
-  if (o.single && o.random !== undefined) throw new UsageError('--single and --random cannot be used together');
   if (o.stdout && o.out !== undefined) throw new UsageError('--stdout and --out cannot be used together');
   if (!o.stdout && o.out === undefined) throw new UsageError('say where the inputs go: --out DIR (one directory per point) or --stdout (a grid of one point)');
-  const { planRun } = require('../plan/run-plan') as typeof import('../plan/run-plan');
-  const plan = planRun(o, { cwd: ctx.cwd, env: ctx.env, shown: Number.POSITIVE_INFINITY });
-  for (const w of plan.warnings) ctx.io.err(warningLine(w));
   // The preflight of pdr run; the base dir and templates are read here, so they stay errors with --remote-runners.
-  const { READ_BY_INPUTS, runPreflight } = require('../preflight/preflight') as typeof import('../preflight/preflight');
-  await runPreflight(ctx, plan.request, { remoteRunners: plan.remoteRunners, readHere: READ_BY_INPUTS });
+  const { READ_BY_INPUTS } = require('../preflight/preflight') as typeof import('../preflight/preflight');
+  const { plan } = await planAndPreflight(ctx, o, { shown: Number.POSITIVE_INFINITY, readHere: READ_BY_INPUTS });
   const r = plan.request;
   const points = plan.firstPoints;
   if (points.length !== plan.total) throw new Error(`internal: planned ${plan.total} points but got ${points.length}`);
@@ -181,13 +176,8 @@ export async function runInputs(ctx: CliContext, o: InputsOptions): Promise<numb
 export function registerInputs(program: Command, ctx: () => CliContext): void {
   const cmd = program
     .command('inputs')
-    .description("offline: render every point's PDRNEW.INP, pdr_config.json and parameters.json with the base dir templates (pdr run's grid flags)")
-    .option('--config <file>', 'YAML config file (pdr_run format), relative to the current directory')
-    .option('--model-name <name>', 'grid name (as pdr run; checked, not used in the files)')
-    .option('--single', 'only the first value of each axis (one point)');
-  addRandomOptions(addAxisOptions(cmd).option('--species <names...>', 'onion species (checked as pdr run; not used in the files)'))
-    .option('--json-template <file>', 'your pdr_config.json template, relative to the current directory')
-    .option('--max-points <n>', `refuse grids with more points (default ${DEFAULT_MAX_POINTS})`, positiveInt)
+    .description("offline: render every point's PDRNEW.INP, pdr_config.json and parameters.json with the base dir templates (pdr run's grid flags)");
+  addOfflinePlanOptions(cmd, { modelName: 'grid name (as pdr run; checked, not used in the files)', species: 'onion species (checked as pdr run; not used in the files)' })
     .addOption(new Option('--out <dir>', 'write DIR/<job name>/{PDRNEW.INP,pdr_config.json,parameters.json} for every point').conflicts('stdout'))
     .addOption(new Option('--stdout', 'print the files of a grid of one point instead of writing them').conflicts('out'));
   addPreflightOptions(cmd)

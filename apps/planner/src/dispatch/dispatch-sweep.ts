@@ -1,5 +1,5 @@
 import { limitFromEnv, MAX_POINTS_PER_BATCH, Names } from '@pdr/contracts';
-import { ContractClient, ensureJobStream, JobStream, JobStreamSettings } from '@pdr/messaging';
+import { ContractClient, ensureJobStream, JobStream, JobStreamSettings, PeriodicTask } from '@pdr/messaging';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { JobDispatcher } from './job-dispatcher';
@@ -44,9 +44,7 @@ const PAGE = 5_000;
  * deficit then shows, so recovery is bounded by the interval plus that drain.
  */
 export class DispatchSweep {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<SweepResult | undefined> | null = null;
-  lastError: string | null = null;
+  private readonly periodic: PeriodicTask<SweepResult>;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -57,40 +55,34 @@ export class DispatchSweep {
     private readonly log: Logger,
     private readonly timings: SweepTimings,
     private readonly streamSettings: JobStreamSettings = {},
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.timings.sweepIntervalMs);
-    this.timer.unref();
+  ) {
+    this.periodic = new PeriodicTask({
+      name: 'dispatch sweep',
+      intervalMs: timings.sweepIntervalMs,
+      run: () => this.runOnce(),
+      onSuccess: (r) => {
+        if (r.recreated || r.stalePending || r.lost) this.log.info({ ...r }, 'dispatch sweep acted');
+      },
+      logger: log,
+    });
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  /** The last sweep's error, null after one that succeeded. */
+  get lastError(): string | null {
+    return this.periodic.lastError;
+  }
+
+  start(): void {
+    this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One sweep unless one is in progress (then waits for that one). */
   tick(): Promise<SweepResult | undefined> {
-    if (!this.running) {
-      this.running = this.runOnce()
-        .then(
-          (r) => {
-            this.lastError = null;
-            if (r.recreated || r.stalePending || r.lost) this.log.info({ ...r }, 'dispatch sweep acted');
-            return r;
-          },
-          (err) => {
-            this.lastError = (err as Error).message;
-            this.log.warn({ err: (err as Error).message }, 'dispatch sweep failed; next one in the next interval');
-            return undefined;
-          },
-        )
-        .finally(() => (this.running = null));
-    }
-    return this.running;
+    return this.periodic.tick();
   }
 
   async runOnce(): Promise<SweepResult> {

@@ -1,4 +1,4 @@
-import { ClaimedJob, ContractError, jobEvent, JobFinishRequest, RpcRequest, StoredFileInfo } from '@pdr/contracts';
+import { backoff, ClaimedJob, ContractError, FileRole, jobEvent, JobFinishRequest, RpcRequest, StoredFileInfo, withRetry } from '@pdr/contracts';
 import { ContractClient, decodeJson, ServiceUnavailableError } from '@pdr/messaging';
 import { createStorage } from '@pdr/storage';
 import type { Logger } from '@pdr/logging';
@@ -39,6 +39,8 @@ export interface RunningJob {
 
 
 const isTransient = (err: unknown) => err instanceof ServiceUnavailableError || (err instanceof ContractError && err.code === 'UNAVAILABLE');
+/** State does not know the event's job (another database's, or deleted): asking again cannot help. */
+const isUnknownJob = (err: unknown) => err instanceof ContractError && (err.code === 'NOT_FOUND' || err.code === 'BAD_REQUEST');
 
 /**
  * Use case "run a job event": claim through state (compare-and-set; a lost claim → ack and nothing else),
@@ -90,28 +92,29 @@ export class JobHandler {
     // the job stayed `queued` with no event left — a silent drop.
     const keep = setInterval(() => m.working(), this.d.heartbeatMs ?? RUNNER_LIMITS.HEARTBEAT_INTERVAL_MS);
     try {
-      for (let tries = 1; ; tries++) {
-        try {
-          claim = await this.d.state.request('jobClaim', { v: 1, jobId: ev.jobId, generation: ev.generation, db: ev.db, delivery, runnerId: this.d.runnerId });
-          break;
-        } catch (err) {
-          if (err instanceof ContractError && (err.code === 'NOT_FOUND' || err.code === 'BAD_REQUEST')) {
-            log.error({ jobId: ev.jobId, err: err.message }, 'job event for no known job dropped');
-            m.term();
-            return;
-          }
-          if (isTransient(err) && !this.stopping) {
-            if (tries === 1) log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'state unreachable; claim retried until it answers');
+      claim = await withRetry(
+        () => this.d.state.request('jobClaim', { v: 1, jobId: ev.jobId, generation: ev.generation, db: ev.db, delivery, runnerId: this.d.runnerId }),
+        {
+          // no limit on tries: the event is kept alive meanwhile, and shutdown ends the wait
+          attempts: Infinity,
+          delayMs: backoff.constant(retryDelay),
+          retryable: (err) => !isUnknownJob(err) && isTransient(err) && !this.stopping,
+          onRetry: (err, n) => {
+            if (n === 1) log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'state unreachable; claim retried until it answers');
             m.working();
-            await new Promise((r) => setTimeout(r, retryDelay));
-            continue;
-          }
-          log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'claim failed, will retry');
-          if (lastDelivery) await this.abandon(ev.jobId, `could not be claimed in ${delivery} deliveries: ${(err as Error).message}`);
-          m.nak(retryDelay);
-          return;
-        }
+          },
+        },
+      );
+    } catch (err) {
+      if (isUnknownJob(err)) {
+        log.error({ jobId: ev.jobId, err: (err as Error).message }, 'job event for no known job dropped');
+        m.term();
+        return;
       }
+      log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'claim failed, will retry');
+      if (lastDelivery) await this.abandon(ev.jobId, `could not be claimed in ${delivery} deliveries: ${(err as Error).message}`);
+      m.nak(retryDelay);
+      return;
     } finally {
       clearInterval(keep);
     }
@@ -303,22 +306,21 @@ export class JobHandler {
 
   /** Reports the outcome; acks only once state has recorded it. */
   private async report(finish: RpcRequest<'jobFinish'>, m: JsMsg, log: Logger): Promise<void> {
-    for (let i = 1; ; i++) {
-      try {
-        const r = await this.d.state.request('jobFinish', finish);
-        log.info({ status: finish.status, applied: r.applied, reason: finish.reason }, 'job outcome recorded');
-        if (r.applied) this.d.metrics?.jobEnded(finish.status, finish.executionMs);
-        m.ack();
-        return;
-      } catch (err) {
-        if (!isTransient(err) || i >= RUNNER_LIMITS.FINISH_REPORT_ATTEMPTS) {
-          log.error({ err: (err as Error).message, status: finish.status }, 'outcome not recorded; event will be redelivered');
-          m.nak(this.d.retryDelayMs ?? RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, RUNNER_LIMITS.FINISH_REPORT_BACKOFF_MS * i));
-      }
+    let r;
+    try {
+      r = await withRetry(() => this.d.state.request('jobFinish', finish), {
+        attempts: RUNNER_LIMITS.FINISH_REPORT_ATTEMPTS,
+        delayMs: backoff.linear(RUNNER_LIMITS.FINISH_REPORT_BACKOFF_MS),
+        retryable: isTransient,
+      });
+    } catch (err) {
+      log.error({ err: (err as Error).message, status: finish.status }, 'outcome not recorded; event will be redelivered');
+      m.nak(this.d.retryDelayMs ?? RUNNER_LIMITS.TRANSIENT_RETRY_DELAY_MS);
+      return;
     }
+    log.info({ status: finish.status, applied: r.applied, reason: finish.reason }, 'job outcome recorded');
+    if (r.applied) this.d.metrics?.jobEnded(finish.status, finish.executionMs);
+    m.ack();
   }
 
   private async abandon(jobId: number, reason: string): Promise<void> {
@@ -350,7 +352,8 @@ function toStoredFiles(r: JobRunResult): StoredFileInfo[] {
   return list.map((f) => {
     const relPath = String(f.relPath);
     return {
-      role: f.role,
+      // the roles come from pdrRolePaths/onionRole (the contract's); the request is checked against it on sending
+      role: f.role as FileRole,
       fileName: relPath.split('/').pop()!,
       relPath,
       fullPath: String(f.fullPath),

@@ -1,55 +1,70 @@
-import { createLogger } from '@pdr/logging';
+import { MAX_HEARTBEATS_PER_REQUEST } from '@pdr/contracts';
+import type { Logger } from '@pdr/logging';
 import { RunnerHeartbeats } from './heartbeats';
 
-const logger = createLogger('test', { level: 'silent', logDir: null });
+type Attempt = { jobId: number; attempt: number };
 
-describe('RunnerHeartbeats', () => {
-  it('one request per round for every attempt, replies dispatched per attempt, never two rounds at once', async () => {
-    const sent: Array<Array<{ jobId: number; attempt: number }>> = [];
-    let release!: () => void;
-    const hb = new RunnerHeartbeats(
-      async (attempts) => {
-        sent.push(attempts);
-        await new Promise<void>((r) => (release = r));
-        return { jobs: attempts.map((a) => ({ ...a, alive: a.jobId !== 2, cancel: a.jobId === 3 })) };
-      },
-      60_000,
-      logger,
-    );
-    const got: string[] = [];
-    const stop1 = hb.add(1, 1, (b) => got.push(`1:${b.alive}:${b.cancel}`));
-    hb.add(2, 4, (b) => got.push(`2:${b.alive}:${b.cancel}`));
-    hb.add(3, 1, (b) => got.push(`3:${b.alive}:${b.cancel}`));
-    const round = hb.round();
-    await hb.round(); // a second round while the first is in flight does nothing
-    expect(sent).toEqual([[{ jobId: 1, attempt: 1 }, { jobId: 2, attempt: 4 }, { jobId: 3, attempt: 1 }]]);
-    release();
-    await round;
-    expect(got).toEqual(['1:true:false', '2:false:false', '3:true:true']);
+const logger = (warnings: string[] = []) => ({ warn: (_o: unknown, msg: string) => warnings.push(msg) }) as unknown as Logger;
+
+/** State answering every attempt alive, except the jobs in `cancel`; records each request's size. */
+function fakeState(cancel: number[] = []) {
+  const requests: number[] = [];
+  const send = async (list: Attempt[]) => {
+    requests.push(list.length);
+    return { jobs: list.map((a) => ({ ...a, alive: true, cancel: cancel.includes(a.jobId) })) };
+  };
+  return { send, requests };
+}
+
+describe('RunnerHeartbeats (fake clock)', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('one request per interval for all attempts, each told its own answer; none once the last one stops', async () => {
+    const s = fakeState([2]);
+    const hb = new RunnerHeartbeats(s.send, 10_000, logger());
+    const told: string[] = [];
+    const stop1 = hb.add(1, 1, (b) => told.push(`1:${b.cancel}`));
+    const stop2 = hb.add(2, 1, (b) => told.push(`2:${b.cancel}`));
+    await jest.advanceTimersByTimeAsync(9_999);
+    expect(s.requests).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(s.requests).toEqual([2]);
+    expect(told.sort()).toEqual(['1:false', '2:true']);
     stop1();
-    expect(hb.size).toBe(2);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(s.requests).toEqual([2, 1]);
+    stop2();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(s.requests).toEqual([2, 1]);
+    expect(hb.size).toBe(0);
   });
 
-  it('more attempts than one request may carry go in several requests; a failed request is not fatal', async () => {
-    const sizes: number[] = [];
-    let calls = 0;
-    const hb = new RunnerHeartbeats(
-      async (attempts) => {
-        sizes.push(attempts.length);
-        if (++calls === 1) throw new Error('state away');
-        return { jobs: attempts.map((a) => ({ ...a, alive: true, cancel: false })) };
-      },
-      60_000,
-      logger,
-    );
-    let answered = 0;
-    const stops = Array.from({ length: 1500 }, (_, i) => hb.add(i + 1, 1, () => answered++));
+  it('splits a round into requests of MAX_HEARTBEATS_PER_REQUEST', async () => {
+    const s = fakeState();
+    const hb = new RunnerHeartbeats(s.send, 1_000, logger());
+    for (let i = 1; i <= MAX_HEARTBEATS_PER_REQUEST + 5; i++) hb.add(i, 1, () => undefined);
     await hb.round();
-    expect(sizes).toEqual([1000, 500]);
-    expect(answered).toBe(500);
-    for (const s of stops) s();
-    expect(hb.size).toBe(0);
-    await hb.round(); // nothing to send
-    expect(sizes).toHaveLength(2);
+    expect(s.requests).toEqual([MAX_HEARTBEATS_PER_REQUEST, 5]);
+  });
+
+  it('never two rounds at once; a failed round is logged and the next interval tries again', async () => {
+    const warnings: string[] = [];
+    let release!: () => void;
+    let calls = 0;
+    const send = (list: Attempt[]) => {
+      calls++;
+      if (calls === 1) return new Promise<never>((_r, reject) => (release = () => reject(new Error('state away'))));
+      return Promise.resolve({ jobs: list.map((a) => ({ ...a, alive: true, cancel: false })) });
+    };
+    const hb = new RunnerHeartbeats(send, 1_000, logger(warnings));
+    hb.add(1, 1, () => undefined);
+    await jest.advanceTimersByTimeAsync(3_000); // three intervals while the first round hangs
+    expect(calls).toBe(1);
+    release();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(warnings).toEqual(['heartbeats not recorded']);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(calls).toBe(2);
   });
 });

@@ -155,7 +155,7 @@ export class JobConsumer {
       } catch (err) {
         if (this.stopping) break;
         this.logger.warn({ err: (err as Error).message }, 'pull failed, retrying');
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, RUNNER_LIMITS.PULL_RETRY_MS));
         if (!this.stopping) await this.refresh().catch((e) => this.logger.warn({ err: (e as Error).message }, 'job stream not available yet'));
       } finally {
         this.pulling = null;

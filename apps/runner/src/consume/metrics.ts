@@ -1,4 +1,4 @@
-import { Counter, DURATION_BUCKETS, Gauge, Histogram, LATENCY_BUCKETS, newRegistry, Registry } from '@pdr/messaging';
+import { DURATION_BUCKETS, Gauge, LATENCY_BUCKETS, metricsOn, newRegistry, Registry } from '@pdr/messaging';
 import type { StepEvent } from '../execution/types';
 
 /** Exit codes as labels: 0..255 and "none" (killed by a signal, timed out): a bounded set. */
@@ -12,40 +12,22 @@ function codeLabel(code: number | null | undefined): string {
  */
 export class RunnerMetrics {
   readonly registry: Registry = newRegistry('runner');
-  readonly jobs = new Counter({ name: 'pdr_runner_jobs_total', help: 'job outcomes recorded by state, by status', labelNames: ['status'] as const, registers: [this.registry] });
-  readonly jobSeconds = new Histogram({
-    name: 'pdr_runner_job_duration_seconds',
-    help: 'run time of a job attempt (setup to outcome), by status',
-    labelNames: ['status'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly stepSeconds = new Histogram({
-    name: 'pdr_runner_step_duration_seconds',
-    help: 'run time of one executable run: pdr, or onion (per species)',
-    labelNames: ['step'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly exitCodes = new Counter({
-    name: 'pdr_runner_exit_codes_total',
-    help: 'exit codes of executable runs ("none": killed by a signal or timed out)',
-    labelNames: ['program', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly storageBytes = new Counter({ name: 'pdr_runner_storage_bytes_total', help: 'bytes stored, per storage backend', labelNames: ['backend'] as const, registers: [this.registry] });
-  readonly storageSeconds = new Histogram({
-    name: 'pdr_runner_storage_duration_seconds',
-    help: 'time of one storage call (a single file, or the batch of one job with storeMany: copy, verify, rename), per storage backend',
-    labelNames: ['backend'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly storageFiles = new Counter({ name: 'pdr_runner_storage_files_total', help: 'files stored, per storage backend', labelNames: ['backend'] as const, registers: [this.registry] });
-  readonly storageErrors = new Counter({ name: 'pdr_runner_storage_errors_total', help: 'storage calls that failed, per storage backend', labelNames: ['backend'] as const, registers: [this.registry] });
+  private readonly m = metricsOn(this.registry);
+  readonly jobs = this.m.counter('pdr_runner_jobs_total', 'job outcomes recorded by state, by status', ['status'], ['finished', 'problem', 'failed', 'skipped', 'cancelled']);
+  readonly jobSeconds = this.m.histogram('pdr_runner_job_duration_seconds', 'run time of a job attempt (setup to outcome), by status', DURATION_BUCKETS, ['status']);
+  readonly stepSeconds = this.m.histogram('pdr_runner_step_duration_seconds', 'run time of one executable run: pdr, or onion (per species)', DURATION_BUCKETS, ['step']);
+  readonly exitCodes = this.m.counter('pdr_runner_exit_codes_total', 'exit codes of executable runs ("none": killed by a signal or timed out)', ['program', 'code']);
+  readonly storageBytes = this.m.counter('pdr_runner_storage_bytes_total', 'bytes stored, per storage backend', ['backend']);
+  readonly storageSeconds = this.m.histogram(
+    'pdr_runner_storage_duration_seconds',
+    'time of one storage call (a single file, or the batch of one job with storeMany: copy, verify, rename), per storage backend',
+    LATENCY_BUCKETS,
+    ['backend'],
+  );
+  readonly storageFiles = this.m.counter('pdr_runner_storage_files_total', 'files stored, per storage backend', ['backend']);
+  readonly storageErrors = this.m.counter('pdr_runner_storage_errors_total', 'storage calls that failed, per storage backend', ['backend']);
 
   constructor(slots: () => { busy: number; total: number }) {
-    for (const s of ['finished', 'problem', 'failed', 'skipped', 'cancelled']) this.jobs.inc({ status: s }, 0);
     new Gauge({
       name: 'pdr_runner_slots',
       help: 'job slots of this runner: busy (running a job) and free',

@@ -2,9 +2,13 @@ import { JobStepInfo } from '@pdr/contracts';
 import { StepReporter } from './step-reporter';
 
 const step = (name: string): JobStepInfo => ({ step: name, detail: {}, at: '2026-01-01T00:00:00.000Z' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Jest's fake clock: the delays are exact and cost no real time, however loaded the machine. */
+const sleep = (ms: number) => jest.advanceTimersByTimeAsync(ms);
 
 describe('StepReporter', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('a quick attempt sends nothing: take() hands every step over for the outcome, in order', async () => {
     const sent: string[][] = [];
     const r = new StepReporter(async (b) => void sent.push(b.map((s) => s.step)), 1_000);
@@ -19,8 +23,11 @@ describe('StepReporter', () => {
     const sent: string[][] = [];
     const r = new StepReporter(async (b) => void sent.push(b.map((s) => s.step)), 50);
     r.add(step('setup-finished'));
-    r.add(step('pdr-started'));
-    await sleep(120);
+    await sleep(30);
+    r.add(step('pdr-started')); // joins the waiting one: the delay counts from the first
+    await sleep(19);
+    expect(sent).toEqual([]);
+    await sleep(1);
     expect(sent).toEqual([['setup-finished', 'pdr-started']]);
     r.add(step('pdr-finished'));
     expect((await r.take()).map((s) => s.step)).toEqual(['pdr-finished']);
@@ -52,14 +59,21 @@ describe('StepReporter', () => {
 
   it('take() waits for the request in flight before it hands over the rest', async () => {
     const log: string[] = [];
+    let release!: () => void;
+    const answered = new Promise<void>((res) => (release = res));
     const r = new StepReporter(async (b) => {
-      await sleep(50);
+      await answered;
       log.push(b.map((s) => s.step).join('+'));
     }, 10);
     r.add(step('a'));
     await sleep(30); // 'a' in flight
     r.add(step('b'));
-    const rest = await r.take();
+    let taken = false;
+    const taking = r.take().then((steps) => ((taken = true), steps));
+    await sleep(1_000);
+    expect(taken).toBe(false);
+    release();
+    const rest = await taking;
     expect(log).toEqual(['a']);
     expect(rest.map((s) => s.step)).toEqual(['b']);
   });

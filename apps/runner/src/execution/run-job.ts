@@ -15,6 +15,7 @@ import { JobFailure } from './job-failure';
 import { dropQuarantine, inputsKey, quarantine, readQuarantine } from './quarantine';
 import { runProcess, type ProcessOutcome } from './process-runner';
 import { tarGz } from './tar';
+import { onionRole } from '@pdr/contracts';
 import type { JobRunDeps, JobRunResult, JobRunSpec, PdrFileRole, StepEvent } from './types';
 
 const DEFAULT_KILL_GRACE_MS = 10_000;
@@ -56,8 +57,8 @@ function pdrLocalSources(jobName: string): Array<[PdrFileRole, string]> {
   ];
 }
 
-/** Role of an onion file in the result: `onion:<species>:<file>` (`TEXTOUT` for its log). */
-export const onionRole = (species: string, file: string): string => `onion:${species}:${file}`;
+/** Role of an onion file in the result: `onion:<species>:<file>` (`TEXTOUT` for its log); the contract's. */
+export { onionRole };
 
 /** `YYYY-mm-dd HH:MM:SS UTC` */
 function utc(d: Date): string {

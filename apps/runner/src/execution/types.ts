@@ -62,8 +62,8 @@ export type JobRunStatus = 'finished' | 'problem' | 'failed' | 'skipped' | 'abor
  */
 export type FailureKind = 'input' | 'setup' | 'timeout' | 'storage' | 'internal';
 
-/** Roles of stored files: fixed PDR roles, and `onion:<species>:<file>` (file as onion named it, or TEXTOUT). */
-export type PdrFileRole = 'hdf4' | 'hdf5_struct' | 'hdf5_chem' | 'textout' | 'chemchk' | 'mcdrt' | 'pdrnew' | 'json' | 'ctrl_ind';
+/** Roles of stored files: the contract's (libs/contracts job.ts, `fileRole`). */
+export type { FileRole, PdrFileRole } from '@pdr/contracts';
 
 export interface JobRunResult {
   status: JobRunStatus;

@@ -1,5 +1,5 @@
 import { JOB_STATUSES, Names } from '@pdr/contracts';
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, newRegistry, Registry, requestMetrics } from '@pdr/messaging';
+import { Gauge, LATENCY_BUCKETS, metricsOn, newRegistry, Registry, requestMetrics } from '@pdr/messaging';
 import type { Orm } from '@pdr/persistence';
 import type { NatsConnection } from 'nats';
 import type { ReconcileResult } from '../reconciler/reconciler';
@@ -36,42 +36,30 @@ const CONSUMER_INFO_TTL_MS = 1_000;
 export class StateMetrics {
   readonly registry: Registry = newRegistry('state');
   readonly observeRequest = requestMetrics(this.registry);
-  readonly transitions = new Counter({
-    name: 'pdr_state_job_transitions_total',
-    help: 'jobs that changed to this status (one per job and change, as published in progress events)',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-  });
-  readonly reconcilerActions = new Counter({
-    name: 'pdr_state_reconciler_actions_total',
-    help: 'jobs the reconciler acted on: requeued (dead heartbeat: back to pending, handed to the planner), cancelled (dead heartbeat, cancel requested)',
-    labelNames: ['action'] as const,
-    registers: [this.registry],
-  });
-  readonly reconcilerSweeps = new Counter({
-    name: 'pdr_state_reconciler_sweeps_total',
-    help: 'reconciler sweeps by result',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  readonly connectionErrors = new Counter({
-    name: 'pdr_state_db_connection_errors_total',
-    help: 'database connections that could not be opened, and requests answered UNAVAILABLE because the database was not reachable',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
-  readonly acquireWait = new Histogram({
-    name: 'pdr_state_db_pool_acquire_wait_seconds',
-    help: 'time a request waited for a pooled database connection',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  private readonly m = metricsOn(this.registry);
+  readonly transitions = this.m.counter(
+    'pdr_state_job_transitions_total',
+    'jobs that changed to this status (one per job and change, as published in progress events)',
+    ['status'],
+    JOB_STATUSES,
+  );
+  readonly reconcilerActions = this.m.counter(
+    'pdr_state_reconciler_actions_total',
+    'jobs the reconciler acted on: requeued (dead heartbeat: back to pending, handed to the planner), cancelled (dead heartbeat, cancel requested)',
+    ['action'],
+    ['requeued', 'cancelled'],
+  );
+  readonly reconcilerSweeps = this.m.counter('pdr_state_reconciler_sweeps_total', 'reconciler sweeps by result', ['result']);
+  readonly connectionErrors = this.m.counter(
+    'pdr_state_db_connection_errors_total',
+    'database connections that could not be opened, and requests answered UNAVAILABLE because the database was not reachable',
+    ['kind'],
+    ['connect', 'unavailable'],
+  );
+  readonly acquireWait = this.m.histogram('pdr_state_db_pool_acquire_wait_seconds', 'time a request waited for a pooled database connection', LATENCY_BUCKETS);
   private consumerInfo: { at: number; value: Promise<{ pending: number; ackPending: number; redelivered: number; waiting: number } | null> } | null = null;
 
   constructor(orm: Orm, nc: NatsConnection, n: Names) {
-    for (const s of JOB_STATUSES) this.transitions.inc({ status: s }, 0);
-    for (const a of ['requeued', 'cancelled']) this.reconcilerActions.inc({ action: a }, 0);
-    for (const k of ['connect', 'unavailable']) this.connectionErrors.inc({ kind: k }, 0);
     const pool = poolOf(orm);
     const gauge = (name: string, help: string, read: (p: TarnPool) => number) =>
       new Gauge({

@@ -1,4 +1,4 @@
-import { ExecutableInfo, RpcReply, RpcRequestParsed, StoredFileInfo } from '@pdr/contracts';
+import { ExecutableInfo, PdrFileRole, RpcReply, RpcRequestParsed, StoredFileInfo } from '@pdr/contracts';
 import {
   Em,
   ident,
@@ -20,7 +20,7 @@ import { insertSteps, insertStepsOnce } from './record-step';
  * pdr_run's job columns per stored file role (SPEC §5.11; `output_hdf5_file`, never written by
  * pdr_run, now holds the HDF5 structure file). Values are the stored full paths.
  */
-export const ROLE_COLUMNS: Readonly<Record<string, readonly JobFileColumn[]>> = {
+export const ROLE_COLUMNS: Readonly<Partial<Record<PdrFileRole, readonly JobFileColumn[]>>> = {
   hdf4: ['output_hdf4_file'],
   hdf5_struct: ['output_hdf5_file'],
   textout: ['output_textout_file', 'log_file'],
@@ -32,7 +32,7 @@ export const ROLE_COLUMNS: Readonly<Record<string, readonly JobFileColumn[]>> = 
 };
 
 /** The three HDF files of hdf_files (HDF4, HDF5 structure `_hdf5_s`, HDF5 chemistry `_hdf5_c`). */
-const HDF_ROLES: ReadonlyArray<[string, string]> = [
+const HDF_ROLES: ReadonlyArray<[PdrFileRole, string]> = [
   ['hdf4', ''],
   ['hdf5_struct', '_hdf5_s'],
   ['hdf5_chem', '_hdf5_c'],
@@ -105,7 +105,7 @@ export async function finishJob(
   const fileSets: string[] = [];
   const fileValues: SqlValue[] = [];
   for (const f of files) {
-    for (const col of ROLE_COLUMNS[f.role] ?? []) {
+    for (const col of ROLE_COLUMNS[f.role as PdrFileRole] ?? []) {
       fileSets.push(`, ${ident(col)} = ?`);
       fileValues.push(f.fullPath);
     }

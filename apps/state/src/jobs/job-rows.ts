@@ -1,4 +1,4 @@
-import { JobRow, StoredFileInfo } from '@pdr/contracts';
+import { FileRole, JobRow, StoredFileInfo } from '@pdr/contracts';
 import { KOSMATAU_PARAMETER_NAMES, ParameterValue } from '@pdr/domain';
 import { all, asJobStatus, Em, fromDbTime, ident, inList } from '@pdr/persistence';
 
@@ -62,7 +62,8 @@ export async function loadParameters(em: Em, ids: number[]): Promise<Map<number,
 
 interface FileDbRow {
   job_id: number;
-  role: string;
+  /** written only from a checked jobFinish request (contracts fileRole) */
+  role: FileRole;
   file_name: string;
   rel_path: string;
   full_path: string;

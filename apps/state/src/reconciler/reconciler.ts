@@ -1,6 +1,6 @@
 import { DispatchJob } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
-import type { ContractClient } from '@pdr/messaging';
+import { PeriodicTask, type ContractClient } from '@pdr/messaging';
 import { all, CLOSE_TIMES_SQL, Em, inList, isDatabaseUnavailable, Orm, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
 import type { StateTimings } from '../infrastructure/options';
 import type { ProgressPublisher } from '../infrastructure/progress';
@@ -34,12 +34,9 @@ interface Candidate {
  * conditional UPDATEs in the same short transaction, so two state instances never act on the same job.
  */
 export class Reconciler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<ReconcileResult | undefined> | null = null;
-  lastRunAt: string | null = null;
+  private readonly periodic: PeriodicTask<ReconcileResult>;
   /** Told of every sweep's result (undefined: the sweep failed), for metrics. */
   onResult?: (r: ReconcileResult | undefined) => void;
-  lastError: string | null = null;
   /**
    * Since when this instance could hear and record heartbeats without a break. Heartbeats sent while it
    * was starting, or while its database or NATS was away, were lost through no fault of the runners:
@@ -56,19 +53,39 @@ export class Reconciler {
     private readonly progress: ProgressPublisher,
     private readonly logger: Logger,
     private readonly timings: StateTimings,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.timings.reconcileIntervalMs);
-    this.timer.unref();
+  ) {
+    this.periodic = new PeriodicTask({
+      name: 'reconciler sweep',
+      intervalMs: timings.reconcileIntervalMs,
+      run: () => this.runOnce(),
+      onSuccess: (r) => {
+        if (r.requeued || r.cancelled) this.logger.info({ ...r }, 'reconciler acted');
+        this.onResult?.(r);
+      },
+      onFailure: (err) => {
+        if (isDatabaseUnavailable(err)) this.markBlind();
+        this.onResult?.(undefined);
+      },
+      logger,
+    });
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  /** When the last sweep that succeeded ended (ISO), null before the first. */
+  get lastRunAt(): string | null {
+    return this.periodic.lastRunAt;
+  }
+
+  /** The last sweep's error, null after one that succeeded. */
+  get lastError(): string | null {
+    return this.periodic.lastError;
+  }
+
+  start(): void {
+    this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Heartbeats may have been lost just now (database unreachable): the stale window starts again. */
@@ -88,27 +105,7 @@ export class Reconciler {
 
   /** One sweep unless one is in progress (then waits for that one). */
   tick(): Promise<ReconcileResult | undefined> {
-    if (!this.running) {
-      this.running = this.runOnce()
-        .then(
-          (r) => {
-            this.lastRunAt = new Date().toISOString();
-            this.lastError = null;
-            if (r.requeued || r.cancelled) this.logger.info({ ...r }, 'reconciler acted');
-            this.onResult?.(r);
-            return r;
-          },
-          (err) => {
-            if (isDatabaseUnavailable(err)) this.markBlind();
-            this.lastError = (err as Error).message;
-            this.logger.warn({ err: (err as Error).message }, 'reconciler sweep failed; next one in the next interval');
-            this.onResult?.(undefined);
-            return undefined;
-          },
-        )
-        .finally(() => (this.running = null));
-    }
-    return this.running;
+    return this.periodic.tick();
   }
 
   async runOnce(): Promise<ReconcileResult> {

@@ -8,7 +8,7 @@ import { expandGrid, GridAxes } from '../grid/grid';
 import { buildParameterRow } from '../parameters/row';
 import { KOSMATAU_PARAMETER_NAMES } from '../parameters/columns';
 import { renderPdrConfigJson, renderPdrnew } from './render';
-import { describeWithCompat, loadVectors, TEMPLATES_DIR } from '../testing/compat';
+import { describeWithCompat, loadVectors, TEMPLATES_DIR } from '../../../../test/support/compat';
 
 describeWithCompat('pdr_run compat vectors', () => {
   const { jobs, cases } = loadVectors();

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_CHEMISTRY } from '../parameters/columns';
-import { describeWithCompat, loadVectors, TEMPLATES_DIR } from '../testing/compat';
+import { describeWithCompat, loadVectors, TEMPLATES_DIR } from '../../../../test/support/compat';
 import { renderInputsForPoint } from './inputs';
 
 describe('renderInputsForPoint', () => {

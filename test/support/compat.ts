@@ -1,8 +1,9 @@
-/** Test helper: reads pdr_run's compat vectors in place (../shared/compat beside the checkout). */
+/** Test helper (unit specs of libs/domain): reads pdr_run's compat vectors in place (../shared/compat beside the checkout). */
 import * as fs from 'fs';
 import * as path from 'path';
+import { describeOrSkip } from './describe-or-skip';
 
-export const COMPAT_DIR = path.resolve(__dirname, '../../../../../shared/compat');
+export const COMPAT_DIR = path.resolve(__dirname, '../../../shared/compat');
 export const VECTORS_FILE = path.join(COMPAT_DIR, 'vectors.jsonl');
 export const TEMPLATES_DIR = path.join(COMPAT_DIR, 'templates');
 export const HAVE_COMPAT = fs.existsSync(VECTORS_FILE) && fs.existsSync(TEMPLATES_DIR);
@@ -37,10 +38,5 @@ export function loadVectors(): { jobs: JobVector[]; cases: Map<string, CaseSumma
 
 /** `describe`, or `describe.skip` with a visible warning when ../shared/compat is absent. */
 export function describeWithCompat(name: string, fn: () => void): void {
-  if (!HAVE_COMPAT) {
-    console.warn(`SKIPPED "${name}": pdr_run compat data not found at ${COMPAT_DIR}`);
-    describe.skip(name, fn);
-  } else {
-    describe(name, fn);
-  }
+  describeOrSkip(name, HAVE_COMPAT ? null : `pdr_run compat data not found at ${COMPAT_DIR}`, fn);
 }
