@@ -13,6 +13,7 @@ import {
   transaction,
   upsertExecutable,
 } from '@pdr/persistence';
+import { PROGRESS_COLUMNS_SQL, ProgressRow } from '../infrastructure/progress';
 import { loadJobStateOrFail } from './load-job';
 import { insertSteps, insertStepsOnce } from './record-step';
 
@@ -92,13 +93,21 @@ function identityKey(x: ExecutableInfo): string {
  * repeats a report whose answer it did not get).
  *
  * Per job of a known grid that is seven statements: the CAS (which also sets the executable, user and
- * chemistry), one SELECT, steps, job_files, hdf_files, json_files and the attempt.
+ * chemistry), one SELECT (which also gives the progress event's columns), steps, job_files, hdf_files,
+ * json_files and the attempt.
+ *
+ * They stay SQL through the forked EM's connection (`run`/`one`) rather than entities, nativeUpdate or
+ * insertMany: this is the hot path whose CPU bounds the lifecycle rate, and the ORM path costs 2–3× the
+ * CPU per statement here (raw 50–86 µs, QueryBuilder 130–155 µs, nativeUpdate 210 µs, em.insert 155 µs,
+ * MikroORM 6.6 warm, same connection; ≈ +0.5–1 ms on state's 3.3–3.7 ms per lifecycle — see claim-job.ts
+ * and docs/benchmarks.md). The executables' get-or-create (once per grid and state instance) goes
+ * through libs/persistence's upsertExecutable.
  */
 export async function finishJob(
   em: Em,
   req: RpcRequestParsed<'jobFinish'>,
   executables: ExecutableCache = new ExecutableCache(),
-): Promise<{ reply: RpcReply<'jobFinish'>; changed: number[] }> {
+): Promise<{ reply: RpcReply<'jobFinish'>; changed: number[]; progress: ProgressRow[] }> {
   const files = [...new Map(req.files.map((f) => [f.role, f])).values()];
   const startedAt = toDbTime(req.startedAt, 'startedAt');
   const finishedAt = toDbTime(req.finishedAt, 'finishedAt');
@@ -146,11 +155,12 @@ export async function finishJob(
       const job = await loadJobStateOrFail(tem, req.jobId);
       // an attempt that lost the job (reclaimed by a later one) still has its history kept
       if (req.attempt < job.attempt) await insertStepsOnce(tem, req.jobId, req.attempt, req.steps);
-      return { reply: { applied: false, status: job.status }, changed: [] };
+      return { reply: { applied: false, status: job.status }, changed: [], progress: [] };
     }
-    const job = await one<{ grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null }>(
+    // the job's keys, and its progress event's columns as this transaction sees them (no query after the commit)
+    const job = await one<{ grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null } & ProgressRow>(
       tem,
-      'SELECT grid_id, kosmatau_parameters_id, model_name_id FROM pdr_model_jobs WHERE id = ?',
+      `SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`,
       [req.jobId],
     );
     await insertSteps(tem, req.jobId, req.attempt, req.steps);
@@ -181,7 +191,8 @@ export async function finishJob(
       req.jobId,
       req.attempt,
     ]);
-    return { reply: { applied: true, status: req.status }, changed: [req.jobId] };
+    const { id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms } = job!;
+    return { reply: { applied: true, status: req.status }, changed: [req.jobId], progress: [{ id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms }] };
   });
   executables.remember(learned); // only after the commit: a rolled-back row is never taken as recorded
   return result;
