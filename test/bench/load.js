@@ -29,13 +29,46 @@ const { names } = require('@pdr/contracts');
 const { connectNats, ContractClient } = require('@pdr/messaging');
 const { databaseEnv, testDatabaseSettings, dropDatabase, ident, placeholders, setStatusSql, toDbTime, intervalToDbTime } = require('@pdr/persistence');
 const { KOSMATAU_PARAMETER_NAMES } = require('@pdr/domain');
-const { startService, waitHealthy, REPO } = require('./procs');
+const { startService, waitHealthy, REPO, cpuSeconds } = require('./procs');
 const { startVirtualRunners, watchConnections, fileRecords } = require('./load-generator');
 
 const MOCK_BASE_DIR = path.join(REPO, 'deploy', 'kosmatau-mock');
 /** The state service's pool when nothing configures it (the config's pool_size default, as state reads it). */
 const POOL = require('../../apps/state/dist/main').databaseSettings({}).poolMax ?? require('@pdr/persistence').DEFAULT_POOL_MAX;
 const GOALS = { rateVsFloor: 0.7 };
+
+/** MariaDB's server process (CPU of the run; null when it runs elsewhere or is not visible). */
+function mariadbPid() {
+  for (const name of ['mariadbd', 'mysqld']) {
+    try {
+      const out = require('node:child_process').execFileSync('pidof', [name], { encoding: 'utf8' }).trim();
+      if (out) return Number(out.split(/\s+/)[0]);
+    } catch {
+      /* not running here */
+    }
+  }
+  return null;
+}
+
+/**
+ * CPU seconds used so far by the processes of a run: state instances, this process (the virtual fleet, or
+ * the floor's mysql2 client), the bench's nats-server, MariaDB. `since(before)` gives ms per lifecycle.
+ */
+function cpuNow(pids) {
+  const u = process.cpuUsage();
+  const out = { bench: (u.user + u.system) / 1e6 };
+  for (const [k, pid] of Object.entries(pids)) {
+    const ss = (Array.isArray(pid) ? pid : [pid]).map((p) => (p ? cpuSeconds(p) : null));
+    out[k] = ss.some((x) => x === null) ? null : ss.reduce((a, b) => a + b, 0);
+  }
+  return out;
+}
+function cpuPerJob(before, after, n) {
+  return Object.keys(after)
+    .filter((k) => after[k] !== null && before[k] !== null && before[k] !== undefined)
+    .map((k) => `${k} ${(((after[k] - before[k]) * 1000) / n).toFixed(1)}`)
+    .join(', ');
+}
 
 const list = (v, d) => (v || d).split(',').map((x) => Number(x.trim())).filter((x) => x > 0);
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
@@ -85,7 +118,7 @@ async function startOwnNats(dir, record) {
     const v = await (await fetch(`${monitor}/varz`)).json();
     return { msgs: v.in_msgs + v.out_msgs, inMsgs: v.in_msgs, outMsgs: v.out_msgs };
   };
-  return { url, stop, varz };
+  return { url, stop, varz, pid: child.pid };
 }
 
 function gridRequest(modelName, n, storageDir) {
@@ -253,6 +286,7 @@ async function sqlFloor(db, gridId, conns) {
       1,
     ]);
   };
+  const cpu0 = cpuNow({ mariadb: mariadbPid() });
   const t0 = performance.now();
   await Promise.all(
     pool.map(async (c) => {
@@ -260,8 +294,9 @@ async function sqlFloor(db, gridId, conns) {
     }),
   );
   const ms = performance.now() - t0;
+  const cpu = cpuPerJob(cpu0, cpuNow({ mariadb: mariadbPid() }), jobs.length);
   await Promise.all(pool.map((c) => c.end()));
-  return { rate: jobs.length / (ms / 1000), ms, conns, retried };
+  return { rate: jobs.length / (ms / 1000), ms, conns, retried, cpu };
 }
 
 /** One configuration: `states` state instances, a planner, a grid of `jobs` points, `slots` virtual slots. */
@@ -293,6 +328,8 @@ async function loadRun({ root, record, say, nats, states, slots, jobs, duration,
     const n = sub.total;
     watch = await watchConnections(db, 50);
     const before = await nats.varz();
+    const cpuPids = { state: procs.filter((p) => p.svc === 'state').map((p) => p.pid), nats: nats.pid, mariadb: mariadbPid() };
+    const cpu0 = cpuNow(cpuPids);
     const t0 = performance.now();
     const fleet = await startVirtualRunners({ natsUrl: nats.url, ns, runners: Math.ceil(slots / perRunner), slots: Math.min(perRunner, slots), duration, label: `load${states}x${slots}` });
     let ms;
@@ -302,6 +339,7 @@ async function loadRun({ root, record, say, nats, states, slots, jobs, duration,
     } finally {
       await fleet.stop(10_000);
     }
+    const cpu = cpuPerJob(cpu0, cpuNow(cpuPids), n);
     const after = await nats.varz();
     await watch.stop();
     const dead = procs.find((p) => p.exited);
@@ -320,16 +358,18 @@ async function loadRun({ root, record, say, nats, states, slots, jobs, duration,
       shed: fleet.counts.claimRetries,
       counts: fleet.counts,
       errors: fleet.errors,
+      cpu,
     };
     say(
       `  ${states} state × ${slots} slots: ${n} lifecycles in ${fmt(ms)} = ${r.rate.toFixed(1)}/s; claim p50 ${fmt(r.claim.p50)} p99 ${fmt(r.claim.p99)}, finish p50 ${fmt(r.finish.p50)} p99 ${fmt(r.finish.p99)}; ` +
-        `peak DB connections ${r.peakConnections} (pool ${r.pool}); ${r.msgsPerJob.toFixed(1)} NATS messages per job; claims refused as busy ${r.shed}; heartbeats ${fleet.counts.heartbeats}; error replies ${fleet.counts.errorReplies}`,
+        `peak DB connections ${r.peakConnections} (pool ${r.pool}); ${r.msgsPerJob.toFixed(1)} NATS messages per job; claims refused as busy ${r.shed}; heartbeats ${fleet.counts.heartbeats}; error replies ${fleet.counts.errorReplies}; ` +
+        `CPU ms per job: ${cpu} (bench = the virtual fleet); load ${require('node:os').loadavg()[0].toFixed(1)}`,
     );
     // stop the services before the floor: it must have the database to itself
     for (const p of [...procs].reverse()) await p.stop();
     const floor = await sqlFloor(db, sub.gridId, POOL * states);
     r.floor = floor;
-    say(`  floor (bare SQL of ${n} claim + finish transactions over ${floor.conns} mysql2 connections): ${fmt(floor.ms)} = ${floor.rate.toFixed(1)}/s (${floor.retried} transactions retried after a deadlock)`);
+    say(`  floor (bare SQL of ${n} claim + finish transactions over ${floor.conns} mysql2 connections): ${fmt(floor.ms)} = ${floor.rate.toFixed(1)}/s (${floor.retried} transactions retried after a deadlock); CPU ms per job: ${floor.cpu} (bench = the mysql2 client)`);
     return r;
   } finally {
     if (watch) await watch.stop().catch(() => undefined);
