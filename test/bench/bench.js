@@ -20,6 +20,8 @@
  *
  * Environment: PDR_DB_HOST/PORT/USERNAME/PASSWORD, PDR_NATS_URL (local defaults);
  * BENCH_POINTS (overhead grid size, default 200), BENCH_SKIP_100K=1 (planning of 10k only, quick look),
+ * BENCH_PLAN_1M=1 (planning also plans a 10^6-point grid — many minutes — with its floor, RSS and gridStatus
+ * of it, instead of the four 100k memory-check grids),
  * BENCH_ONLY=planning|overhead|storage (one part only), BENCH_STORAGE_JOBS (default 200),
  * BENCH_RCLONE_JOBS (jobs of the rclone figure, default all; test/bench/storage.js),
  * BENCH_NODE_ARGS="<flags>" (extra node flags for the services),
@@ -86,6 +88,8 @@ const GOALS = {
   rssMb: 300,
   /** 100k per point / 10k per point: "roughly linear". */
   linearity: 1.5,
+  /** planning 10^6 points ≤ this × ten times the 100k figure (issue 17; BENCH_PLAN_1M=1). */
+  plan1MVs100k: 1.2,
 };
 
 const say = (line) => process.stdout.write(`${line}\n`);
@@ -239,14 +243,18 @@ function median(xs) {
 /** Planning of 10k and 100k points, the status query and RSS during planning; floors of the same run. */
 async function planningPhase(root, sampler, results) {
   const inst = await startInstallation('plan', root, sampler, { runners: 0 });
-  const sizes = process.env.BENCH_SKIP_100K ? [10_000] : [10_000, 100_000];
+  const sizes = process.env.BENCH_SKIP_100K ? [10_000] : process.env.BENCH_PLAN_1M ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
   const planned = {};
+  const AXES = {
+    10_000: { metal: ['100'], dens: range(20, 100), mass: ['-10'], chi: range(0, 100) },
+    100_000: { metal: ['100'], dens: range(20, 100), mass: range(-20, 10, 5), chi: range(0, 100) },
+    1_000_000: { metal: ['100'], dens: range(20, 100), mass: range(-20, 100, 1), chi: range(0, 100) },
+  };
   for (const n of sizes) {
     sampler.mark(`planning-${n}`);
-    const axes = n === 10_000 ? { metal: ['100'], dens: range(20, 100), mass: ['-10'], chi: range(0, 100) } : { metal: ['100'], dens: range(20, 100), mass: range(-20, 10, 5), chi: range(0, 100) };
-    const req = gridRequest(`bench_plan_${n}`, axes, inst.storageDir);
+    const req = gridRequest(`bench_plan_${n}`, AXES[n], inst.storageDir);
     const t0 = performance.now();
-    const reply = await inst.client.request('gridSubmit', { v: 1, request: req }, { timeoutMs: 600_000 });
+    const reply = await inst.client.request('gridSubmit', { v: 1, request: req, maxPoints: n }, { timeoutMs: 3_600_000 });
     const ms = performance.now() - t0;
     inst.failIfDead();
     if (reply.total !== n || reply.created !== n || reply.queued !== n) throw new Error(`gridSubmit of ${n} points replied ${JSON.stringify(reply)}`);
@@ -260,7 +268,7 @@ async function planningPhase(root, sampler, results) {
   // memory: more grids of the same size after the first. RSS that grows with the work done climbs from
   // grid to grid; a V8 heap that only fluctuates (±30 MB between 100k grids here) stays in its envelope
   const again = [];
-  if (sizes.includes(100_000)) {
+  if (sizes.includes(100_000) && !sizes.includes(1_000_000)) {
     for (let k = 1; k <= MEMORY_CHECK_GRIDS; k++) {
       sampler.mark(`planning-100000-again-${k}`);
       const req = gridRequest(`bench_plan_100000_again_${k}`, { metal: ['100'], dens: range(20, 100), mass: range(-20, 10, 5), chi: range(0, 100) }, inst.storageDir);
@@ -477,17 +485,43 @@ function rssLine(sampler, phase, label, name, context = '', thenPhases = []) {
   );
 }
 
+/**
+ * Flat memory from 100k to 1M points: the peak while planning 1M against the peak while planning 100k
+ * (memory that grows with the grid would be ten times the 100k's growth over idle).
+ */
+function rssFlatLine(sampler, label, name) {
+  const big = sampler.summary('planning-1000000', label);
+  const small = sampler.summary('planning-100000', label);
+  if (!big || !small) return `${name}: no samples`;
+  // a V8 heap moves by ±30 MB between grids of one size (see MEMORY_CHECK_GRIDS); memory that grew with
+  // the points would be ~10× the 100k grid's growth over idle
+  const flat = big.peak - small.peak <= Math.max(30, 0.2 * small.peak);
+  return line(
+    name,
+    `peak ${big.peak.toFixed(0)} MB (1st half ${big.firstHalfPeak.toFixed(0)}, 2nd half ${big.secondHalfPeak.toFixed(0)}, end ${big.last.toFixed(0)})`,
+    `${small.peak.toFixed(0)} MB (peak planning 100k)`,
+    r2(big.peak / small.peak),
+    `≤ ${GOALS.rssMb} MB, not growing with the grid`,
+    flat && big.peak <= GOALS.rssMb,
+  );
+}
+
 function report(sampler, results) {
   const out = [];
   const p = results.planning;
   if (p) {
-    for (const n of p.sizes) {
+    for (const n of p.sizes.filter((x) => x <= 100_000)) {
       const ms = p.planned[n].ms;
       const f = p.floors[n].ms;
       const goal = n === 10_000 ? GOALS.plan10kMs : GOALS.plan100kMs;
       out.push(line(`planning ${n / 1000}k points`, fmtMs(ms), fmtMs(f), r2(ms / f), `≤ ${fmtMs(goal)}`, ms <= goal));
     }
-    if (p.sizes.length === 2) {
+    if (p.planned[1_000_000]) {
+      const ms = p.planned[1_000_000].ms;
+      const goal = GOALS.plan1MVs100k * 10 * p.planned[100_000].ms;
+      out.push(line('planning 1M points', fmtMs(ms), fmtMs(p.floors[1_000_000].ms), r2(ms / p.floors[1_000_000].ms), `≤ ${GOALS.plan1MVs100k} × 10 × the 100k figure = ${fmtMs(goal)}`, ms <= goal));
+    }
+    if (p.sizes.length >= 2) {
       const lin = p.planned[100_000].ms / 100_000 / (p.planned[10_000].ms / 10_000);
       const flin = p.floors[100_000].ms / 100_000 / (p.floors[10_000].ms / 10_000);
       out.push(line('planning per point, 100k vs 10k', `×${r2(lin)}`, `×${r2(flin)}`, r2(lin / flin), `≤ ×${GOALS.linearity} (roughly linear)`, lin <= GOALS.linearity));
@@ -514,6 +548,7 @@ function report(sampler, results) {
       const small = p.sizes.length > 1 ? sampler.summary('planning-10000', `plan-${svc}`) : null;
       const context = small ? `; 10k grid: peak ${small.peak.toFixed(0)}` : '';
       out.push(rssLine(sampler, `planning-${p.biggest}`, `plan-${svc}`, `RSS ${svc}, planning ${p.biggest / 1000}k`, context, p.again.map((_, k) => `planning-100000-again-${k + 1}`)));
+      if (p.planned[1_000_000]) out.push(rssFlatLine(sampler, `plan-${svc}`, `RSS ${svc}, planning 1M vs 100k`));
     }
   }
   const o = results.overhead;

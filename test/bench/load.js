@@ -151,6 +151,8 @@ function gridRequest(modelName, n, storageDir) {
 }
 
 const PARAM_SELECT = KOSMATAU_PARAMETER_NAMES.map((c) => `p.${ident(c)}`).join(', ');
+/** The columns claim and finish read for their progress events, inside their transactions (apps/state/src/infrastructure/progress.ts). */
+const { PROGRESS_COLUMNS_SQL } = require('../../apps/state/dist/infrastructure/progress');
 const ROLE_COLUMNS = {
   hdf4: ['output_hdf4_file'],
   hdf5_struct: ['output_hdf5_file'],
@@ -166,6 +168,10 @@ const ROLE_COLUMNS = {
  * The floor: the statements state issues for one quick job's claim and finish (apps/state/src/jobs/
  * claim-job.ts, finish-job.ts, executables already known), in the same transactions, over `conns` bare
  * mysql2 connections, for every job of the grid (set back to queued first). Returns lifecycles/s.
+ * Claim: BEGIN, CAS UPDATE, attempt INSERT, the claimed row (with the progress columns), COMMIT; finish:
+ * BEGIN, CAS UPDATE, the job's keys (with the progress columns), steps, job_files, hdf_files, json_files,
+ * attempt UPDATE, COMMIT — 14 round trips, as state's. Not in it: what state does besides SQL (NATS,
+ * decoding and validating, progress events), which is the cost the ratio shows.
  */
 async function sqlFloor(db, gridId, conns) {
   const mysql = require('mysql2/promise');
@@ -219,7 +225,7 @@ async function sqlFloor(db, gridId, conns) {
     if (cas.affectedRows !== 1) throw new Error(`floor: claim of job ${j.id} not applied`);
     await c.query(`INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`, [j.id, 1, 0, 'floor', 1]);
     await c.query(
-      `SELECT j.id, j.attempt, j.grid_id, j.model_job_name, j.onion_species, m.model_name, m.model_path, g.run_options, ${PARAM_SELECT}
+      `SELECT j.id, j.grid_id, j.onion_species, m.model_name, m.model_path, g.run_options, ${PROGRESS_COLUMNS_SQL}, ${PARAM_SELECT}
        FROM pdr_model_jobs j JOIN model_names m ON m.id = j.model_name_id JOIN grids g ON g.id = j.grid_id
        JOIN kosmatau_parameters p ON p.id = j.kosmatau_parameters_id WHERE j.id = ?`,
       [j.id],
@@ -246,7 +252,7 @@ async function sqlFloor(db, gridId, conns) {
       [null, toDbTime(now), toDbTime(now), intervalToDbTime(100), 100, ...vals, exe ? exe.id : null, j.id, 1],
     );
     if (fin.affectedRows !== 1) throw new Error(`floor: finish of job ${j.id} not applied`);
-    await c.query('SELECT grid_id, kosmatau_parameters_id, model_name_id FROM pdr_model_jobs WHERE id = ?', [j.id]);
+    await c.query(`SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`, [j.id]);
     const steps = ['setup-finished', 'pdr-started', 'pdr-finished', 'onion-finished', 'outputs-stored'];
     await c.query(
       `INSERT INTO job_steps (job_id, attempt, step, detail, at) VALUES ${placeholders(steps.length, 5)}`,
