@@ -1,5 +1,5 @@
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, PdrModelJob, transaction } from '@pdr/persistence';
+import { Em, PdrModelJob, run, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 import { dbNow } from './transition-fields';
 
@@ -25,7 +25,14 @@ export async function heartbeat(em: Em, req: RpcRequestParsed<'jobHeartbeat'>): 
 export async function heartbeatMany(em: Em, req: RpcRequestParsed<'jobsHeartbeat'>): Promise<RpcReply<'jobsHeartbeat'>> {
   const pairs = [...new Map(req.attempts.map((a) => [`${a.jobId}:${a.attempt}`, a])).values()];
   return transaction(em, async (tem) => {
-    await tem.nativeUpdate(PdrModelJob, { status: 'running', $or: pairs.map((a) => ({ id: a.jobId, attempt: a.attempt })) }, { heartbeat_at: dbNow() });
+    // SQL, not nativeUpdate with a $or of the pairs: for 1 000 attempts MikroORM's criteria processing took
+    // 21–25 ms CPU per request against 3–4 ms for this statement (MikroORM 6.6, warm; docs/benchmarks.md),
+    // and a runner's heartbeat round carries up to MAX_HEARTBEATS_PER_REQUEST attempts
+    await run(
+      tem,
+      `UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) WHERE status = 'running' AND (${pairs.map(() => '(id = ? AND attempt = ?)').join(' OR ')})`,
+      pairs.flatMap((a) => [a.jobId, a.attempt]),
+    );
     const rows = await tem
       .createQueryBuilder(PdrModelJob)
       .select(['id', 'status', 'attempt', 'cancel_requested', 'cancel_kill'])
