@@ -485,27 +485,6 @@ function rssLine(sampler, phase, label, name, context = '', thenPhases = []) {
   );
 }
 
-/**
- * Flat memory from 100k to 1M points: the peak while planning 1M against the peak while planning 100k
- * (memory that grows with the grid would be ten times the 100k's growth over idle).
- */
-function rssFlatLine(sampler, label, name) {
-  const big = sampler.summary('planning-1000000', label);
-  const small = sampler.summary('planning-100000', label);
-  if (!big || !small) return `${name}: no samples`;
-  // a V8 heap moves by ±30 MB between grids of one size (see MEMORY_CHECK_GRIDS); memory that grew with
-  // the points would be ~10× the 100k grid's growth over idle
-  const flat = big.peak - small.peak <= Math.max(30, 0.2 * small.peak);
-  return line(
-    name,
-    `peak ${big.peak.toFixed(0)} MB (1st half ${big.firstHalfPeak.toFixed(0)}, 2nd half ${big.secondHalfPeak.toFixed(0)}, end ${big.last.toFixed(0)})`,
-    `${small.peak.toFixed(0)} MB (peak planning 100k)`,
-    r2(big.peak / small.peak),
-    `≤ ${GOALS.rssMb} MB, not growing with the grid`,
-    flat && big.peak <= GOALS.rssMb,
-  );
-}
-
 function report(sampler, results) {
   const out = [];
   const p = results.planning;
@@ -546,9 +525,10 @@ function report(sampler, results) {
     out.push(line(`gridStatus ${p.biggest / 1000}k grid (median of ${STATUS_QUERIES})`, fmtMs(med), `${fmtMs(p.statusFloor)} bare GROUP BYs`, r2(med / p.statusFloor), `≤ ${GOALS.statusMs} ms`, med <= GOALS.statusMs));
     for (const svc of ['state', 'planner']) {
       const small = p.sizes.length > 1 ? sampler.summary('planning-10000', `plan-${svc}`) : null;
-      const context = small ? `; 10k grid: peak ${small.peak.toFixed(0)}` : '';
+      const mid = p.planned[1_000_000] ? sampler.summary('planning-100000', `plan-${svc}`) : null;
+      // 1M: memory that grew with the points would climb from the 1st half of the run to the 2nd (500k points apart)
+      const context = (small ? `; 10k grid: peak ${small.peak.toFixed(0)}` : '') + (mid ? `; 100k grid: peak ${mid.peak.toFixed(0)}` : '');
       out.push(rssLine(sampler, `planning-${p.biggest}`, `plan-${svc}`, `RSS ${svc}, planning ${p.biggest / 1000}k`, context, p.again.map((_, k) => `planning-100000-again-${k + 1}`)));
-      if (p.planned[1_000_000]) out.push(rssFlatLine(sampler, `plan-${svc}`, `RSS ${svc}, planning 1M vs 100k`));
     }
   }
   const o = results.overhead;
