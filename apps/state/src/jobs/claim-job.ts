@@ -21,8 +21,8 @@ export interface ClaimOptions {
  *
  * The granted path (CAS UPDATE, the claimed row with its joins, the attempt INSERT) stays SQL through the
  * forked EM's connection (`run`/`one`), not entities or the QueryBuilder: it is the state service's hot path,
- * and state's CPU is what bounds the lifecycle rate (`BENCH_ONLY=load`: state 3.3–3.7 ms CPU per
- * lifecycle, the bare-SQL floor's client 1.9–2.3 ms). Measured per statement on the same connection
+ * and state's CPU is what bounds the lifecycle rate (`BENCH_ONLY=load`: state 3.3–4.3 ms CPU per
+ * lifecycle, the bare-SQL floor's client 1.9–2.8 ms). Measured per statement on the same connection
  * (MikroORM 6.6, warm; docs/benchmarks.md): raw 50–86 µs CPU, QueryBuilder 130–155 µs, em.nativeUpdate
  * 210 µs, em.insert 155 µs, em.findOne 300 µs — the ORM path would add ≈ 0.5–1 ms per lifecycle. The
  * rarer paths (a reclaim closing the earlier attempt, the same claim again, the refusal's read) use

@@ -99,7 +99,7 @@ function identityKey(x: ExecutableInfo): string {
  * They stay SQL through the forked EM's connection (`run`/`one`) rather than entities, nativeUpdate or
  * insertMany: this is the hot path whose CPU bounds the lifecycle rate, and the ORM path costs 2–3× the
  * CPU per statement here (raw 50–86 µs, QueryBuilder 130–155 µs, nativeUpdate 210 µs, em.insert 155 µs,
- * MikroORM 6.6 warm, same connection; ≈ +0.5–1 ms on state's 3.3–3.7 ms per lifecycle — see claim-job.ts
+ * MikroORM 6.6 warm, same connection; ≈ +0.5–1 ms on state's 3.3–4.3 ms per lifecycle — see claim-job.ts
  * and docs/benchmarks.md). The executables' get-or-create (once per grid and state instance) goes
  * through libs/persistence's upsertExecutable.
  */
