@@ -43,22 +43,28 @@ export async function claimJob(
     };
   }
   return transaction(em, async (tem) => {
-    const cas = await run(
-      tem,
-      `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,
+    // the CAS and the read of the claimed row are sent together: the driver runs them in order on the
+    // transaction's connection (the read sees the CAS's change), without a turn of the event loop between
+    // them; the row is used only when the CAS applied
+    const [cas, row] = await Promise.all([
+      run(
+        tem,
+        `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,
          heartbeat_at = NOW(3), time_of_start = NOW(3), time_of_finish = NULL, reason = NULL
        WHERE id = ? AND generation = ? AND cancel_requested = 0 AND grid_id IS NOT NULL
          AND (status IN ('pending', 'queued') OR ${STALE_RUNNING_SQL})`,
-      [req.runnerId, req.jobId, req.generation, opts.staleHeartbeatMs * 1000],
-    );
+        [req.runnerId, req.jobId, req.generation, opts.staleHeartbeatMs * 1000],
+      ),
+      readClaimRow(tem, req.jobId),
+    ]);
     if (cas.affectedRows !== 1) {
       const job = await loadJobStateOrFail(tem, req.jobId);
-      if (await isSameClaimAgain(tem, job, req)) return { reply: { granted: true, job: (await claimedJob(tem, job.id, job.attempt)).job }, changed: [], progress: [] };
+      if (await isSameClaimAgain(tem, job, req)) return { reply: { granted: true, job: claimedJob(await readClaimRow(tem, job.id), job.id, job.attempt).job }, changed: [], progress: [] };
       return { reply: refusal(job, req), changed: [], progress: [] };
     }
     // granted: the job's row (read once, with everything the runner needs and its progress event's
     // columns) gives the new attempt number
-    const { job, progress } = await claimedJob(tem, req.jobId);
+    const { job, progress } = claimedJob(row, req.jobId);
 
     // earlier attempts still open (a reclaim after a lost heartbeat) are closed, never overwritten
     if (job.attempt > 1) {
@@ -118,12 +124,9 @@ interface ClaimRow extends ProgressRow {
 
 const PARAM_SELECT = KOSMATAU_PARAMETER_NAMES.map((c) => `p.${ident(c)}`).join(', ');
 
-/**
- * Everything a runner needs: parameter row, onion species, the run options of the job's grid (attempt: the
- * row's unless given); and the job's progress event columns, as this transaction sees them.
- */
-async function claimedJob(em: Em, jobId: number, attempt?: number): Promise<{ job: ClaimedJob; progress: ProgressRow }> {
-  const r = await one<ClaimRow>(
+/** The claimed job's row: parameters, model, the grid's run options and the progress event's columns. */
+function readClaimRow(em: Em, jobId: number): Promise<ClaimRow | undefined> {
+  return one<ClaimRow>(
     em,
     `SELECT j.id, j.grid_id, j.onion_species, m.model_name, m.model_path, g.run_options, ${PROGRESS_COLUMNS_SQL}, ${PARAM_SELECT}
      FROM pdr_model_jobs j
@@ -133,6 +136,13 @@ async function claimedJob(em: Em, jobId: number, attempt?: number): Promise<{ jo
      WHERE j.id = ?`,
     [jobId],
   );
+}
+
+/**
+ * Everything a runner needs: parameter row, onion species, the run options of the job's grid (attempt: the
+ * row's unless given); and the job's progress event columns, as this transaction saw them.
+ */
+function claimedJob(r: ClaimRow | undefined, jobId: number, attempt?: number): { job: ClaimedJob; progress: ProgressRow } {
   if (!r) throw new Error(`job ${jobId}: model name, grid or parameter row missing`);
   const parameters: Record<string, ParameterValue> = {};
   for (const c of KOSMATAU_PARAMETER_NAMES) parameters[c] = r[c] as ParameterValue;

@@ -141,56 +141,69 @@ export async function finishJob(
       exeIds.push([x, id]);
     }
     const pdrExeId = exeIds.find(([x]) => x.role === 'pdr')?.[1] ?? null;
-    const cas = await run(
-      tem,
-      `UPDATE pdr_model_jobs SET ${setStatusSql(req.status)}, version = version + 1, heartbeat_at = NULL, reason = ?,
+    // statements are sent without waiting for each other's answers where nothing depends on them: the
+    // driver queues them on the transaction's one connection and runs them one after the other, so the
+    // database sees the same statements in one transaction, but no turn of state's event loop sits between
+    // them while the connection idles (on a busy state those turns were much of a transaction's time);
+    // the first failure rolls the whole transaction back
+    const [cas, job] = await Promise.all([
+      run(
+        tem,
+        `UPDATE pdr_model_jobs SET ${setStatusSql(req.status)}, version = version + 1, heartbeat_at = NULL, reason = ?,
          time_of_start = ?, time_of_finish = ?, execution_time = ?, execution_ms = ?${fileSets.join('')},
          kosmatau_executable_id = COALESCE(?, kosmatau_executable_id),
          user_id = COALESCE((SELECT g.user_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), user_id),
          chemical_database_id = COALESCE((SELECT g.chemical_database_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), chemical_database_id)
        WHERE id = ? AND attempt = ? AND status = 'running'`,
-      [req.reason, startedAt, finishedAt, intervalToDbTime(req.executionMs), req.executionMs, ...fileValues, pdrExeId, req.jobId, req.attempt],
-    );
+        [req.reason, startedAt, finishedAt, intervalToDbTime(req.executionMs), req.executionMs, ...fileValues, pdrExeId, req.jobId, req.attempt],
+      ),
+      // the job's keys, and its progress event's columns as this transaction sees them after the CAS (no
+      // query after the commit); used only when the CAS applied
+      one<{ grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null } & ProgressRow>(
+        tem,
+        `SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`,
+        [req.jobId],
+      ),
+    ]);
     if (cas.affectedRows !== 1) {
-      const job = await loadJobStateOrFail(tem, req.jobId);
+      const now = await loadJobStateOrFail(tem, req.jobId);
       // an attempt that lost the job (reclaimed by a later one) still has its history kept
-      if (req.attempt < job.attempt) await insertStepsOnce(tem, req.jobId, req.attempt, req.steps);
-      return { reply: { applied: false, status: job.status }, changed: [], progress: [] };
+      if (req.attempt < now.attempt) await insertStepsOnce(tem, req.jobId, req.attempt, req.steps);
+      return { reply: { applied: false, status: now.status }, changed: [], progress: [] };
     }
-    // the job's keys, and its progress event's columns as this transaction sees them (no query after the commit)
-    const job = await one<{ grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null } & ProgressRow>(
-      tem,
-      `SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`,
-      [req.jobId],
-    );
-    await insertSteps(tem, req.jobId, req.attempt, req.steps);
     const gridId = job!.grid_id;
+    const writes: Promise<unknown>[] = [insertSteps(tem, req.jobId, req.attempt, req.steps)];
     if (gridId !== null) {
       for (const [x, id] of exeIds) {
         if (executables.hasGridRow(gridId, id, x.role)) continue;
-        await run(tem, 'INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [gridId, id, x.role]);
+        writes.push(run(tem, 'INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [gridId, id, x.role]));
         learned.gridRows.push([gridId, id, x.role]);
       }
     }
-    await recordJobFiles(tem, req.jobId, req.attempt, files);
-    await recordHdfFiles(tem, req.jobId, pdrExeId, job!.kosmatau_parameters_id, job!.model_name_id, files);
+    writes.push(recordJobFiles(tem, req.jobId, req.attempt, files));
+    writes.push(recordHdfFiles(tem, req.jobId, pdrExeId, job!.kosmatau_parameters_id, job!.model_name_id, files));
     const json = files.find((f) => f.role === 'json');
     if (json) {
-      await run(
-        tem,
-        `INSERT INTO json_files (name, path, sha256_sum, created_at, job_id) VALUES (?, ?, ?, NOW(3), ?)
+      writes.push(
+        run(
+          tem,
+          `INSERT INTO json_files (name, path, sha256_sum, created_at, job_id) VALUES (?, ?, ?, NOW(3), ?)
          ON DUPLICATE KEY UPDATE path = VALUES(path), sha256_sum = VALUES(sha256_sum), created_at = VALUES(created_at)`,
-        [json.fileName, json.fullPath, json.sha256, req.jobId],
+          [json.fileName, json.fullPath, json.sha256, req.jobId],
+        ),
       );
     }
-    await run(tem, `UPDATE job_attempts SET status = ?, reason = ?, exit_codes = ?, finished_at = ? WHERE job_id = ? AND attempt = ?`, [
-      req.status,
-      req.reason,
-      JSON.stringify(req.exitCodes),
-      finishedAt,
-      req.jobId,
-      req.attempt,
-    ]);
+    writes.push(
+      run(tem, `UPDATE job_attempts SET status = ?, reason = ?, exit_codes = ?, finished_at = ? WHERE job_id = ? AND attempt = ?`, [
+        req.status,
+        req.reason,
+        JSON.stringify(req.exitCodes),
+        finishedAt,
+        req.jobId,
+        req.attempt,
+      ]),
+    );
+    await Promise.all(writes);
     const { id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms } = job!;
     return { reply: { applied: true, status: req.status }, changed: [req.jobId], progress: [{ id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms }] };
   });
