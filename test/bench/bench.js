@@ -20,6 +20,8 @@
  *
  * Environment: PDR_DB_HOST/PORT/USERNAME/PASSWORD, PDR_NATS_URL (local defaults);
  * BENCH_POINTS (overhead grid size, default 200), BENCH_SKIP_100K=1 (planning of 10k only, quick look),
+ * BENCH_PLAN_1M=1 (planning also plans a 10^6-point grid — many minutes — with its floor, RSS and gridStatus
+ * of it, instead of the four 100k memory-check grids),
  * BENCH_ONLY=planning|overhead|storage (one part only), BENCH_STORAGE_JOBS (default 200),
  * BENCH_RCLONE_JOBS (jobs of the rclone figure, default all; test/bench/storage.js),
  * BENCH_NODE_ARGS="<flags>" (extra node flags for the services),
@@ -87,6 +89,8 @@ const GOALS = {
   rssMb: 300,
   /** 100k per point / 10k per point: "roughly linear". */
   linearity: 1.5,
+  /** planning 10^6 points ≤ this × ten times the 100k figure (issue 17; BENCH_PLAN_1M=1). */
+  plan1MVs100k: 1.2,
 };
 
 const say = (line) => process.stdout.write(`${line}\n`);
@@ -240,14 +244,18 @@ function median(xs) {
 /** Planning of 10k and 100k points, the status query and RSS during planning; floors of the same run. */
 async function planningPhase(root, sampler, results) {
   const inst = await startInstallation('plan', root, sampler, { runners: 0 });
-  const sizes = process.env.BENCH_SKIP_100K ? [10_000] : [10_000, 100_000];
+  const sizes = process.env.BENCH_SKIP_100K ? [10_000] : process.env.BENCH_PLAN_1M ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
   const planned = {};
+  const AXES = {
+    10_000: { metal: ['100'], dens: range(20, 100), mass: ['-10'], chi: range(0, 100) },
+    100_000: { metal: ['100'], dens: range(20, 100), mass: range(-20, 10, 5), chi: range(0, 100) },
+    1_000_000: { metal: ['100'], dens: range(20, 100), mass: range(-20, 100, 1), chi: range(0, 100) },
+  };
   for (const n of sizes) {
     sampler.mark(`planning-${n}`);
-    const axes = n === 10_000 ? { metal: ['100'], dens: range(20, 100), mass: ['-10'], chi: range(0, 100) } : { metal: ['100'], dens: range(20, 100), mass: range(-20, 10, 5), chi: range(0, 100) };
-    const req = gridRequest(`bench_plan_${n}`, axes, inst.storageDir);
+    const req = gridRequest(`bench_plan_${n}`, AXES[n], inst.storageDir);
     const t0 = performance.now();
-    const reply = await inst.client.request('gridSubmit', { v: 1, request: req }, { timeoutMs: 600_000 });
+    const reply = await inst.client.request('gridSubmit', { v: 1, request: req, maxPoints: n }, { timeoutMs: 3_600_000 });
     const ms = performance.now() - t0;
     inst.failIfDead();
     if (reply.total !== n || reply.created !== n || reply.queued !== n) throw new Error(`gridSubmit of ${n} points replied ${JSON.stringify(reply)}`);
@@ -261,7 +269,7 @@ async function planningPhase(root, sampler, results) {
   // memory: more grids of the same size after the first. RSS that grows with the work done climbs from
   // grid to grid; a V8 heap that only fluctuates (±30 MB between 100k grids here) stays in its envelope
   const again = [];
-  if (sizes.includes(100_000)) {
+  if (sizes.includes(100_000) && !sizes.includes(1_000_000)) {
     for (let k = 1; k <= MEMORY_CHECK_GRIDS; k++) {
       sampler.mark(`planning-100000-again-${k}`);
       const req = gridRequest(`bench_plan_100000_again_${k}`, { metal: ['100'], dens: range(20, 100), mass: range(-20, 10, 5), chi: range(0, 100) }, inst.storageDir);
@@ -482,13 +490,18 @@ function report(sampler, results) {
   const out = [];
   const p = results.planning;
   if (p) {
-    for (const n of p.sizes) {
+    for (const n of p.sizes.filter((x) => x <= 100_000)) {
       const ms = p.planned[n].ms;
       const f = p.floors[n].ms;
       const goal = n === 10_000 ? GOALS.plan10kMs : GOALS.plan100kMs;
       out.push(line(`planning ${n / 1000}k points`, fmtMs(ms), fmtMs(f), r2(ms / f), `≤ ${fmtMs(goal)}`, ms <= goal));
     }
-    if (p.sizes.length === 2) {
+    if (p.planned[1_000_000]) {
+      const ms = p.planned[1_000_000].ms;
+      const goal = GOALS.plan1MVs100k * 10 * p.planned[100_000].ms;
+      out.push(line('planning 1M points', fmtMs(ms), fmtMs(p.floors[1_000_000].ms), r2(ms / p.floors[1_000_000].ms), `≤ ${GOALS.plan1MVs100k} × 10 × the 100k figure = ${fmtMs(goal)}`, ms <= goal));
+    }
+    if (p.sizes.length >= 2) {
       const lin = p.planned[100_000].ms / 100_000 / (p.planned[10_000].ms / 10_000);
       const flin = p.floors[100_000].ms / 100_000 / (p.floors[10_000].ms / 10_000);
       out.push(line('planning per point, 100k vs 10k', `×${r2(lin)}`, `×${r2(flin)}`, r2(lin / flin), `≤ ×${GOALS.linearity} (roughly linear)`, lin <= GOALS.linearity));
@@ -513,7 +526,9 @@ function report(sampler, results) {
     out.push(line(`gridStatus ${p.biggest / 1000}k grid (median of ${STATUS_QUERIES})`, fmtMs(med), `${fmtMs(p.statusFloor)} bare GROUP BYs`, r2(med / p.statusFloor), `≤ ${GOALS.statusMs} ms`, med <= GOALS.statusMs));
     for (const svc of ['state', 'planner']) {
       const small = p.sizes.length > 1 ? sampler.summary('planning-10000', `plan-${svc}`) : null;
-      const context = small ? `; 10k grid: peak ${small.peak.toFixed(0)}` : '';
+      const mid = p.planned[1_000_000] ? sampler.summary('planning-100000', `plan-${svc}`) : null;
+      // 1M: memory that grew with the points would climb from the 1st half of the run to the 2nd (500k points apart)
+      const context = (small ? `; 10k grid: peak ${small.peak.toFixed(0)}` : '') + (mid ? `; 100k grid: peak ${mid.peak.toFixed(0)}` : '');
       out.push(rssLine(sampler, `planning-${p.biggest}`, `plan-${svc}`, `RSS ${svc}, planning ${p.biggest / 1000}k`, context, p.again.map((_, k) => `planning-100000-again-${k + 1}`)));
     }
   }

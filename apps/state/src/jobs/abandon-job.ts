@@ -1,6 +1,8 @@
+import { raw } from '@mikro-orm/core';
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { CLOSE_TIMES_SQL, Em, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
+import { Em, JobAttempt, PdrModelJob, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
+import { bumpVersion, dbNow, staleRunning, statusData } from './transition-fields';
 
 export interface AbandonOptions {
   staleHeartbeatMs: number;
@@ -19,21 +21,31 @@ export async function abandonJob(
 ): Promise<{ reply: RpcReply<'jobAbandon'>; changed: number[] }> {
   return transaction(em, async (tem) => {
     const before = await loadJobStateOrFail(tem, req.jobId, true);
-    const cas = await run(
-      tem,
-      `UPDATE pdr_model_jobs SET ${setStatusSql('failed')}, version = version + 1, heartbeat_at = NULL, reason = ?, ${CLOSE_TIMES_SQL}
-       WHERE id = ? AND version = ?
-         AND (status IN ('pending', 'queued') OR ${STALE_RUNNING_SQL})`,
-      [`abandoned (${req.runnerId}): ${req.reason}`, req.jobId, before.version, opts.staleHeartbeatMs * 1000],
-    );
-    if (cas.affectedRows === 1 && before.status === 'running') {
-      await run(tem, `UPDATE job_attempts SET status = 'failed', reason = ?, finished_at = NOW(3) WHERE job_id = ? AND attempt = ? AND finished_at IS NULL`, [
-        `abandoned: ${req.reason}`,
-        req.jobId,
-        before.attempt,
-      ]);
+    // pdr_run's times are always written (CLOSE_TIMES_SQL as entity data, in its order: MariaDB assigns
+    // left to right, so execution_ms/execution_time see the new time_of_start/time_of_finish)
+    const applied =
+      (await tem.nativeUpdate(
+        PdrModelJob,
+        { id: req.jobId, version: before.version, $or: [{ status: { $in: ['pending', 'queued'] } }, staleRunning(opts.staleHeartbeatMs)] },
+        {
+          ...statusData('failed'),
+          ...bumpVersion(),
+          heartbeat_at: null,
+          reason: `abandoned (${req.runnerId}): ${req.reason}`,
+          time_of_start: raw('COALESCE(time_of_start, NOW(3))'),
+          time_of_finish: dbNow(),
+          execution_ms: raw('TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish) DIV 1000'),
+          execution_time: raw("TIMESTAMPADD(MICROSECOND, TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish), '1970-01-01 00:00:00')"),
+        },
+      )) === 1;
+    if (applied && before.status === 'running') {
+      await tem.nativeUpdate(
+        JobAttempt,
+        { job_id: req.jobId, attempt: before.attempt, finished_at: null },
+        { status: 'failed', reason: `abandoned: ${req.reason}`, finished_at: dbNow() },
+      );
     }
     const job = await loadJobStateOrFail(tem, req.jobId);
-    return { reply: { applied: cas.affectedRows === 1, status: job.status }, changed: cas.affectedRows === 1 ? [job.id] : [] };
+    return { reply: { applied, status: job.status }, changed: applied ? [job.id] : [] };
   });
 }

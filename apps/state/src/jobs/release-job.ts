@@ -1,6 +1,7 @@
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, run, setStatusSql, transaction } from '@pdr/persistence';
+import { Em, JobAttempt, PdrModelJob, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
+import { bumpVersion, dbNow, statusData } from './transition-fields';
 
 /**
  * Use case "release": the owning attempt gives a running job back (graceful shutdown, transient
@@ -10,16 +11,14 @@ import { loadJobStateOrFail } from './load-job';
 export async function releaseJob(em: Em, req: RpcRequestParsed<'jobRelease'>): Promise<{ reply: RpcReply<'jobRelease'>; changed: number[] }> {
   return transaction(em, async (tem) => {
     const reason = `released by ${req.runnerId}: ${req.reason}`;
-    const cas = await run(
-      tem,
-      `UPDATE pdr_model_jobs SET ${setStatusSql('queued')}, version = version + 1, heartbeat_at = NULL, queued_at = NOW(3), reason = ?
-       WHERE id = ? AND attempt = ? AND status = 'running'`,
-      [reason, req.jobId, req.attempt],
-    );
-    if (cas.affectedRows === 1) {
-      await run(tem, `UPDATE job_attempts SET status = 'queued', reason = ?, finished_at = NOW(3) WHERE job_id = ? AND attempt = ?`, [reason, req.jobId, req.attempt]);
-    }
+    const applied =
+      (await tem.nativeUpdate(
+        PdrModelJob,
+        { id: req.jobId, attempt: req.attempt, status: 'running' },
+        { ...statusData('queued'), ...bumpVersion(), heartbeat_at: null, queued_at: dbNow(), reason },
+      )) === 1;
+    if (applied) await tem.nativeUpdate(JobAttempt, { job_id: req.jobId, attempt: req.attempt }, { status: 'queued', reason, finished_at: dbNow() });
     const job = await loadJobStateOrFail(tem, req.jobId);
-    return { reply: { applied: cas.affectedRows === 1, status: job.status }, changed: cas.affectedRows === 1 ? [job.id] : [] };
+    return { reply: { applied, status: job.status }, changed: applied ? [job.id] : [] };
   });
 }
