@@ -14,7 +14,7 @@
  */
 import { ContractError, LegacyImportReply, LegacyTable, RpcRequestParsed } from '@pdr/contracts';
 import { legacyParameterIdentity } from '@pdr/domain';
-import { adoptLegacyJobs, all, Em, ident, inList, mapLegacyStatus, MERGE_SPECS, one, run, TARGET_TABLES, transaction } from '@pdr/persistence';
+import { adoptLegacyJobs, all, Em, ident, inList, mapLegacyStatus, MERGE_SPECS, one, run, transaction } from '@pdr/persistence';
 
 type Cell = string | number | null;
 type LegacyRow = Record<string, Cell>;
@@ -44,9 +44,10 @@ function keyColumns(table: LegacyTable): readonly string[] {
   return MERGE_SPECS.find((s) => s.table === table)!.keyColumns;
 }
 
-/** Columns an imported row may set: the table's columns of this schema, but not id and generated ones. */
-function writableColumns(table: LegacyTable): Set<string> {
-  return new Set(TARGET_TABLES.get(table)!.columns.filter((c) => !c.generated && c.name !== 'id').map((c) => c.name));
+/** Columns an imported row may set: the table's columns (its entity's), but not id and generated ones. */
+function writableColumns(em: Em, table: LegacyTable): Set<string> {
+  const meta = Object.values(em.getMetadata().getAll()).find((m) => m.tableName === table)!;
+  return new Set(meta.props.filter((p) => !p.generated && p.name !== 'id').flatMap((p) => p.fieldNames));
 }
 
 export async function importLegacyRows(em: Em, req: RpcRequestParsed<'legacyImport'>): Promise<LegacyImportReply> {
@@ -67,7 +68,7 @@ async function importBatch(em: Em, req: RpcRequestParsed<'legacyImport'>): Promi
     ).map((r) => r.id),
   );
   const refMaps = await referenceMaps(em, source, table, req.rows);
-  const writable = writableColumns(table);
+  const writable = writableColumns(em, table);
   for (let i = 0; i < req.rows.length; i++) {
     const legacy = req.rows[i];
     const legacyId = legacy.id as number;
