@@ -7,6 +7,7 @@
 import { createOrm, dropDatabase, Em, ensureDatabase, Grid, GridPoint, migrateUp, ModelName, Orm, PdrModelJob, testDatabaseSettings, type DatabaseSettings } from '@pdr/persistence';
 import { JobStatus } from '@pdr/contracts';
 import { createHash } from 'crypto';
+import { mockGridRequest } from './grid-request';
 
 export interface UseCaseDb {
   db: DatabaseSettings;
@@ -41,12 +42,13 @@ export async function openUseCaseDb(): Promise<UseCaseDb> {
     async grid(n, status = 'pending') {
       const e = em();
       const name = `m${++seq}`;
+      const request = mockGridRequest('/opt/kosmatau', '/data/grids');
       const modelNameId = await e.insert(ModelName, { model_name: name, model_path: `/s/${name}` });
       const gridId = await e.insert(Grid, {
         model_name_id: modelNameId,
         request_hash: createHash('sha256').update(name).digest('hex'),
-        physics: {},
-        run_options: {},
+        physics: request.physics,
+        run_options: request.run,
         onion_species: 'CO',
         point_count: n,
       } as never);

@@ -3,7 +3,7 @@
  * DESIGN "Job states"): pending/queued → pending=1, active=0; running → pending=0, active=1;
  * every terminal status → both 0 (pdr_run left `active=1` on failures, defect 19).
  */
-import { raw, type RawQueryFragment } from '@mikro-orm/core';
+import { raw } from '@mikro-orm/core';
 import { JOB_STATUSES, JobStatus, TERMINAL_STATUSES } from '@pdr/contracts';
 
 export interface PdrRunFlags {
@@ -77,8 +77,9 @@ export function statusFields(status: JobStatus): { status: JobStatus; pending: b
 /**
  * CLOSE_TIMES_SQL as entity update data, in the same order (MariaDB assigns left to right, so the
  * later columns see the new time_of_start/time_of_finish). Fresh fragments per call: each is used once.
+ * (Typed as the columns' values: they are SQL the statement evaluates.)
  */
-export function closeTimesFields(): Record<'time_of_start' | 'time_of_finish' | 'execution_ms' | 'execution_time', RawQueryFragment> {
+export function closeTimesFields(): { time_of_start: Date; time_of_finish: Date; execution_ms: number; execution_time: Date } {
   return {
     time_of_start: raw('COALESCE(time_of_start, NOW(3))'),
     time_of_finish: raw('NOW(3)'),
