@@ -1,9 +1,11 @@
 /** Tables of this project: grids, their points, executables, and the attempt history of jobs. */
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type OptionalProps } from '@mikro-orm/core';
 import { bigint, bigPk, bool, char, datetime3, fk, int, json, NULLABLE, pk, text, varchar } from './columns';
 
 /** One row per submitted grid request; idempotent by (model_name_id, request_hash). */
 export interface GridRow {
+  /** Filled by the database when not given (column defaults). */
+  [OptionalProps]?: 'id' | 'created_at' | 'submit_count' | 'last_submitted_at' | 'cancel_requested' | 'cancel_kill';
   id: number;
   model_name_id: number;
   request_hash: string;
@@ -188,6 +190,7 @@ export const Installation = new EntitySchema<InstallationRow>({
 
 /** A row merged into another of the same natural identity by `pdr db upgrade` / `pdr db import` (kept as JSON). */
 export interface LegacyMergeRow {
+  [OptionalProps]?: 'id' | 'merged_at';
   id: number;
   table_name: string;
   merged_id: number;
@@ -215,6 +218,7 @@ export const LegacyMerge = new EntitySchema<LegacyMergeRow>({
 
 /** A row `pdr db import` took from a pdr_run SQLite file, and the row it became. */
 export interface LegacyImportRowRow {
+  [OptionalProps]?: 'imported_at';
   source: string;
   table_name: string;
   legacy_id: number;
