@@ -4,8 +4,9 @@
  * LAST_INSERT_ID(id)` returns the id of the new row or of the row that already held the key, in one
  * statement, so concurrent creators end with one row. Never find-then-insert.
  */
+import { raw } from '@mikro-orm/core';
 import type { Em } from './orm';
-import { ident, run, SqlValue } from './sql';
+import type { SqlValue } from './sql';
 import { toDbTime } from './time';
 
 /**
@@ -14,13 +15,17 @@ import { toDbTime } from './time';
  * shows how to learn it where it matters.)
  */
 export async function insertOrGetId(em: Em, table: string, row: Record<string, SqlValue>): Promise<number> {
-  const cols = Object.keys(row);
-  const sql =
-    `INSERT INTO ${ident(table)} (${cols.map(ident).join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ` +
-    `ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)`;
-  const res = await run(em, sql, cols.map((c) => row[c]));
+  const meta = Object.values(em.getMetadata().getAll()).find((m) => m.tableName === table);
+  if (!meta) throw new Error(`get-or-create: no entity for table ${table}`);
+  // INSERT … ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), through the query builder of the EM's transaction
+  const res = await em
+    .createQueryBuilder(meta.className)
+    .insert(row)
+    .onConflict()
+    .merge({ id: raw('LAST_INSERT_ID(id)') })
+    .execute('run');
   if (!res.insertId) throw new Error(`get-or-create in ${table} returned no id`);
-  return res.insertId;
+  return Number(res.insertId);
 }
 
 /** Checks a value against a column's length, naming the field (a clear BAD_REQUEST instead of a DB error). */

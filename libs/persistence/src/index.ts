@@ -13,7 +13,7 @@ export { MIGRATIONS } from './migrations';
 export { LegacySchemaError, inspectSchema, assertNotLegacy, INITIAL_MIGRATION } from './legacy/detect';
 export type { SchemaKind, SchemaState } from './legacy/detect';
 export { upgradeDatabase, backupCommand, mapLegacyStatus, KEPT_STATUSES } from './legacy/upgrade';
-export { TARGET_TABLES } from './legacy/target-schema';
+export { targetTables } from './legacy/target-schema';
 export { adoptLegacyJobs, legacyGridHash } from './legacy/legacy-grid';
 export type { UpgradeOptions, UpgradeResult } from './legacy/upgrade';
 export * from './legacy/merge-plan';

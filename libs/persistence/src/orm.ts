@@ -1,6 +1,7 @@
 import { EntityCaseNamingStrategy, MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MySqlDriver, type EntityManager } from '@mikro-orm/mysql';
+import { PdrMySqlDriver } from './mariadb-schema';
 import { ALL_ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { checkDatabaseName, checkDatabaseSettings, DatabaseSettings, describeDatabase } from './settings';
@@ -52,7 +53,7 @@ export function createOrmConfig(settings: DatabaseSettings, opts: OrmOptions = {
   checkDatabaseSettings(settings);
   const lockWait = opts.lockWaitTimeoutS ?? 10;
   return {
-    driver: MySqlDriver,
+    driver: PdrMySqlDriver,
     host: settings.host,
     port: settings.port,
     user: settings.user,

@@ -165,6 +165,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     if (name === 'KnexTimeoutError' || name === 'ConnectionException') return true;
     const message = typeof e.message === 'string' ? e.message : '';
     if (/closed state|Connection lost|connection is closed|Pool is closed|Timeout acquiring a connection|connect ECONNREFUSED/i.test(message)) return true;
+    // knex completes a transaction itself when its connection dies under a query; the rollback that
+    // follows then fails with this message, which replaces the connection error (seen in
+    // test/state/db-recovery when a request's transaction held a connection the outage killed)
+    if (/^Transaction query already complete/.test(message)) return true;
   }
   return false;
 }

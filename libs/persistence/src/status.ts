@@ -3,6 +3,7 @@
  * DESIGN "Job states"): pending/queued → pending=1, active=0; running → pending=0, active=1;
  * every terminal status → both 0 (pdr_run left `active=1` on failures, defect 19).
  */
+import { raw } from '@mikro-orm/core';
 import { JOB_STATUSES, JobStatus, TERMINAL_STATUSES } from '@pdr/contracts';
 
 export interface PdrRunFlags {
@@ -62,3 +63,27 @@ export const CLOSE_TIMES_SQL =
  * microseconds (staleHeartbeatMs × 1000). Claim (reclaim), abandon and the reconciler all use it.
  */
 export const STALE_RUNNING_SQL = `(status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND))`;
+
+/**
+ * The status columns of a transition as entity data (`em.nativeUpdate`, QueryBuilder `update`): the
+ * status with pdr_run's flags in step, as setStatusSql writes them.
+ */
+export function statusFields(status: JobStatus): { status: JobStatus; pending: boolean; active: boolean } {
+  if (!(JOB_STATUSES as readonly string[]).includes(status)) throw new Error(`unknown job status ${JSON.stringify(status)}`);
+  const f = flagsFor(status);
+  return { status, pending: f.pending === 1, active: f.active === 1 };
+}
+
+/**
+ * CLOSE_TIMES_SQL as entity update data, in the same order (MariaDB assigns left to right, so the
+ * later columns see the new time_of_start/time_of_finish). Fresh fragments per call: each is used once.
+ * (Typed as the columns' values: they are SQL the statement evaluates.)
+ */
+export function closeTimesFields(): { time_of_start: Date; time_of_finish: Date; execution_ms: number; execution_time: Date } {
+  return {
+    time_of_start: raw('COALESCE(time_of_start, NOW(3))'),
+    time_of_finish: raw('NOW(3)'),
+    execution_ms: raw('TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish) DIV 1000'),
+    execution_time: raw("TIMESTAMPADD(MICROSECOND, TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish), '1970-01-01 00:00:00')"),
+  };
+}

@@ -1,5 +1,8 @@
+import { LockMode, raw } from '@mikro-orm/core';
 import { DispatchBatch, DispatchJob, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { all, Em, fromDbTime, inList, one, run, setStatusSql, toDbTime, transaction } from '@pdr/persistence';
+import { Em, fromDbTime, PdrModelJob, statusFields, toDbTime, transaction } from '@pdr/persistence';
+
+type JobKey = { id: number; grid_id: number; generation: number };
 
 /**
  * What the planner's dispatch sweep asks of the database (the planner is the one publisher of job
@@ -10,15 +13,17 @@ import { all, Em, fromDbTime, inList, one, run, setStatusSql, toDbTime, transact
 /** Pending jobs untouched for `olderThanMs` (their planner died between persisting and publishing). */
 export async function takeStalePending(em: Em, req: RpcRequestParsed<'jobsTakeStalePending'>, installationId: string): Promise<DispatchBatch> {
   const jobs = await transaction(em, async (tem) => {
-    const rows = await all<{ id: number; grid_id: number; generation: number }>(
-      tem,
-      `SELECT id, grid_id, generation FROM pdr_model_jobs
-       WHERE status = 'pending' AND grid_id IS NOT NULL AND COALESCE(time_updated, time_created) < NOW(3) - INTERVAL ? MICROSECOND
-       ORDER BY id LIMIT ${req.limit} FOR UPDATE SKIP LOCKED`,
-      [req.olderThanMs * 1000],
-    );
+    const rows = await tem
+      .createQueryBuilder(PdrModelJob)
+      .select(['id', 'grid_id', 'generation'])
+      .where({ status: 'pending', grid_id: { $ne: null } })
+      .andWhere('coalesce(time_updated, time_created) < now(3) - interval ? microsecond', [req.olderThanMs * 1000])
+      .orderBy({ id: 'asc' })
+      .limit(req.limit)
+      .setLockMode(LockMode.PESSIMISTIC_PARTIAL_WRITE) // FOR UPDATE SKIP LOCKED
+      .execute<JobKey[]>('all', false);
     // touched, so no other sweep takes them again before olderThanMs has passed once more
-    if (rows.length) await run(tem, `UPDATE pdr_model_jobs SET time_updated = NOW(3) WHERE id IN (${inList(rows.length)}) AND status = 'pending'`, rows.map((r) => r.id));
+    if (rows.length) await tem.nativeUpdate(PdrModelJob, { id: { $in: rows.map((r) => r.id) }, status: 'pending' }, { time_updated: raw('NOW(3)') });
     return rows.map((r): DispatchJob => [r.id, r.grid_id, r.generation]);
   });
   return { installationId, jobs };
@@ -26,17 +31,19 @@ export async function takeStalePending(em: Em, req: RpcRequestParsed<'jobsTakeSt
 
 /** Counts of queued and running jobs, and one page of the queued ones, to compare with the stream. */
 export async function outstandingJobs(em: Em, req: RpcRequestParsed<'jobsOutstanding'>, installationId: string): Promise<RpcReply<'jobsOutstanding'>> {
-  const counts = await one<{ queued: number | string | null; running: number | string | null; now: string | Date }>(
-    em,
-    `SELECT SUM(status = 'queued') AS queued, SUM(status = 'running') AS running, NOW(3) AS now FROM pdr_model_jobs WHERE status IN ('queued', 'running')`,
-  );
+  const [counts] = await em
+    .createQueryBuilder(PdrModelJob)
+    .select([raw("SUM(status = 'queued') AS queued"), raw("SUM(status = 'running') AS running"), raw('NOW(3) AS now')])
+    .where({ status: { $in: ['queued', 'running'] } })
+    .execute<{ queued: number | string | null; running: number | string | null; now: string | Date }[]>('all', false);
   const jobs = req.limit
-    ? await all<{ id: number; grid_id: number; generation: number; queued_at: string | Date | null }>(
-        em,
-        `SELECT id, grid_id, generation, queued_at FROM pdr_model_jobs
-         WHERE status = 'queued' AND grid_id IS NOT NULL AND id > ? ORDER BY id LIMIT ${req.limit}`,
-        [req.afterId],
-      )
+    ? await em
+        .createQueryBuilder(PdrModelJob)
+        .select(['id', 'grid_id', 'generation', 'queued_at'])
+        .where({ status: 'queued', grid_id: { $ne: null }, id: { $gt: req.afterId } })
+        .orderBy({ id: 'asc' })
+        .limit(req.limit)
+        .execute<{ id: number; grid_id: number; generation: number; queued_at: string | Date | null }[]>('all', false)
     : [];
   return {
     installationId,
@@ -57,20 +64,20 @@ export async function redispatch(em: Em, req: RpcRequestParsed<'jobsRedispatch'>
   const ids = [...new Set(req.jobIds)].sort((a, b) => a - b);
   const before = req.queuedBefore === undefined ? null : toDbTime(req.queuedBefore, 'queuedBefore');
   const jobs = await transaction(em, async (tem) => {
-    const rows = await all<{ id: number; grid_id: number; generation: number }>(
-      tem,
-      `SELECT id, grid_id, generation FROM pdr_model_jobs
-       WHERE id IN (${inList(ids.length)}) AND grid_id IS NOT NULL AND cancel_requested = 0
-         AND (status = 'pending' OR (status = 'queued' AND (? IS NULL OR queued_at IS NULL OR queued_at < ?)))
-       ORDER BY id FOR UPDATE SKIP LOCKED`,
-      [...ids, before, before],
-    );
+    // still pending, or queued since before queuedBefore (or at an unknown time)
+    const queued = before === null ? { status: 'queued' } : { status: 'queued', $or: [{ queued_at: null }, { queued_at: { $lt: before } }] };
+    const rows = await tem
+      .createQueryBuilder(PdrModelJob)
+      .select(['id', 'grid_id', 'generation'])
+      .where({ id: { $in: ids }, grid_id: { $ne: null }, cancel_requested: false, $or: [{ status: 'pending' }, queued] })
+      .orderBy({ id: 'asc' })
+      .setLockMode(LockMode.PESSIMISTIC_PARTIAL_WRITE) // FOR UPDATE SKIP LOCKED
+      .execute<JobKey[]>('all', false);
     if (!rows.length) return [];
-    await run(
-      tem,
-      `UPDATE pdr_model_jobs SET ${setStatusSql('pending')}, generation = generation + 1, version = version + 1, queued_at = NULL, reason = ?
-       WHERE id IN (${inList(rows.length)})`,
-      [`event published again: ${req.reason}`, ...rows.map((r) => r.id)],
+    await tem.nativeUpdate(
+      PdrModelJob,
+      { id: { $in: rows.map((r) => r.id) } },
+      { ...statusFields('pending'), generation: raw('generation + 1'), version: raw('version + 1'), queued_at: null, reason: `event published again: ${req.reason}` },
     );
     return rows.map((r): DispatchJob => [r.id, r.grid_id, r.generation + 1]);
   });

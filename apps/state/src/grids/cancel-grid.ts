@@ -1,5 +1,6 @@
+import { LockMode, raw } from '@mikro-orm/core';
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { all, CLOSE_TIMES_SQL, Em, inList, run, setStatusSql, transaction } from '@pdr/persistence';
+import { closeTimesFields, Em, Grid, GridPoint, PdrModelJob, statusFields, transaction } from '@pdr/persistence';
 import { selectGrid } from './load-grid';
 
 const CHUNK = 1000;
@@ -12,26 +13,27 @@ const CHUNK = 1000;
  */
 export async function cancelGrid(em: Em, req: RpcRequestParsed<'gridCancel'>): Promise<{ reply: RpcReply<'gridCancel'>; changed: number[] }> {
   const grid = await selectGrid(em, req.selector);
-  const kill = req.kill ? 1 : 0;
+  const kill = req.kill ? { cancel_kill: true } : {};
   // every statement runs in transaction(): a deadlock with a concurrent claim or finish is retried
-  await transaction(em, (tem) => run(tem, 'UPDATE grids SET cancel_requested = 1, cancel_kill = cancel_kill OR ? WHERE id = ?', [kill, grid.id]));
+  await transaction(em, (tem) => tem.nativeUpdate(Grid, { id: grid.id }, { cancel_requested: true, ...kill }));
   const changed: number[] = [];
   for (;;) {
     const ids = await transaction(em, async (tem) => {
-      const locked = (
-        await all<{ id: number }>(
-          tem,
-          `SELECT j.id FROM grid_points gp JOIN pdr_model_jobs j ON j.id = gp.job_id
-           WHERE gp.grid_id = ? AND j.status IN ('pending', 'queued') ORDER BY j.id LIMIT ${CHUNK} FOR UPDATE`,
-          [grid.id],
-        )
-      ).map((r) => r.id);
+      const rows = await tem
+        .createQueryBuilder(GridPoint, 'gp')
+        .select('j.id')
+        .join('gp.job_id', 'j')
+        .where({ grid_id: grid.id, 'j.status': { $in: ['pending', 'queued'] } })
+        .orderBy({ 'j.id': 'asc' })
+        .limit(CHUNK)
+        .setLockMode(LockMode.PESSIMISTIC_WRITE)
+        .execute<{ id: number }[]>('all', false);
+      const locked = rows.map((r) => r.id);
       if (!locked.length) return locked;
-      await run(
-        tem,
-        `UPDATE pdr_model_jobs SET ${setStatusSql('cancelled')}, version = version + 1, reason = 'cancelled by the user', ${CLOSE_TIMES_SQL}
-         WHERE id IN (${inList(locked.length)}) AND status IN ('pending', 'queued')`,
-        locked,
+      await tem.nativeUpdate(
+        PdrModelJob,
+        { id: { $in: locked }, status: { $in: ['pending', 'queued'] } },
+        { ...statusFields('cancelled'), version: raw('version + 1'), reason: 'cancelled by the user', ...closeTimesFields() },
       );
       return locked;
     });
@@ -39,13 +41,12 @@ export async function cancelGrid(em: Em, req: RpcRequestParsed<'gridCancel'>): P
     changed.push(...ids);
   }
   const flagged = await transaction(em, (tem) =>
-    run(
-      tem,
-      `UPDATE pdr_model_jobs j JOIN grid_points gp ON gp.job_id = j.id
-       SET j.cancel_requested = 1, j.cancel_kill = j.cancel_kill OR ?
-       WHERE gp.grid_id = ? AND j.status = 'running'`,
-      [kill, grid.id],
+    tem.nativeUpdate(
+      PdrModelJob,
+      // the grid's members as a subquery: UPDATE … WHERE status = 'running' AND id IN (SELECT job_id FROM grid_points …)
+      { status: 'running', id: { $in: tem.createQueryBuilder(GridPoint, 'gp').select('gp.job_id').where({ grid_id: grid.id }).getKnexQuery() as never } },
+      { cancel_requested: true, ...kill },
     ),
   );
-  return { reply: { gridId: grid.id, cancelled: changed.length, runningFlagged: flagged.affectedRows }, changed };
+  return { reply: { gridId: grid.id, cancelled: changed.length, runningFlagged: flagged }, changed };
 }

@@ -1,5 +1,6 @@
 import { GridSummary, JOB_STATUSES, RpcReply, RpcRequestParsed, StatusCounts } from '@pdr/contracts';
-import { all, Em, fromDbTime, inList } from '@pdr/persistence';
+import { raw } from '@mikro-orm/core';
+import { Em, fromDbTime, GridPoint, PdrModelJob } from '@pdr/persistence';
 import { LoadedGrid, recentGrids, selectGrid } from './load-grid';
 
 interface CountRow {
@@ -24,18 +25,18 @@ interface CountRow {
 export async function summarize(em: Em, grids: LoadedGrid[]): Promise<GridSummary[]> {
   if (!grids.length) return [];
   const ids = grids.map((g) => g.id);
-  const owned = await all<CountRow>(
-    em,
-    `SELECT grid_id, status, COUNT(*) AS n, MIN(time_of_start) AS first_start, MAX(time_of_finish) AS last_finish
-     FROM pdr_model_jobs WHERE grid_id IN (${inList(ids.length)})
-     GROUP BY grid_id, status`,
-    ids,
-  );
-  const members = await all<{ grid_id: number; n: number | string }>(
-    em,
-    `SELECT grid_id, COUNT(*) AS n FROM grid_points WHERE grid_id IN (${inList(ids.length)}) GROUP BY grid_id`,
-    ids,
-  );
+  const owned = await em
+    .createQueryBuilder(PdrModelJob)
+    .select(['grid_id', 'status', raw('COUNT(*) AS n'), raw('MIN(time_of_start) AS first_start'), raw('MAX(time_of_finish) AS last_finish')])
+    .where({ grid_id: { $in: ids } })
+    .groupBy(['grid_id', 'status'])
+    .execute<CountRow[]>('all', false);
+  const members = await em
+    .createQueryBuilder(GridPoint)
+    .select(['grid_id', raw('COUNT(*) AS n')])
+    .where({ grid_id: { $in: ids } })
+    .groupBy('grid_id')
+    .execute<{ grid_id: number; n: number | string }[]>('all', false);
   const memberCount = new Map(members.map((r) => [r.grid_id, Number(r.n)]));
   const ownedCount = new Map<number, number>();
   for (const r of owned) ownedCount.set(r.grid_id, (ownedCount.get(r.grid_id) ?? 0) + Number(r.n));
@@ -43,14 +44,13 @@ export async function summarize(em: Em, grids: LoadedGrid[]): Promise<GridSummar
   const rows = owned.filter((r) => !sharing.includes(r.grid_id));
   if (sharing.length) {
     rows.push(
-      ...(await all<CountRow>(
-        em,
-        `SELECT gp.grid_id, j.status, COUNT(*) AS n, MIN(j.time_of_start) AS first_start, MAX(j.time_of_finish) AS last_finish
-         FROM grid_points gp JOIN pdr_model_jobs j ON j.id = gp.job_id
-         WHERE gp.grid_id IN (${inList(sharing.length)})
-         GROUP BY gp.grid_id, j.status`,
-        sharing,
-      )),
+      ...(await em
+        .createQueryBuilder(GridPoint, 'gp')
+        .select(['gp.grid_id', 'j.status', raw('COUNT(*) AS n'), raw('MIN(j.time_of_start) AS first_start'), raw('MAX(j.time_of_finish) AS last_finish')])
+        .join('gp.job_id', 'j')
+        .where({ grid_id: { $in: sharing } })
+        .groupBy(['gp.grid_id', 'j.status'])
+        .execute<CountRow[]>('all', false)),
     );
   }
   return grids.map((g) => {

@@ -1,6 +1,6 @@
 import type { Physics, RunOptions } from '@pdr/contracts';
 import { physics as physicsSchema, runOptions } from '@pdr/contracts';
-import { all, Em, one } from '@pdr/persistence';
+import { Em, Grid } from '@pdr/persistence';
 import { badRequest, notFound } from '../infrastructure/errors';
 
 /** A grid row with its model name, as the use cases need it. */
@@ -43,9 +43,18 @@ interface GridDbRow {
   cancel_kill: number;
 }
 
-const GRID_SELECT = `SELECT g.id, g.model_name_id, m.model_name, m.model_path, g.user_id, u.username, g.chemical_database_id, g.onion_species,
-  g.physics, g.run_options, g.seed, g.request_hash, g.point_count, g.created_at, g.cancel_requested, g.cancel_kill
-  FROM grids g JOIN model_names m ON m.id = g.model_name_id LEFT JOIN users u ON u.id = g.user_id`;
+/** Grids with their model name and submitter (raw rows: the JSON columns are parsed and checked by toGrid). */
+function gridQuery(em: Em) {
+  return em
+    .createQueryBuilder(Grid, 'g')
+    .select([
+      // the relation columns read from the joined rows (the query builder would select the join's id otherwise)
+      'g.id', 'm.id as model_name_id', 'm.model_name', 'm.model_path', 'u.id as user_id', 'u.username', 'g.chemical_database_id', 'g.onion_species',
+      'g.physics', 'g.run_options', 'g.seed', 'g.request_hash', 'g.point_count', 'g.created_at', 'g.cancel_requested', 'g.cancel_kill',
+    ])
+    .join('g.model_name_id', 'm')
+    .leftJoin('g.user_id', 'u');
+}
 
 function parseJson(v: string | object): unknown {
   return typeof v === 'string' ? JSON.parse(v) : v;
@@ -74,7 +83,7 @@ function toGrid(r: GridDbRow): LoadedGrid {
 }
 
 export async function loadGrid(em: Em, gridId: number): Promise<LoadedGrid | undefined> {
-  const r = await one<GridDbRow>(em, `${GRID_SELECT} WHERE g.id = ?`, [gridId]);
+  const [r] = await gridQuery(em).where({ id: gridId }).execute<GridDbRow[]>('all', false);
   return r && toGrid(r);
 }
 
@@ -88,13 +97,13 @@ export async function loadGridOrFail(em: Em, gridId: number): Promise<LoadedGrid
 export async function selectGrid(em: Em, selector: { gridId?: number; modelName?: string }): Promise<LoadedGrid> {
   if (selector.gridId !== undefined) return loadGridOrFail(em, selector.gridId);
   if (selector.modelName === undefined) throw badRequest('give exactly one of gridId or modelName');
-  const r = await one<GridDbRow>(em, `${GRID_SELECT} WHERE m.model_name = ? ORDER BY g.id DESC LIMIT 1`, [selector.modelName]);
+  const [r] = await gridQuery(em).where({ 'm.model_name': selector.modelName }).orderBy({ id: 'desc' }).limit(1).execute<GridDbRow[]>('all', false);
   if (!r) throw notFound(`no grid of model ${JSON.stringify(selector.modelName)}`);
   return toGrid(r);
 }
 
 export async function recentGrids(em: Em, limit: number): Promise<LoadedGrid[]> {
-  const rows = await all<GridDbRow>(em, `${GRID_SELECT} ORDER BY g.id DESC LIMIT ?`, [limit]);
+  const rows = await gridQuery(em).orderBy({ id: 'desc' }).limit(limit).execute<GridDbRow[]>('all', false);
   return rows.map(toGrid);
 }
 

@@ -1,5 +1,5 @@
 import { JobStatus, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { all, Em, inList, run, statusList, transaction } from '@pdr/persistence';
+import { Em, Grid, GridPoint, PdrModelJob, transaction } from '@pdr/persistence';
 import { repend } from '../points/upsert-points';
 import { selectGrid } from './load-grid';
 
@@ -13,25 +13,27 @@ const CHUNK = 1000;
 export async function retryGrid(em: Em, req: RpcRequestParsed<'gridRetry'>): Promise<{ reply: Omit<RpcReply<'gridRetry'>, 'installationId'>; changed: number[] }> {
   const grid = await selectGrid(em, req.selector);
   const from: JobStatus[] = req.includeCancelled ? ['failed', 'problem', 'cancelled'] : ['failed', 'problem'];
-  if (req.includeCancelled) await transaction(em, (tem) => run(tem, 'UPDATE grids SET cancel_requested = 0, cancel_kill = 0 WHERE id = ?', [grid.id]));
+  if (req.includeCancelled) await transaction(em, (tem) => tem.nativeUpdate(Grid, { id: grid.id }, { cancel_requested: false, cancel_kill: false }));
   const changed: number[] = [];
   const jobs: [number, number][] = [];
   let afterId = 0;
   for (;;) {
     const ids = (
-      await all<{ id: number }>(
-        em,
-        `SELECT j.id FROM grid_points gp JOIN pdr_model_jobs j ON j.id = gp.job_id
-         WHERE gp.grid_id = ? AND j.id > ? AND j.status IN ${statusList(from)} ORDER BY j.id LIMIT ${CHUNK}`,
-        [grid.id, afterId],
-      )
+      await em
+        .createQueryBuilder(GridPoint, 'gp')
+        .select('j.id')
+        .join('gp.job_id', 'j')
+        .where({ grid_id: grid.id, 'j.id': { $gt: afterId }, 'j.status': { $in: from } })
+        .orderBy({ 'j.id': 'asc' })
+        .limit(CHUNK)
+        .execute<{ id: number }[]>('all', false)
     ).map((r) => r.id);
     if (!ids.length) break;
     afterId = ids[ids.length - 1];
     const rows = await transaction(em, async (tem) => {
       const locked = await repend(tem, ids, from, grid);
       if (!locked.length) return [];
-      return all<{ id: number; generation: number }>(tem, `SELECT id, generation FROM pdr_model_jobs WHERE id IN (${inList(locked.length)}) ORDER BY id`, locked);
+      return tem.createQueryBuilder(PdrModelJob).select(['id', 'generation']).where({ id: { $in: locked } }).orderBy({ id: 'asc' }).execute<{ id: number; generation: number }[]>('all', false);
     });
     for (const r of rows) {
       changed.push(r.id);

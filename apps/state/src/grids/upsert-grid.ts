@@ -1,6 +1,7 @@
 import type { GridUpsertReply, RpcRequestParsed } from '@pdr/contracts';
 import { chemistryString, checkNonDefaultParameters } from '@pdr/domain';
-import { checkLength, Em, run, transaction, upsertChemicalDatabase, upsertModelName, upsertUser } from '@pdr/persistence';
+import { raw } from '@mikro-orm/core';
+import { checkLength, Em, Grid, transaction, upsertChemicalDatabase, upsertModelName, upsertUser } from '@pdr/persistence';
 import { badRequest } from '../infrastructure/errors';
 
 /**
@@ -17,25 +18,24 @@ export async function upsertGrid(em: Em, req: RpcRequestParsed<'gridUpsert'>): P
     const modelNameId = await upsertModelName(tem, { modelName: req.modelName, modelPath: req.modelPath, description: req.description });
     const userId = await upsertUser(tem, req.user);
     const chemId = await upsertChemicalDatabase(tem, req.chemicalDatabase);
-    const res = await run(
-      tem,
-      `INSERT INTO grids (model_name_id, request_hash, description, user_id, chemical_database_id, physics, run_options, onion_species, seed, point_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), submit_count = submit_count + 1, last_submitted_at = CURRENT_TIMESTAMP(3)`,
-      [
-        modelNameId,
-        req.requestHash,
-        req.description,
-        userId,
-        chemId,
-        JSON.stringify(req.physics),
-        JSON.stringify(req.run),
-        onionSpecies,
-        req.seed,
-        req.pointCount,
-      ],
-    );
-    return { gridId: res.insertId, modelNameId, created: res.affectedRows === 1 };
+    const res = await tem
+      .createQueryBuilder(Grid)
+      .insert({
+        model_name_id: modelNameId,
+        request_hash: req.requestHash,
+        description: req.description,
+        user_id: userId,
+        chemical_database_id: chemId,
+        physics: req.physics,
+        run_options: req.run,
+        onion_species: onionSpecies,
+        seed: req.seed,
+        point_count: req.pointCount,
+      })
+      .onConflict(['model_name_id', 'request_hash'])
+      .merge({ id: raw('LAST_INSERT_ID(id)'), submit_count: raw('submit_count + 1'), last_submitted_at: raw('CURRENT_TIMESTAMP(3)') })
+      .execute('run');
+    return { gridId: Number(res.insertId), modelNameId, created: res.affectedRows === 1 };
   });
 }
 

@@ -1,5 +1,6 @@
 import { ESTIMATE, GridEstimate, RpcReply, RpcRequestParsed, runOptions } from '@pdr/contracts';
-import { all, Em, inList } from '@pdr/persistence';
+import { raw } from '@mikro-orm/core';
+import { Em, Grid, PdrModelJob } from '@pdr/persistence';
 
 interface GridRow {
   id: number;
@@ -16,26 +17,30 @@ export async function estimateJobs(em: Em, req: RpcRequestParsed<'jobsEstimate'>
   let ids = req.gridIds;
   if (ids === null) {
     // per grid an index dive on (grid_id, status): cheap however many jobs are queued
-    const rows = await all<{ id: number }>(
-      em,
-      `SELECT g.id FROM grids g WHERE EXISTS
-         (SELECT 1 FROM pdr_model_jobs j WHERE j.grid_id = g.id AND j.status IN ('pending', 'queued'))
-       ORDER BY g.id DESC LIMIT ${ESTIMATE.MAX_GRIDS}`,
-    );
+    const rows = await em
+      .createQueryBuilder(Grid, 'g')
+      .select('g.id')
+      .where("exists (select 1 from pdr_model_jobs j where j.grid_id = g.id and j.status in ('pending', 'queued'))")
+      .orderBy({ id: 'desc' })
+      .limit(ESTIMATE.MAX_GRIDS)
+      .execute<{ id: number }[]>('all', false);
     ids = rows.map((r) => r.id);
   }
   if (!ids.length) return { grids: [] };
-  const grids = await all<GridRow>(em, `SELECT id, run_options, onion_species FROM grids WHERE id IN (${inList(ids.length)})`, ids);
+  const grids = await em.createQueryBuilder(Grid).select(['id', 'run_options', 'onion_species']).where({ id: { $in: ids } }).execute<GridRow[]>('all', false);
   const byGrid = new Map<number, { n: number; longest: number }>();
   for (const g of grids) {
     // the most recently started finished jobs, in the order of the (grid_id, status, time_of_start) index
-    const [m] = await all<{ n: number | string; longest: number | string | null }>(
-      em,
-      `SELECT COUNT(*) AS n, MAX(execution_ms) AS longest FROM
-         (SELECT execution_ms FROM pdr_model_jobs WHERE grid_id = ? AND status = 'finished' AND execution_ms IS NOT NULL
-          ORDER BY time_of_start DESC LIMIT ${ESTIMATE.SAMPLE_JOBS}) recent`,
-      [g.id],
-    );
+    const recent = em
+      .createQueryBuilder(PdrModelJob)
+      .select('execution_ms')
+      .where({ grid_id: g.id, status: 'finished', execution_ms: { $ne: null } })
+      .orderBy({ time_of_start: 'desc' })
+      .limit(ESTIMATE.SAMPLE_JOBS);
+    const [m] = await em
+      .createQueryBuilder(recent, 'recent')
+      .select([raw('COUNT(*) AS n'), raw('MAX(recent.execution_ms) AS longest')])
+      .execute<{ n: number | string; longest: number | string | null }[]>('all', false);
     byGrid.set(g.id, { n: Number(m?.n ?? 0), longest: Number(m?.longest ?? 0) });
   }
   return {

@@ -1,28 +1,26 @@
 import { JobStatus, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { JobAttempt, JobStep } from '@pdr/persistence';
-import { asJobStatus, Em, fromDbTime, one } from '@pdr/persistence';
+import { raw } from '@mikro-orm/core';
+import { asJobStatus, Em, fromDbTime, JobAttempt, JobStep } from '@pdr/persistence';
 import { notFound } from '../infrastructure/errors';
 import { loadGrid } from '../grids/load-grid';
-import { JOB_ROW_SELECT, JobDbRow, loadFiles, loadParameters, toJobRow } from './job-rows';
+import { JobDbRow, jobRowQuery, loadFiles, loadParameters, toJobRow } from './job-rows';
 
 /**
  * Use case "job get": one job with its parameter row, stored files and attempt history (steps per
  * attempt). The history is read through the message's entity manager (JobAttempt/JobStep entities).
  */
 export async function getJob(em: Em, req: RpcRequestParsed<'jobGet'>): Promise<RpcReply<'jobGet'>> {
-  const from = `SELECT ${JOB_ROW_SELECT} FROM pdr_model_jobs j LEFT JOIN model_names m ON m.id = j.model_name_id`;
   let r: JobDbRow | undefined;
   let sameName: number | undefined;
   if (req.jobId !== undefined) {
-    r = await one<JobDbRow>(em, `${from} WHERE j.id = ?`, [req.jobId]);
+    [r] = await jobRowQuery(em).where({ 'j.id': req.jobId }).execute<JobDbRow[]>('all', false);
     if (!r) throw notFound(`job ${req.jobId} does not exist`);
   } else {
-    const where = req.modelName === undefined ? 'j.model_job_name = ?' : 'j.model_job_name = ? AND m.model_name = ?';
-    const args: string[] = req.modelName === undefined ? [req.jobName as string] : [req.jobName as string, req.modelName];
-    r = await one<JobDbRow>(em, `${from} WHERE ${where} ORDER BY j.id DESC LIMIT 1`, args);
+    const where = { 'j.model_job_name': req.jobName as string, ...(req.modelName === undefined ? {} : { 'm.model_name': req.modelName }) };
+    [r] = await jobRowQuery(em).where(where).orderBy({ 'j.id': 'desc' }).limit(1).execute<JobDbRow[]>('all', false);
     const inModel = req.modelName === undefined ? '' : ` in model ${JSON.stringify(req.modelName)}`;
     if (!r) throw notFound(`no job named ${JSON.stringify(req.jobName)}${inModel}`);
-    const c = await one<{ n: number | string }>(em, `SELECT COUNT(*) AS n FROM pdr_model_jobs j LEFT JOIN model_names m ON m.id = j.model_name_id WHERE ${where}`, args);
+    const [c] = await jobRowQuery(em).select(raw('COUNT(*) AS n')).where(where).execute<{ n: number | string }[]>('all', false);
     sameName = Number(c?.n ?? 1);
   }
   const job = toJobRow(r);

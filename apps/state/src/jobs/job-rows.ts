@@ -1,10 +1,22 @@
 import { FileRole, JobRow, StoredFileInfo } from '@pdr/contracts';
 import { KOSMATAU_PARAMETER_NAMES, ParameterValue } from '@pdr/domain';
-import { all, asJobStatus, Em, fromDbTime, ident, inList } from '@pdr/persistence';
+import type { QueryBuilder } from '@mikro-orm/mysql';
+import { asJobStatus, Em, fromDbTime, GridPoint, JobFile, KosmatauParameters, PdrModelJob } from '@pdr/persistence';
 
 /** The columns of a job row (alias j; m = model_names). */
-export const JOB_ROW_SELECT = `j.id, j.grid_id, m.model_name, j.model_job_name, j.status, j.attempt, j.generation, j.reason,
-  j.time_of_start, j.time_of_finish, j.execution_ms, j.heartbeat_at, j.runner_id, j.output_directory, j.kosmatau_parameters_id`;
+const JOB_ROW_FIELDS = [
+  'j.id', 'j.grid_id', 'm.model_name', 'j.model_job_name', 'j.status', 'j.attempt', 'j.generation', 'j.reason',
+  'j.time_of_start', 'j.time_of_finish', 'j.execution_ms', 'j.heartbeat_at', 'j.runner_id', 'j.output_directory', 'j.kosmatau_parameters_id',
+];
+
+/**
+ * Job rows (alias j) with their model name (m), as raw rows (JobDbRow). With a grid id: the grid's
+ * members, read through grid_points (gp) so a page walks that grid's part of the primary key only.
+ */
+export function jobRowQuery(em: Em, gridId?: number): QueryBuilder<object> {
+  if (gridId === undefined) return em.createQueryBuilder(PdrModelJob, 'j').select(JOB_ROW_FIELDS).leftJoin('j.model_name_id', 'm') as unknown as QueryBuilder<object>;
+  return em.createQueryBuilder(GridPoint, 'gp').select(JOB_ROW_FIELDS).join('gp.job_id', 'j').leftJoin('j.model_name_id', 'm').where({ grid_id: gridId }) as unknown as QueryBuilder<object>;
+}
 
 export interface JobDbRow {
   id: number;
@@ -47,11 +59,11 @@ export function toJobRow(r: JobDbRow, gridId?: number): JobRow {
 export async function loadParameters(em: Em, ids: number[]): Promise<Map<number, Record<string, ParameterValue>>> {
   const out = new Map<number, Record<string, ParameterValue>>();
   if (!ids.length) return out;
-  const rows = await all<Record<string, unknown>>(
-    em,
-    `SELECT id, ${KOSMATAU_PARAMETER_NAMES.map(ident).join(', ')} FROM kosmatau_parameters WHERE id IN (${inList(ids.length)})`,
-    ids,
-  );
+  const rows = await em
+    .createQueryBuilder(KosmatauParameters)
+    .select(['id', ...KOSMATAU_PARAMETER_NAMES])
+    .where({ id: { $in: ids } })
+    .execute<Record<string, unknown>[]>('all', false);
   for (const r of rows) {
     const p: Record<string, ParameterValue> = {};
     for (const c of KOSMATAU_PARAMETER_NAMES) p[c] = r[c] as ParameterValue;
@@ -76,11 +88,12 @@ interface FileDbRow {
 export async function loadFiles(em: Em, jobIds: number[]): Promise<Map<number, StoredFileInfo[]>> {
   const out = new Map<number, StoredFileInfo[]>();
   if (!jobIds.length) return out;
-  const rows = await all<FileDbRow>(
-    em,
-    `SELECT job_id, role, file_name, rel_path, full_path, file_size, modification_time, sha256_sum FROM job_files WHERE job_id IN (${inList(jobIds.length)}) ORDER BY job_id, id`,
-    jobIds,
-  );
+  const rows = await em
+    .createQueryBuilder(JobFile)
+    .select(['job_id', 'role', 'file_name', 'rel_path', 'full_path', 'file_size', 'modification_time', 'sha256_sum'])
+    .where({ job_id: { $in: jobIds } })
+    .orderBy({ job_id: 'asc', id: 'asc' })
+    .execute<FileDbRow[]>('all', false);
   for (const r of rows) {
     const list = out.get(r.job_id) ?? [];
     list.push({

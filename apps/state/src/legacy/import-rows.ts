@@ -14,7 +14,8 @@
  */
 import { ContractError, LegacyImportReply, LegacyTable, RpcRequestParsed } from '@pdr/contracts';
 import { legacyParameterIdentity } from '@pdr/domain';
-import { adoptLegacyJobs, all, Em, ident, inList, mapLegacyStatus, MERGE_SPECS, one, run, TARGET_TABLES, transaction } from '@pdr/persistence';
+import { LockMode } from '@mikro-orm/core';
+import { adoptLegacyJobs, Em, LegacyImportRow, LegacyMerge, mapLegacyStatus, MERGE_SPECS, PdrModelJob, transaction } from '@pdr/persistence';
 
 type Cell = string | number | null;
 type LegacyRow = Record<string, Cell>;
@@ -44,9 +45,15 @@ function keyColumns(table: LegacyTable): readonly string[] {
   return MERGE_SPECS.find((s) => s.table === table)!.keyColumns;
 }
 
-/** Columns an imported row may set: the table's columns of this schema, but not id and generated ones. */
-function writableColumns(table: LegacyTable): Set<string> {
-  return new Set(TARGET_TABLES.get(table)!.columns.filter((c) => !c.generated && c.name !== 'id').map((c) => c.name));
+/** The entity of a pdr_run table. */
+function entityOf(em: Em, table: LegacyTable): string {
+  return Object.values(em.getMetadata().getAll()).find((m) => m.tableName === table)!.className;
+}
+
+/** Columns an imported row may set: the table's columns (its entity's), but not id and generated ones. */
+function writableColumns(em: Em, table: LegacyTable): Set<string> {
+  const meta = Object.values(em.getMetadata().getAll()).find((m) => m.tableName === table)!;
+  return new Set(meta.props.filter((p) => !p.generated && p.name !== 'id').flatMap((p) => p.fieldNames));
 }
 
 export async function importLegacyRows(em: Em, req: RpcRequestParsed<'legacyImport'>): Promise<LegacyImportReply> {
@@ -59,15 +66,16 @@ async function importBatch(em: Em, req: RpcRequestParsed<'legacyImport'>): Promi
   const ids = req.rows.map((r) => r.id as number);
   const done = new Set(
     (
-      await all<{ id: number }>(em, `SELECT legacy_id AS id FROM legacy_import_rows WHERE source = ? AND table_name = ? AND legacy_id IN (${inList(ids.length)}) FOR UPDATE`, [
-        source,
-        table,
-        ...ids,
-      ])
-    ).map((r) => r.id),
+      await em
+        .createQueryBuilder(LegacyImportRow)
+        .select('legacy_id')
+        .where({ source, table_name: table, legacy_id: { $in: ids } })
+        .setLockMode(LockMode.PESSIMISTIC_WRITE)
+        .execute<{ legacy_id: number }[]>('all', false)
+    ).map((r) => r.legacy_id),
   );
   const refMaps = await referenceMaps(em, source, table, req.rows);
-  const writable = writableColumns(table);
+  const writable = writableColumns(em, table);
   for (let i = 0; i < req.rows.length; i++) {
     const legacy = req.rows[i];
     const legacyId = legacy.id as number;
@@ -83,20 +91,19 @@ async function importBatch(em: Em, req: RpcRequestParsed<'legacyImport'>): Promi
       if (existing !== undefined) {
         rowId = existing;
         merged = true;
-        await run(
-          em,
-          `INSERT INTO legacy_merges (table_name, merged_id, survivor_id, merged_row, source) VALUES (?, ?, ?, ?, ?)
-           ON DUPLICATE KEY UPDATE survivor_id = VALUES(survivor_id)`,
-          [table, legacyId, rowId, JSON.stringify(legacy), `import:${source}`],
-        );
+        await em
+          .createQueryBuilder(LegacyMerge)
+          .insert({ table_name: table, merged_id: legacyId, survivor_id: rowId, merged_row: legacy, source: `import:${source}` })
+          .onConflict(['source', 'table_name', 'merged_id'])
+          .merge(['survivor_id'])
+          .execute('run');
         reply.merged++;
       } else {
-        const cols = Object.keys(values);
-        const res = await run(em, `INSERT INTO ${ident(table)} (${cols.map(ident).join(', ')}) VALUES (${inList(cols.length)})`, cols.map((c) => values[c]));
-        rowId = res.insertId;
+        const res = await em.createQueryBuilder(entityOf(em, table)).insert(values).execute('run');
+        rowId = Number(res.insertId);
         reply.inserted++;
       }
-      await run(em, 'INSERT INTO legacy_import_rows (source, table_name, legacy_id, row_id, merged) VALUES (?, ?, ?, ?, ?)', [source, table, legacyId, rowId, merged ? 1 : 0]);
+      await em.createQueryBuilder(LegacyImportRow).insert({ source, table_name: table, legacy_id: legacyId, row_id: rowId, merged }).execute('run');
       refMaps.get(table)?.set(legacyId, rowId);
     } catch (err) {
       if (err instanceof ContractError) throw err;
@@ -124,13 +131,12 @@ async function referenceMaps(em: Em, source: string, table: LegacyTable, rows: r
     const list = [...set];
     const m = new Map<number, number>();
     if (list.length) {
-      for (const r of await all<{ l: number; r: number }>(
-        em,
-        `SELECT legacy_id AS l, row_id AS r FROM legacy_import_rows WHERE source = ? AND table_name = ? AND legacy_id IN (${inList(list.length)})`,
-        [source, refTable, ...list],
-      )) {
-        m.set(r.l, r.r);
-      }
+      const found = await em
+        .createQueryBuilder(LegacyImportRow)
+        .select(['legacy_id', 'row_id'])
+        .where({ source, table_name: refTable, legacy_id: { $in: list } })
+        .execute<{ legacy_id: number; row_id: number }[]>('all', false);
+      for (const r of found) m.set(r.legacy_id, r.row_id);
     }
     maps.set(refTable, m);
   }
@@ -191,12 +197,12 @@ async function rowValues(
 /** pdr_run left hdf_files.job_id NULL on most rows: the job of its (model, parameters), when that job has no row yet. */
 async function freeJobOf(em: Em, values: Record<string, Cell>): Promise<number | undefined> {
   if (typeof values.model_name_id !== 'number' || typeof values.parameter_id !== 'number') return undefined;
-  const job = await one<{ id: number }>(
-    em,
-    `SELECT j.id FROM pdr_model_jobs j LEFT JOIN hdf_files h ON h.job_id = j.id
-      WHERE j.model_name_id = ? AND j.kosmatau_parameters_id = ? AND h.id IS NULL`,
-    [values.model_name_id, values.parameter_id],
-  );
+  const [job] = await em
+    .createQueryBuilder(PdrModelJob, 'j')
+    .select('j.id')
+    .where({ model_name_id: values.model_name_id, kosmatau_parameters_id: values.parameter_id })
+    .andWhere('not exists (select 1 from hdf_files h where h.job_id = j.id)')
+    .execute<{ id: number }[]>('all', false);
   return job?.id;
 }
 
@@ -205,8 +211,15 @@ async function findExisting(em: Em, table: LegacyTable, values: Record<string, C
   const cols = keyColumns(table);
   const keyValues = cols.map((c) => values[c] ?? null);
   if (table !== 'kosmatau_executables' && table !== 'chemical_databases' && keyValues.some((v) => v === null)) return undefined;
-  // executables and chemistry: identity over every field, NULLs included (their identity_sha)
-  const where = cols.map((c) => `${ident(c)} <=> ?`).join(' AND ');
-  const row = await one<{ id: number }>(em, `SELECT id FROM ${ident(table)} WHERE ${where} ORDER BY id LIMIT 1 FOR UPDATE`, keyValues);
+  // executables and chemistry: identity over every field, NULLs included (their identity_sha): a NULL
+  // key value matches NULL (IS NULL), as `<=>` did
+  const [row] = await em
+    .createQueryBuilder(entityOf(em, table))
+    .select('id')
+    .where(Object.fromEntries(cols.map((c, i) => [c, keyValues[i]])))
+    .orderBy({ id: 'asc' })
+    .limit(1)
+    .setLockMode(LockMode.PESSIMISTIC_WRITE)
+    .execute<{ id: number }[]>('all', false);
   return row?.id;
 }

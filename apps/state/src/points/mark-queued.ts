@@ -1,5 +1,6 @@
+import { LockMode, raw } from '@mikro-orm/core';
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { all, chunk, Em, inList, run, setStatusSql, transaction } from '@pdr/persistence';
+import { chunk, Em, PdrModelJob, statusFields, transaction } from '@pdr/persistence';
 
 const CHUNK = 1000;
 
@@ -19,10 +20,15 @@ export async function markQueued(em: Em, req: RpcRequestParsed<'markQueued'>): P
 /** pending → queued for those of `ids` that are pending; returns them. Runs in its own transaction. */
 export async function pendingToQueued(em: Em, ids: number[]): Promise<number[]> {
   if (!ids.length) return [];
-  const locked = (await all<{ id: number }>(em, `SELECT id FROM pdr_model_jobs WHERE id IN (${inList(ids.length)}) AND status = 'pending' ORDER BY id FOR UPDATE`, ids)).map(
-    (r) => r.id,
-  );
+  const rows = await em
+    .createQueryBuilder(PdrModelJob)
+    .select('id')
+    .where({ id: { $in: ids }, status: 'pending' })
+    .orderBy({ id: 'asc' })
+    .setLockMode(LockMode.PESSIMISTIC_WRITE)
+    .execute<{ id: number }[]>('all', false);
+  const locked = rows.map((r) => r.id);
   if (!locked.length) return [];
-  await run(em, `UPDATE pdr_model_jobs SET ${setStatusSql('queued')}, version = version + 1, queued_at = NOW(3) WHERE id IN (${inList(locked.length)})`, locked);
+  await em.nativeUpdate(PdrModelJob, { id: { $in: locked } }, { ...statusFields('queued'), version: raw('version + 1'), queued_at: raw('NOW(3)') });
   return locked;
 }

@@ -1,7 +1,8 @@
 import { DispatchJob } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
 import { PeriodicTask, type ContractClient } from '@pdr/messaging';
-import { all, CLOSE_TIMES_SQL, Em, inList, isDatabaseUnavailable, Orm, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
+import { LockMode, raw, type EntityData } from '@mikro-orm/core';
+import { closeTimesFields, Em, isDatabaseUnavailable, JobAttempt, Orm, PdrModelJob, type PdrModelJobRow, STALE_RUNNING_SQL, statusFields, transaction } from '@pdr/persistence';
 import type { StateTimings } from '../infrastructure/options';
 import type { ProgressPublisher } from '../infrastructure/progress';
 
@@ -125,52 +126,54 @@ export class Reconciler {
 
   private async takeStaleRunning(em: Em): Promise<{ requeued: Candidate[]; cancelled: number[]; seen: number }> {
     const staleUs = this.timings.staleHeartbeatMs * 1000;
-    const rows = await all<Candidate>(
-      em,
-      `SELECT id, grid_id, generation, attempt, runner_id, cancel_requested FROM pdr_model_jobs
-       WHERE ${STALE_RUNNING_SQL}
-       ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-      [staleUs],
-    );
-    const stale = STALE_RUNNING_SQL;
+    const rows = await em
+      .createQueryBuilder(PdrModelJob)
+      .select(['id', 'grid_id', 'generation', 'attempt', 'runner_id', 'cancel_requested'])
+      .where(STALE_RUNNING_SQL, [staleUs])
+      .orderBy({ id: 'asc' })
+      .limit(BATCH)
+      .setLockMode(LockMode.PESSIMISTIC_PARTIAL_WRITE) // FOR UPDATE SKIP LOCKED
+      .execute<Candidate[]>('all', false);
+    // the compare-and-set: still running with a stale heartbeat (the rows are locked, so it still holds)
+    const updateStale = (ids: number[], data: EntityData<PdrModelJobRow>) =>
+      em.createQueryBuilder(PdrModelJob).update(data).where({ id: { $in: ids } }).andWhere(STALE_RUNNING_SQL, [staleUs]).execute('run');
     const toCancel = rows.filter((r) => r.cancel_requested);
     const toRequeue = rows.filter((r) => !r.cancel_requested);
     let cancelled: number[] = [];
     let requeued: Candidate[] = [];
     if (toCancel.length) {
       const ids = toCancel.map((r) => r.id);
-      const res = await run(
-        em,
-        `UPDATE pdr_model_jobs SET ${setStatusSql('cancelled')}, version = version + 1, heartbeat_at = NULL,
-           reason = 'cancelled by the user; its runner stopped answering', ${CLOSE_TIMES_SQL}
-         WHERE id IN (${inList(ids.length)}) AND ${stale}`,
-        [...ids, staleUs],
-      );
+      const res = await updateStale(ids, {
+        ...statusFields('cancelled'),
+        version: raw('version + 1'),
+        heartbeat_at: null,
+        reason: 'cancelled by the user; its runner stopped answering',
+        ...closeTimesFields(),
+      });
       // the rows are locked by the SELECT above, so the conditions still hold: all of them changed
       if (res.affectedRows !== ids.length) throw new Error(`reconciler: ${res.affectedRows} of ${ids.length} stale cancelled jobs changed`);
       cancelled = ids;
     }
     if (toRequeue.length) {
       const ids = toRequeue.map((r) => r.id);
-      const res = await run(
-        em,
-        `UPDATE pdr_model_jobs SET ${setStatusSql('pending')}, generation = generation + 1, version = version + 1, heartbeat_at = NULL,
-           queued_at = NULL, reason = CONCAT('requeued: the heartbeat of attempt ', attempt, ' (', COALESCE(runner_id, 'unknown runner'), ') stopped')
-         WHERE id IN (${inList(ids.length)}) AND ${stale}`,
-        [...ids, staleUs],
-      );
+      const res = await updateStale(ids, {
+        ...statusFields('pending'),
+        generation: raw('generation + 1'),
+        version: raw('version + 1'),
+        heartbeat_at: null,
+        queued_at: null,
+        reason: raw("CONCAT('requeued: the heartbeat of attempt ', attempt, ' (', COALESCE(runner_id, 'unknown runner'), ') stopped')"),
+      });
       if (res.affectedRows !== ids.length) throw new Error(`reconciler: ${res.affectedRows} of ${ids.length} stale running jobs changed`);
       for (const r of toRequeue) r.generation += 1;
       requeued = toRequeue;
     }
     if (rows.length) {
-      const ids = rows.map((r) => r.id);
-      await run(
-        em,
-        `UPDATE job_attempts a JOIN pdr_model_jobs j ON j.id = a.job_id AND j.attempt = a.attempt
-         SET a.status = 'failed', a.finished_at = NOW(3), a.reason = 'heartbeat lost (reconciler)'
-         WHERE a.job_id IN (${inList(ids.length)}) AND a.finished_at IS NULL`,
-        ids,
+      // each job's current attempt (attempt is not changed above) is closed as failed
+      await em.nativeUpdate(
+        JobAttempt,
+        { $or: rows.map((r) => ({ job_id: r.id, attempt: r.attempt })), finished_at: null },
+        { status: 'failed', finished_at: raw('NOW(3)'), reason: 'heartbeat lost (reconciler)' },
       );
     }
     return { requeued, cancelled, seen: rows.length };

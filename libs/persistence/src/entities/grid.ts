@@ -1,9 +1,11 @@
 /** Tables of this project: grids, their points, executables, and the attempt history of jobs. */
-import { EntitySchema } from '@mikro-orm/core';
-import { bigint, bigPk, bool, char, datetime3, int, json, NULLABLE, pk, text, varchar } from './columns';
+import { EntitySchema, type OptionalProps } from '@mikro-orm/core';
+import { bigint, bigPk, bool, char, datetime3, fk, int, json, NULLABLE, pk, text, varchar } from './columns';
 
 /** One row per submitted grid request; idempotent by (model_name_id, request_hash). */
 export interface GridRow {
+  /** Filled by the database when not given (column defaults). */
+  [OptionalProps]?: 'id' | 'created_at' | 'submit_count' | 'last_submitted_at' | 'cancel_requested' | 'cancel_kill';
   id: number;
   model_name_id: number;
   request_hash: string;
@@ -25,13 +27,18 @@ export interface GridRow {
 export const Grid = new EntitySchema<GridRow>({
   name: 'Grid',
   tableName: 'grids',
+  uniques: [{ name: 'grids_request_unique', properties: ['model_name_id', 'request_hash'] }],
+  indexes: [
+    { name: 'grids_user_id_foreign', properties: ['user_id'] },
+    { name: 'grids_chemical_database_id_foreign', properties: ['chemical_database_id'] },
+  ],
   properties: {
     id: pk(),
-    model_name_id: int(),
+    model_name_id: fk('ModelName'),
     request_hash: char(64),
     description: varchar(1000, NULLABLE),
-    user_id: int(NULLABLE),
-    chemical_database_id: int(NULLABLE),
+    user_id: fk('User', NULLABLE),
+    chemical_database_id: fk('ChemicalDatabase', NULLABLE),
     physics: json(),
     run_options: json(),
     onion_species: text(),
@@ -53,9 +60,10 @@ export interface GridPointRow {
 export const GridPoint = new EntitySchema<GridPointRow>({
   name: 'GridPoint',
   tableName: 'grid_points',
+  indexes: [{ name: 'grid_points_job_id_index', properties: ['job_id'] }],
   properties: {
-    grid_id: { ...int(), primary: true },
-    job_id: { ...int(), primary: true },
+    grid_id: fk('Grid', { primary: true, onDelete: 'cascade' }),
+    job_id: fk('PdrModelJob', { primary: true, onDelete: 'cascade' }),
   },
 });
 
@@ -67,9 +75,10 @@ export interface GridExecutableRow {
 export const GridExecutable = new EntitySchema<GridExecutableRow>({
   name: 'GridExecutable',
   tableName: 'grid_executables',
+  indexes: [{ name: 'grid_executables_executable_id_foreign', properties: ['executable_id'] }],
   properties: {
-    grid_id: { ...int(), primary: true },
-    executable_id: { ...int(), primary: true },
+    grid_id: fk('Grid', { primary: true, onDelete: 'cascade' }),
+    executable_id: fk('KosmatauExecutable', { primary: true }),
     role: { ...varchar(20), primary: true },
   },
 });
@@ -91,9 +100,10 @@ export interface JobAttemptRow {
 export const JobAttempt = new EntitySchema<JobAttemptRow>({
   name: 'JobAttempt',
   tableName: 'job_attempts',
+  uniques: [{ name: 'job_attempts_job_attempt_unique', properties: ['job_id', 'attempt'] }],
   properties: {
     id: pk(),
-    job_id: int(),
+    job_id: fk('PdrModelJob', { onDelete: 'cascade' }),
     attempt: int(),
     generation: int(),
     runner_id: varchar(200, NULLABLE),
@@ -117,9 +127,10 @@ export interface JobStepRow {
 export const JobStep = new EntitySchema<JobStepRow>({
   name: 'JobStep',
   tableName: 'job_steps',
+  indexes: [{ name: 'job_steps_job_attempt_index', properties: ['job_id', 'attempt'] }],
   properties: {
     id: bigPk(),
-    job_id: int(),
+    job_id: fk('PdrModelJob', { onDelete: 'cascade' }),
     attempt: int(),
     step: varchar(100),
     detail: json(NULLABLE),
@@ -143,9 +154,10 @@ export interface JobFileRow {
 export const JobFile = new EntitySchema<JobFileRow>({
   name: 'JobFile',
   tableName: 'job_files',
+  uniques: [{ name: 'job_files_job_role_unique', properties: ['job_id', 'role'] }],
   properties: {
     id: pk(),
-    job_id: int(),
+    job_id: fk('PdrModelJob', { onDelete: 'cascade' }),
     attempt: int(),
     role: varchar(200),
     file_name: varchar(255),
@@ -170,7 +182,7 @@ export const Installation = new EntitySchema<InstallationRow>({
   name: 'Installation',
   tableName: 'installation',
   properties: {
-    id: { ...int(), primary: true },
+    id: { ...int(), primary: true, autoincrement: false },
     uuid: char(36),
     created_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
   },
@@ -178,6 +190,7 @@ export const Installation = new EntitySchema<InstallationRow>({
 
 /** A row merged into another of the same natural identity by `pdr db upgrade` / `pdr db import` (kept as JSON). */
 export interface LegacyMergeRow {
+  [OptionalProps]?: 'id' | 'merged_at';
   id: number;
   table_name: string;
   merged_id: number;
@@ -190,6 +203,8 @@ export interface LegacyMergeRow {
 export const LegacyMerge = new EntitySchema<LegacyMergeRow>({
   name: 'LegacyMerge',
   tableName: 'legacy_merges',
+  uniques: [{ name: 'legacy_merges_row_unique', properties: ['source', 'table_name', 'merged_id'] }],
+  indexes: [{ name: 'legacy_merges_survivor_index', properties: ['table_name', 'survivor_id'] }],
   properties: {
     id: pk(),
     table_name: varchar(64),
@@ -203,6 +218,7 @@ export const LegacyMerge = new EntitySchema<LegacyMergeRow>({
 
 /** A row `pdr db import` took from a pdr_run SQLite file, and the row it became. */
 export interface LegacyImportRowRow {
+  [OptionalProps]?: 'imported_at';
   source: string;
   table_name: string;
   legacy_id: number;
@@ -216,7 +232,7 @@ export const LegacyImportRow = new EntitySchema<LegacyImportRowRow>({
   properties: {
     source: { ...char(64), primary: true },
     table_name: { ...varchar(64), primary: true },
-    legacy_id: { ...int(), primary: true },
+    legacy_id: { ...int(), primary: true, autoincrement: false },
     row_id: int(),
     merged: bool(),
     imported_at: datetime3({ defaultRaw: 'CURRENT_TIMESTAMP(3)' }),

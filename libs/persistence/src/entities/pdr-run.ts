@@ -1,11 +1,27 @@
 /**
  * pdr_run's nine tables (SPEC §4; names FIXED by DESIGN "Database"), with the columns this project
- * adds. Foreign keys are plain integer columns: the use cases work with ids and SQL; the constraints
- * themselves live in the migrations.
+ * adds, their unique keys, indexes and foreign keys (`fk`: a relation mapped to the plain id, so rows
+ * carry numbers). Differences from pdr_run's DDL, all compatible for readers of the old columns:
+ *  - floats are DOUBLE (pdr_run: single-precision FLOAT on MySQL, defect 26);
+ *  - `kosmatau_parameters.species`, `pdr_model_jobs.onion_species` and every stored path are TEXT
+ *    (pdr_run: String(255), too small, defect 21); `model_names.model_path` is VARCHAR(512);
+ *  - file sizes are BIGINT (defect 21); times carry milliseconds (DATETIME(3));
+ *  - the physics columns carry their pdr_run defaults (@pdr/domain) as column defaults (pdr_run:
+ *    client-side only);
+ *  - unique keys on every natural identity (defect 20): model_names(model_name, model_path),
+ *    users(username, email), kosmatau_executables and chemical_databases by a generated
+ *    `identity_sha` over all their identity fields (NULLs included, JSON_ARRAY keeps them apart from
+ *    empty strings), kosmatau_parameters(model_name_id, parameter_hash), pdr_model_jobs(model_name_id,
+ *    kosmatau_parameters_id), hdf_files(job_id) (one row per job), json_files(job_id, name) instead of
+ *    a global unique sha256_sum (defect 22); json_templates keeps its unique sha256_sum;
+ *  - hdf_files file-name columns are nullable: a file that was not produced gets NULL;
+ *  - binary collation (utf8mb4_bin, the database's): names, paths and species are case-sensitive.
+ * Indexes named `<table>_<column>_foreign` are the ones MariaDB made for a foreign key that no other
+ * index starts with; they are declared so that the schema diff sees them as wanted.
  */
 import { EntitySchema } from '@mikro-orm/core';
 import { KOSMATAU_PARAMETER_DEFAULTS, ParameterColumn } from '@pdr/domain';
-import { bigint, bool, char, datetime0, datetime3, double, generatedChar64, int, NULLABLE, pk, text, varchar } from './columns';
+import { bigint, bool, char, datetime0, datetime3, double, fk, generatedChar64, int, NULLABLE, pk, text, varchar } from './columns';
 
 export interface ModelNameRow {
   id: number;
@@ -16,6 +32,7 @@ export interface ModelNameRow {
 export const ModelName = new EntitySchema<ModelNameRow>({
   name: 'ModelName',
   tableName: 'model_names',
+  uniques: [{ name: 'model_names_identity_unique', properties: ['model_name', 'model_path'] }],
   properties: {
     id: pk(),
     model_name: varchar(255),
@@ -32,6 +49,7 @@ export interface UserRow {
 export const User = new EntitySchema<UserRow>({
   name: 'User',
   tableName: 'users',
+  uniques: [{ name: 'users_identity_unique', properties: ['username', 'email'] }],
   properties: { id: pk(), username: varchar(255), email: varchar(255) },
 });
 
@@ -48,6 +66,7 @@ export interface KosmatauExecutableRow {
 export const KosmatauExecutable = new EntitySchema<KosmatauExecutableRow>({
   name: 'KosmatauExecutable',
   tableName: 'kosmatau_executables',
+  uniques: [{ name: 'kosmatau_executables_identity_unique', properties: ['identity_sha'] }],
   properties: {
     id: pk(),
     code_revision: varchar(50, NULLABLE),
@@ -72,6 +91,7 @@ export interface ChemicalDatabaseRow {
 export const ChemicalDatabase = new EntitySchema<ChemicalDatabaseRow>({
   name: 'ChemicalDatabase',
   tableName: 'chemical_databases',
+  uniques: [{ name: 'chemical_databases_identity_unique', properties: ['identity_sha'] }],
   properties: {
     id: pk(),
     chem_rates_file_name: varchar(255),
@@ -93,25 +113,27 @@ export interface KosmatauParametersRow {
 
 /** The entity property of one physics column (pdr_run: Float → DOUBLE, Integer → INT, String(50), Text). */
 function physicsProperty(c: ParameterColumn) {
+  const o = { nullable: true, ...(c.default === null ? {} : { default: c.default }) };
   switch (c.kind) {
     case 'float':
-      return double(NULLABLE);
+      return double(o);
     case 'int':
-      return int(NULLABLE);
+      return int(o);
     case 'string':
-      return varchar(50, NULLABLE);
+      return varchar(50, o);
     case 'text':
-      return text(NULLABLE);
+      return text(o);
   }
 }
 
 export const KosmatauParameters = new EntitySchema<KosmatauParametersRow>({
   name: 'KosmatauParameters',
   tableName: 'kosmatau_parameters',
+  uniques: [{ name: 'kosmatau_parameters_identity_unique', properties: ['model_name_id', 'parameter_hash'] }],
   properties: {
     id: pk(),
-    model_name_id: int(NULLABLE),
-    time_created: datetime3(NULLABLE),
+    model_name_id: fk('ModelName', NULLABLE),
+    time_created: datetime3({ nullable: true, defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
     comments: text(NULLABLE),
     ...Object.fromEntries(KOSMATAU_PARAMETER_DEFAULTS.map((c) => [c.name, physicsProperty(c)])),
     parameter_hash: char(64),
@@ -180,14 +202,25 @@ export interface PdrModelJobRow {
 export const PdrModelJob = new EntitySchema<PdrModelJobRow>({
   name: 'PdrModelJob',
   tableName: 'pdr_model_jobs',
+  uniques: [{ name: 'pdr_model_jobs_point_unique', properties: ['model_name_id', 'kosmatau_parameters_id'] }],
+  indexes: [
+    // covering index of gridStatus: a 100k-point grid is counted from the index alone (docs/benchmarks.md)
+    { name: 'pdr_model_jobs_grid_status_index', properties: ['grid_id', 'status', 'time_of_start', 'time_of_finish'] },
+    { name: 'pdr_model_jobs_status_heartbeat_index', properties: ['status', 'heartbeat_at'] },
+    { name: 'pdr_model_jobs_status_time_created_index', properties: ['status', 'time_created'] },
+    { name: 'pdr_model_jobs_user_id_foreign', properties: ['user_id'] },
+    { name: 'pdr_model_jobs_kosmatau_parameters_id_foreign', properties: ['kosmatau_parameters_id'] },
+    { name: 'pdr_model_jobs_kosmatau_executable_id_foreign', properties: ['kosmatau_executable_id'] },
+    { name: 'pdr_model_jobs_chemical_database_id_foreign', properties: ['chemical_database_id'] },
+  ],
   properties: {
     id: pk(),
-    model_name_id: int(NULLABLE),
+    model_name_id: fk('ModelName', NULLABLE),
     model_job_name: varchar(255),
-    user_id: int(NULLABLE),
-    kosmatau_parameters_id: int(NULLABLE),
-    kosmatau_executable_id: int(NULLABLE),
-    chemical_database_id: int(NULLABLE),
+    user_id: fk('User', NULLABLE),
+    kosmatau_parameters_id: fk('KosmatauParameters', NULLABLE),
+    kosmatau_executable_id: fk('KosmatauExecutable', NULLABLE),
+    chemical_database_id: fk('ChemicalDatabase', NULLABLE),
     onion_species: text(NULLABLE),
     pending: bool({ nullable: true, defaultRaw: '1' }),
     active: bool({ nullable: true, defaultRaw: '0' }),
@@ -207,9 +240,9 @@ export const PdrModelJob = new EntitySchema<PdrModelJobRow>({
     output_hdf5_file: text(NULLABLE),
     input_json_file: text(NULLABLE),
     output_json_file: text(NULLABLE),
-    time_created: datetime3(NULLABLE),
-    time_updated: datetime3(NULLABLE),
-    grid_id: int(NULLABLE),
+    time_created: datetime3({ nullable: true, defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+    time_updated: datetime3({ nullable: true, extra: 'on update current_timestamp(3)' }),
+    grid_id: fk('Grid', NULLABLE),
     attempt: int({ defaultRaw: '0' }),
     generation: int({ defaultRaw: '0' }),
     version: int({ defaultRaw: '0' }),
@@ -250,12 +283,18 @@ function hdfFileProperties(suffix: HdfSuffix) {
 export const HdfFile = new EntitySchema<HdfFileRow>({
   name: 'HdfFile',
   tableName: 'hdf_files',
+  uniques: [{ name: 'hdf_files_job_id_unique', properties: ['job_id'] }],
+  indexes: [
+    { name: 'hdf_files_parameter_model_index', properties: ['parameter_id', 'model_name_id'] },
+    { name: 'hdf_files_pdrexe_id_foreign', properties: ['pdrexe_id'] },
+    { name: 'hdf_files_model_name_id_foreign', properties: ['model_name_id'] },
+  ],
   properties: {
     id: pk(),
-    job_id: int(NULLABLE),
-    pdrexe_id: int(NULLABLE),
-    parameter_id: int(NULLABLE),
-    model_name_id: int(NULLABLE),
+    job_id: fk('PdrModelJob', NULLABLE),
+    pdrexe_id: fk('KosmatauExecutable', NULLABLE),
+    parameter_id: fk('KosmatauParameters', NULLABLE),
+    model_name_id: fk('ModelName', NULLABLE),
     ...hdfFileProperties(''),
     ...hdfFileProperties('_hdf5_s'),
     ...hdfFileProperties('_hdf5_c'),
@@ -274,6 +313,7 @@ export interface JsonTemplateRow {
 export const JsonTemplate = new EntitySchema<JsonTemplateRow>({
   name: 'JsonTemplate',
   tableName: 'json_templates',
+  uniques: [{ name: 'json_templates_sha256_sum_unique', properties: ['sha256_sum'] }],
   properties: {
     id: pk(),
     name: varchar(255),
@@ -281,7 +321,7 @@ export const JsonTemplate = new EntitySchema<JsonTemplateRow>({
     description: text(NULLABLE),
     hash: varchar(64, NULLABLE),
     sha256_sum: varchar(64, NULLABLE),
-    created_at: datetime3(NULLABLE),
+    created_at: datetime3({ nullable: true, defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
   },
 });
 
@@ -298,14 +338,19 @@ export interface JsonFileRow {
 export const JsonFile = new EntitySchema<JsonFileRow>({
   name: 'JsonFile',
   tableName: 'json_files',
+  uniques: [{ name: 'json_files_job_name_unique', properties: ['job_id', 'name'] }],
+  indexes: [
+    { name: 'json_files_sha256_sum_index', properties: ['sha256_sum'] },
+    { name: 'json_files_template_id_foreign', properties: ['template_id'] },
+  ],
   properties: {
     id: pk(),
     name: varchar(255),
     path: text(),
     archived_path: text(NULLABLE),
     sha256_sum: varchar(64, NULLABLE),
-    created_at: datetime3(NULLABLE),
-    template_id: int(NULLABLE),
-    job_id: int(NULLABLE),
+    created_at: datetime3({ nullable: true, defaultRaw: 'CURRENT_TIMESTAMP(3)' }),
+    template_id: fk('JsonTemplate', NULLABLE),
+    job_id: fk('PdrModelJob', NULLABLE),
   },
 });

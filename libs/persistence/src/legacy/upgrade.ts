@@ -3,12 +3,12 @@
  * as SQLAlchemy's create_all made them: FLOAT columns, no unique keys, duplicate job rows) in place to
  * this project's schema, keeping every row:
  *
- *   tables to utf8mb4_bin → column types of the initial migration (FLOAT → DOUBLE, VARCHAR paths and
- *   species → TEXT, INT sizes → BIGINT, DATETIME → DATETIME(3)) and its new columns → its new tables →
+ *   tables to utf8mb4_bin → column types of the entities (FLOAT → DOUBLE, VARCHAR paths and
+ *   species → TEXT, INT sizes → BIGINT, DATETIME → DATETIME(3)) and their new columns → the new tables →
  *   legacy statuses mapped → canonical parameter identity (legacyParameterIdentity) → duplicates merged
  *   (references re-pointed to the surviving row, the merged rows kept in legacy_merges) → pdr_run's
- *   own indexes and foreign keys replaced by this project's unique keys and foreign keys → the initial
- *   migration recorded as applied, then the later migrations run as on every database.
+ *   own indexes and foreign keys replaced by this project's unique keys and foreign keys → every
+ *   migration recorded as applied (the schema is the entities', which the migrations give a new database).
  *
  * Every step is idempotent and reads the database's current state before acting, so an upgrade
  * killed at any point completes when it is run again; the schema counts as upgraded only at the last
@@ -23,9 +23,9 @@ import { JOB_STATUSES } from '@pdr/contracts';
 import { createOrm, Em, migrateUp, Orm } from '../orm';
 import { DatabaseSettings, describeDatabase } from '../settings';
 import { all, ident, literalList, one, run, runLiteral, sqlLiteral, transaction } from '../sql';
-import { LEGACY_MERGES_DDL } from '../migrations/Migration20261130000000LegacyMerges';
+import { MIGRATIONS } from '../migrations';
 import { addToRemap, KeyRow, MERGE_SPECS, MergeSpec, planTableMerges, Remap, TableMerges } from './merge-plan';
-import { PDR_RUN_TABLES, TARGET_TABLES, targetTable } from './target-schema';
+import { PDR_RUN_TABLES, targetTable, targetTables } from './target-schema';
 import { inspectSchema, INITIAL_MIGRATION } from './detect';
 import { adoptLegacyJobs } from './legacy-grid';
 
@@ -162,14 +162,17 @@ export async function upgradeDatabase(settings: DatabaseSettings, opts: UpgradeO
       if (note) out(`  ${note}`);
     }
     await one(lockEm, 'SELECT RELEASE_LOCK(?) AS r', [lockName]);
-    out(`step ${steps.length + 1}/${steps.length + 1}: record the schema version and apply the later migrations`);
+    out(`step ${steps.length + 1}/${steps.length + 1}: record the schema version (every migration) and apply any later ones`);
     await orm.close(true);
     const full = await createOrm(settings, { poolMax: 2 });
     try {
       const storage = (full.getMigrator() as unknown as Migrator).getStorage();
       await storage.ensureTable();
       const executed = await storage.executed();
-      if (!executed.includes(INITIAL_MIGRATION)) await storage.logMigration({ name: INITIAL_MIGRATION, context: null } as never);
+      // the initial migration last: once it is recorded, the database counts as upgraded (detect.ts)
+      for (const m of [...MIGRATIONS.filter((x) => x.name !== INITIAL_MIGRATION), MIGRATIONS.find((x) => x.name === INITIAL_MIGRATION)!]) {
+        if (!executed.includes(m.name)) await storage.logMigration({ name: m.name, context: null } as never);
+      }
       const applied = await migrateUp(full);
       if (applied.length) out(`  applied migrations: ${applied.join(', ')}`);
     } finally {
@@ -206,7 +209,7 @@ async function report(em: Em, out: (line: string) => void): Promise<void> {
   const changes: string[] = [];
   const added: string[] = [];
   for (const t of PDR_RUN_TABLES) {
-    const target = TARGET_TABLES.get(t)!;
+    const target = targetTable(em, t);
     const cols = tables.has(t) ? await columnsOf(em, t) : new Map<string, ColumnInfo>();
     const byChange = new Map<string, string[]>();
     for (const c of target.columns) {
@@ -227,8 +230,7 @@ async function report(em: Em, out: (line: string) => void): Promise<void> {
   out('column type changes (values kept):');
   for (const c of changes) out(c);
   out(`new columns: ${added.join(', ') || 'none'}`);
-  const newTables = [...TARGET_TABLES.keys()].filter((t) => !tables.has(t));
-  out(`new tables: ${[...newTables, 'job_files', 'legacy_merges'].filter((t) => !tables.has(t)).join(', ')}`);
+  out(`new tables: ${[...targetTables(em).keys()].filter((t) => !tables.has(t)).join(', ')}`);
 
   const statuses = await all<{ s: string | null; n: number }>(em, 'SELECT status AS s, COUNT(*) AS n FROM pdr_model_jobs GROUP BY status ORDER BY status');
   out(
@@ -257,7 +259,7 @@ async function report(em: Em, out: (line: string) => void): Promise<void> {
     out(`  ${spec.table} ${spec.keyText}: ${plan.merges.length} row(s) into ${plan.groups.length}: ${describeMerges(plan)}`);
   }
   if (!any) out('  none');
-  out('unique keys added: ' + PDR_RUN_TABLES.flatMap((t) => targetTable(t).indexes.filter((i) => i.kind === 'unique').map((i) => `${t}${i.def.slice(i.def.indexOf('('))}`)).join(', '));
+  out('unique keys added: ' + PDR_RUN_TABLES.flatMap((t) => targetTable(em, t).indexes.filter((i) => i.kind === 'unique').map((i) => `${t}${i.def.slice(i.def.indexOf('('))}`)).join(', '));
 }
 
 function describeMerges(plan: TableMerges): string {
@@ -365,10 +367,10 @@ function linkHdfRowsInMemory(rows: KeyRow[], remap: Remap, jobs: Map<string, num
 
 function upgradeSteps(): Step[] {
   return [
-    { name: 'create legacy_merges (the record of merged rows)', run: async (em) => void (await run(em, LEGACY_MERGES_DDL)) },
+    { name: 'create legacy_merges (the record of merged rows)', run: async (em) => void (await runLiteral(em, ifNotExists(targetTable(em, 'legacy_merges').create))) },
     { name: 'tables to utf8mb4_bin (names and paths compare case-sensitively, as on disk)', run: convertCharset },
     { name: "column types and new columns of this project's schema", run: convertColumns },
-    { name: 'new tables (grids, grid_points, grid_executables, job_attempts, job_steps)', run: createNewTables },
+    { name: 'new tables (grids, grid_points, grid_executables, job_attempts, job_steps, job_files, installation, …)', run: createNewTables },
     { name: "pdr_run's job statuses mapped to this project's", run: mapStatuses },
     { name: 'canonical parameter identity (parameter_hash)', run: fillParameterHashes },
     ...MERGE_SPECS.flatMap((spec): Step[] => [
@@ -395,10 +397,10 @@ async function convertColumns(em: Em): Promise<string | undefined> {
   const tables = await tableNames(em);
   const done: string[] = [];
   for (const t of PDR_RUN_TABLES) {
-    const target = targetTable(t);
+    const target = targetTable(em, t);
     if (!tables.has(t)) {
       // pdr_run versions without json_templates/json_files: created complete, keys come with them
-      await runLiteral(em, target.create.replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ').replace(/,\n\s*CONSTRAINT [^\n]*/g, ''));
+      await runLiteral(em, ifNotExists(target.create).replace(/,\n\s*CONSTRAINT [^\n]*/g, ''));
       done.push(`${t} (created)`);
       continue;
     }
@@ -420,14 +422,20 @@ async function convertColumns(em: Em): Promise<string | undefined> {
   return `altered: ${done.join(', ')}`;
 }
 
+function ifNotExists(create: string): string {
+  return create.replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ');
+}
+
 async function createNewTables(em: Em): Promise<string | undefined> {
   const tables = await tableNames(em);
   const created: string[] = [];
-  for (const t of TARGET_TABLES.values()) {
+  for (const t of targetTables(em).values()) {
     if ((PDR_RUN_TABLES as readonly string[]).includes(t.name) || tables.has(t.name)) continue;
-    await runLiteral(em, t.create.replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS '));
+    await runLiteral(em, ifNotExists(t.create));
     created.push(t.name);
   }
+  // the identity of this database (what the Installation migration writes on a new one)
+  await runLiteral(em, 'INSERT IGNORE INTO installation (id, uuid) VALUES (1, UUID())');
   return created.length ? `created: ${created.join(', ')}` : undefined;
 }
 
@@ -526,7 +534,7 @@ async function indexesOf(em: Em, table: string): Promise<{ foreign: Set<string>;
 async function dropLegacyKeys(em: Em): Promise<string | undefined> {
   const dropped: string[] = [];
   for (const t of PDR_RUN_TABLES) {
-    const wanted = new Set(targetTable(t).indexes.map((i) => i.name));
+    const wanted = new Set(targetTable(em, t).indexes.map((i) => i.name));
     const have = await indexesOf(em, t);
     for (const fk of have.foreign) {
       if (wanted.has(fk)) continue;
@@ -535,7 +543,7 @@ async function dropLegacyKeys(em: Em): Promise<string | undefined> {
     }
   }
   for (const t of PDR_RUN_TABLES) {
-    const wanted = new Set(targetTable(t).indexes.map((i) => i.name));
+    const wanted = new Set(targetTable(em, t).indexes.map((i) => i.name));
     const have = await indexesOf(em, t);
     for (const ix of have.indexes) {
       if (ix === 'PRIMARY' || wanted.has(ix)) continue;
@@ -552,11 +560,11 @@ async function addTargetKeys(em: Em): Promise<string | undefined> {
     em,
     "SELECT IS_NULLABLE AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'kosmatau_parameters' AND COLUMN_NAME = 'parameter_hash'",
   );
-  if (hash && nullable?.n === 'YES') await runLiteral(em, `ALTER TABLE kosmatau_parameters MODIFY COLUMN ${targetTable('kosmatau_parameters').columns.find((c) => c.name === 'parameter_hash')!.def}`);
+  if (hash && nullable?.n === 'YES') await runLiteral(em, `ALTER TABLE kosmatau_parameters MODIFY COLUMN ${targetTable(em, 'kosmatau_parameters').columns.find((c) => c.name === 'parameter_hash')!.def}`);
   const added: string[] = [];
   for (const t of PDR_RUN_TABLES) {
     const have = await indexesOf(em, t);
-    const parts = targetTable(t)
+    const parts = targetTable(em, t)
       .indexes.filter((i) => (i.kind === 'foreign' ? !have.foreign.has(i.name) : !have.indexes.has(i.name)))
       .sort((a, b) => (a.kind === 'foreign' ? 1 : 0) - (b.kind === 'foreign' ? 1 : 0));
     if (!parts.length) continue;

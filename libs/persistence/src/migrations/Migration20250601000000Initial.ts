@@ -22,8 +22,8 @@ import { Migration } from '@mikro-orm/migrations';
  *  - binary collation (utf8mb4_bin): model names, paths and species are case-sensitive, as on disk.
  *
  * The physics column list and defaults were generated once from @pdr/domain's
- * KOSMATAU_PARAMETER_DEFAULTS; a test compares the live schema with it. A migration is never edited
- * after it is committed: schema changes come as new migrations.
+ * KOSMATAU_PARAMETER_DEFAULTS. A migration is never edited after it is committed: schema changes
+ * come as new migrations, generated from the entities (`npm run db:migration`).
  */
 export class Migration20250601000000Initial extends Migration {
   override async up(): Promise<void> {
@@ -53,7 +53,7 @@ const TABLES = [
   'job_steps',
 ] as const;
 
-/** Exported for `pdr db upgrade`, which brings a pdr_run schema to exactly these tables (legacy/upgrade.ts). */
+/** The statements of this (applied, never edited) migration; today's schema is the entities' (`pdr db upgrade` reads those). */
 export const STATEMENTS: readonly string[] = [
   `CREATE TABLE model_names (
   id INT NOT NULL AUTO_INCREMENT,
