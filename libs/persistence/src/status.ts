@@ -87,3 +87,18 @@ export function closeTimesFields(): { time_of_start: Date; time_of_finish: Date;
     execution_time: raw("TIMESTAMPADD(MICROSECOND, TIMESTAMPDIFF(MICROSECOND, time_of_start, time_of_finish), '1970-01-01 00:00:00')"),
   };
 }
+
+/** `version = version + 1` as entity update data: every status change bumps the job's version. */
+export function bumpVersion(): { version: number } {
+  return { version: raw<object, number>('version + 1') };
+}
+
+/** `NOW(3)` by the database clock (all job times are the database's), typed as the time column it is assigned to. */
+export function dbNow(): Date {
+  return raw<object, Date>('NOW(3)');
+}
+
+/** Filter: the one liveness rule (STALE_RUNNING_SQL), a running job whose heartbeat is older than staleHeartbeatMs. */
+export function staleRunning(staleHeartbeatMs: number): Record<string, unknown[]> {
+  return { [raw(STALE_RUNNING_SQL, [staleHeartbeatMs * 1000])]: [] };
+}

@@ -1,6 +1,6 @@
 import { LockMode, raw } from '@mikro-orm/core';
 import { DispatchBatch, DispatchJob, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, fromDbTime, PdrModelJob, statusFields, toDbTime, transaction } from '@pdr/persistence';
+import { bumpVersion, dbNow, Em, fromDbTime, PdrModelJob, statusFields, toDbTime, transaction } from '@pdr/persistence';
 
 type JobKey = { id: number; grid_id: number; generation: number };
 
@@ -23,7 +23,7 @@ export async function takeStalePending(em: Em, req: RpcRequestParsed<'jobsTakeSt
       .setLockMode(LockMode.PESSIMISTIC_PARTIAL_WRITE) // FOR UPDATE SKIP LOCKED
       .execute<JobKey[]>('all', false);
     // touched, so no other sweep takes them again before olderThanMs has passed once more
-    if (rows.length) await tem.nativeUpdate(PdrModelJob, { id: { $in: rows.map((r) => r.id) }, status: 'pending' }, { time_updated: raw('NOW(3)') });
+    if (rows.length) await tem.nativeUpdate(PdrModelJob, { id: { $in: rows.map((r) => r.id) }, status: 'pending' }, { time_updated: dbNow() });
     return rows.map((r): DispatchJob => [r.id, r.grid_id, r.generation]);
   });
   return { installationId, jobs };
@@ -77,7 +77,7 @@ export async function redispatch(em: Em, req: RpcRequestParsed<'jobsRedispatch'>
     await tem.nativeUpdate(
       PdrModelJob,
       { id: { $in: rows.map((r) => r.id) } },
-      { ...statusFields('pending'), generation: raw('generation + 1'), version: raw('version + 1'), queued_at: null, reason: `event published again: ${req.reason}` },
+      { ...statusFields('pending'), generation: raw('generation + 1'), ...bumpVersion(), queued_at: null, reason: `event published again: ${req.reason}` },
     );
     return rows.map((r): DispatchJob => [r.id, r.grid_id, r.generation + 1]);
   });

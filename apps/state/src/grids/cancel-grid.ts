@@ -1,6 +1,6 @@
-import { LockMode, raw } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { closeTimesFields, Em, Grid, GridPoint, PdrModelJob, statusFields, transaction } from '@pdr/persistence';
+import { bumpVersion, closeTimesFields, Em, Grid, GridPoint, PdrModelJob, statusFields, transaction } from '@pdr/persistence';
 import { selectGrid } from './load-grid';
 
 const CHUNK = 1000;
@@ -33,7 +33,7 @@ export async function cancelGrid(em: Em, req: RpcRequestParsed<'gridCancel'>): P
       await tem.nativeUpdate(
         PdrModelJob,
         { id: { $in: locked }, status: { $in: ['pending', 'queued'] } },
-        { ...statusFields('cancelled'), version: raw('version + 1'), reason: 'cancelled by the user', ...closeTimesFields() },
+        { ...statusFields('cancelled'), ...bumpVersion(), reason: 'cancelled by the user', ...closeTimesFields() },
       );
       return locked;
     });

@@ -1,8 +1,7 @@
 import { raw } from '@mikro-orm/core';
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, JobAttempt, PdrModelJob, transaction } from '@pdr/persistence';
+import { bumpVersion, dbNow, Em, JobAttempt, PdrModelJob, staleRunning, statusFields, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
-import { bumpVersion, dbNow, staleRunning, statusData } from './transition-fields';
 
 export interface AbandonOptions {
   staleHeartbeatMs: number;
@@ -28,7 +27,7 @@ export async function abandonJob(
         PdrModelJob,
         { id: req.jobId, version: before.version, $or: [{ status: { $in: ['pending', 'queued'] } }, staleRunning(opts.staleHeartbeatMs)] },
         {
-          ...statusData('failed'),
+          ...statusFields('failed'),
           ...bumpVersion(),
           heartbeat_at: null,
           reason: `abandoned (${req.runnerId}): ${req.reason}`,

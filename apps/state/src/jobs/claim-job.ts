@@ -1,9 +1,8 @@
 import { ClaimedJob, JobClaimReply, RpcRequestParsed, runOptions, safeName } from '@pdr/contracts';
 import { KOSMATAU_PARAMETER_NAMES, ParameterValue } from '@pdr/domain';
-import { Em, ident, isTerminal, JobAttempt, one, PdrModelJob, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
+import { dbNow, Em, ident, isTerminal, JobAttempt, one, PdrModelJob, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
 import { PROGRESS_COLUMNS_SQL, ProgressRow } from '../infrastructure/progress';
 import { loadJobStateOrFail } from './load-job';
-import { dbNow } from './transition-fields';
 
 export interface ClaimOptions {
   /** A running job whose last heartbeat is older than this may be claimed again (runner presumed dead). */

@@ -1,7 +1,6 @@
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, PdrModelJob, run, transaction } from '@pdr/persistence';
+import { dbNow, Em, PdrModelJob, run, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
-import { dbNow } from './transition-fields';
 
 /**
  * Use case "heartbeat": the attempt that owns the running job refreshes heartbeat_at (no version

@@ -1,7 +1,6 @@
 import { ContractError, JobStepInfo, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, PdrModelJob, placeholders, run, SqlValue, toDbTime } from '@pdr/persistence';
+import { dbNow, Em, PdrModelJob, placeholders, run, SqlValue, toDbTime } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
-import { dbNow } from './transition-fields';
 
 /**
  * Use case "step": lines of an attempt's history (job_steps), in the order the runner sent them, each

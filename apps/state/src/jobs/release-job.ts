@@ -1,7 +1,6 @@
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { Em, JobAttempt, PdrModelJob, transaction } from '@pdr/persistence';
+import { bumpVersion, dbNow, Em, JobAttempt, PdrModelJob, statusFields, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
-import { bumpVersion, dbNow, statusData } from './transition-fields';
 
 /**
  * Use case "release": the owning attempt gives a running job back (graceful shutdown, transient
@@ -15,7 +14,7 @@ export async function releaseJob(em: Em, req: RpcRequestParsed<'jobRelease'>): P
       (await tem.nativeUpdate(
         PdrModelJob,
         { id: req.jobId, attempt: req.attempt, status: 'running' },
-        { ...statusData('queued'), ...bumpVersion(), heartbeat_at: null, queued_at: dbNow(), reason },
+        { ...statusFields('queued'), ...bumpVersion(), heartbeat_at: null, queued_at: dbNow(), reason },
       )) === 1;
     if (applied) await tem.nativeUpdate(JobAttempt, { job_id: req.jobId, attempt: req.attempt }, { status: 'queued', reason, finished_at: dbNow() });
     const job = await loadJobStateOrFail(tem, req.jobId);

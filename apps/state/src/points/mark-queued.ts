@@ -1,6 +1,6 @@
-import { LockMode, raw } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
 import { RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { chunk, Em, PdrModelJob, statusFields, transaction } from '@pdr/persistence';
+import { bumpVersion, chunk, dbNow, Em, PdrModelJob, statusFields, transaction } from '@pdr/persistence';
 
 const CHUNK = 1000;
 
@@ -29,6 +29,6 @@ export async function pendingToQueued(em: Em, ids: number[]): Promise<number[]> 
     .execute<{ id: number }[]>('all', false);
   const locked = rows.map((r) => r.id);
   if (!locked.length) return [];
-  await em.nativeUpdate(PdrModelJob, { id: { $in: locked } }, { ...statusFields('queued'), version: raw('version + 1'), queued_at: raw('NOW(3)') });
+  await em.nativeUpdate(PdrModelJob, { id: { $in: locked } }, { ...statusFields('queued'), ...bumpVersion(), queued_at: dbNow() });
   return locked;
 }

@@ -1,7 +1,7 @@
 import { IsolationLevel, LockMode, raw } from '@mikro-orm/core';
 import { ContractError, JobStatus, PointsUpsertReply, RpcRequestParsed } from '@pdr/contracts';
 import { buildParameterRow, GridRows, gridRows, jobNameOf, KOSMATAU_PARAMETER_NAMES, parameterHasher, POINT_COLUMNS, PointColumnValues } from '@pdr/domain';
-import { allLiteral, asJobStatus, legacyGridHash, chunk, Em, Grid, ident, literalList, PdrModelJob, runLiteral, sqlLiteral, statusFields, transaction } from '@pdr/persistence';
+import { allLiteral, asJobStatus, bumpVersion, chunk, Em, Grid, ident, legacyGridHash, literalList, PdrModelJob, runLiteral, sqlLiteral, statusFields, transaction } from '@pdr/persistence';
 import { badRequest } from '../infrastructure/errors';
 import { LoadedGrid, loadGridOrFail } from '../grids/load-grid';
 
@@ -343,7 +343,7 @@ export async function repend(em: Em, jobIds: number[], from: readonly JobStatus[
     {
       ...statusFields('pending'),
       generation: raw('generation + 1'),
-      version: raw('version + 1'),
+      ...bumpVersion(),
       reason: null,
       cancel_requested: false,
       cancel_kill: false,

@@ -2,7 +2,7 @@ import { DispatchJob } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
 import { PeriodicTask, type ContractClient } from '@pdr/messaging';
 import { LockMode, raw, type EntityData } from '@mikro-orm/core';
-import { closeTimesFields, Em, isDatabaseUnavailable, JobAttempt, Orm, PdrModelJob, type PdrModelJobRow, STALE_RUNNING_SQL, statusFields, transaction } from '@pdr/persistence';
+import { bumpVersion, closeTimesFields, dbNow, Em, isDatabaseUnavailable, JobAttempt, Orm, PdrModelJob, type PdrModelJobRow, STALE_RUNNING_SQL, statusFields, transaction } from '@pdr/persistence';
 import type { StateTimings } from '../infrastructure/options';
 import type { ProgressPublisher } from '../infrastructure/progress';
 
@@ -145,7 +145,7 @@ export class Reconciler {
       const ids = toCancel.map((r) => r.id);
       const res = await updateStale(ids, {
         ...statusFields('cancelled'),
-        version: raw('version + 1'),
+        ...bumpVersion(),
         heartbeat_at: null,
         reason: 'cancelled by the user; its runner stopped answering',
         ...closeTimesFields(),
@@ -159,7 +159,7 @@ export class Reconciler {
       const res = await updateStale(ids, {
         ...statusFields('pending'),
         generation: raw('generation + 1'),
-        version: raw('version + 1'),
+        ...bumpVersion(),
         heartbeat_at: null,
         queued_at: null,
         reason: raw("CONCAT('requeued: the heartbeat of attempt ', attempt, ' (', COALESCE(runner_id, 'unknown runner'), ') stopped')"),
@@ -173,7 +173,7 @@ export class Reconciler {
       await em.nativeUpdate(
         JobAttempt,
         { $or: rows.map((r) => ({ job_id: r.id, attempt: r.attempt })), finished_at: null },
-        { status: 'failed', finished_at: raw('NOW(3)'), reason: 'heartbeat lost (reconciler)' },
+        { status: 'failed', finished_at: dbNow(), reason: 'heartbeat lost (reconciler)' },
       );
     }
     return { requeued, cancelled, seen: rows.length };
