@@ -5,7 +5,7 @@ import { describeStorageSettings, maskRcloneRemote, rcloneRemoteSecrets } from '
 import { ConfigFlags, describeConfig, EffectiveConfig, LoadedConfig, requireRunSettings } from '@pdr/config';
 import { loadRunConfig } from './run-config';
 import { DEFAULT_MAX_POINTS, DEFAULT_ONION_TIMEOUT_S, DEFAULT_PDR_TIMEOUT_S, DRY_RUN_SHOWN_POINTS } from './defaults';
-import { gridSize, GridAxes, GridPoint, iterateGrid, newSeed, normalizeAxes, randomGrid, validateGridPhysics } from '@pdr/domain';
+import { axesOfMode, gridSize, GridAxes, GridPoint, iterateGrid, newSeed, normalizeAxes, randomGrid, validateGridPhysics } from '@pdr/domain';
 import { UsageError } from '../errors';
 
 /** Every flag of `pdr run` (pdr_run's flags plus the submission flags). */
@@ -182,10 +182,7 @@ export function planRun(f: RunFlags, opts: PlanOptions): PlannedRun {
     for (const d of normalized.dropped) {
       warnings.push(`model_parameters.${d.axis}: "${d.value}" is the same value as "${d.sameAs}"; the point is planned once`);
     }
-    const axes: GridAxes =
-      request.mode === 'single'
-        ? { metal: normalized.axes.metal.slice(0, 1), dens: normalized.axes.dens.slice(0, 1), mass: normalized.axes.mass.slice(0, 1), chi: normalized.axes.chi.slice(0, 1) }
-        : normalized.axes;
+    const axes: GridAxes = axesOfMode(normalized.axes, request.mode);
     total = gridSize(axes);
     if (total > maxPoints) {
       throw new UsageError(
@@ -198,7 +195,7 @@ export function planRun(f: RunFlags, opts: PlanOptions): PlannedRun {
       firstPoints.push(p);
     }
   }
-  validatePhysics(request);
+  validateGridPhysics(request.axes, request.physics);
   const st = request.run.storage;
   const storagePath = st.type === 'local' ? path.join(st.baseDir, request.modelName) : `${describeStorageSettings(st).replace(/\/$/, '')}/${request.modelName}`;
   return { loaded, request, total, firstPoints, seed, maxPoints, storagePath, warnings, remoteRunners: loaded.config.pdr.remote_runners === true };
@@ -306,14 +303,6 @@ export function buildGridRequest(config: EffectiveConfig, f: RunFlags, warnings:
   }
   if (mp.species.length === 0) throw new UsageError('model_parameters.species: no onion species given');
   return parsed.data;
-}
-
-/**
- * The checks state would make when it builds the parameter rows, made here first: each axis value
- * once (with the first value of the other axes), the physics keys and values, the geometry.
- */
-export function validatePhysics(r: GridRequest): void {
-  validateGridPhysics(r.axes, { alpha: r.physics.alpha, rcore: r.physics.rcore, chemistry: r.physics.chemistry, nonDefault: r.physics.nonDefault });
 }
 
 /** The points as the contract's tuples (for tests and the summary). */

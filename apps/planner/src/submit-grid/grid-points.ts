@@ -1,5 +1,5 @@
 import { GridRequest, Point } from '@pdr/contracts';
-import { gridSize, iterateGrid, normalizeAxes, randomGrid } from '@pdr/domain';
+import { axesOfMode, gridSize, iterateGrid, normalizeAxes, randomGrid } from '@pdr/domain';
 
 /** The points of a grid request, lazily (a 10^5 grid is never held as objects), and their count. */
 export function planPoints(request: GridRequest): { count: number; points: () => Iterable<Point> } {
@@ -9,10 +9,7 @@ export function planPoints(request: GridRequest): { count: number; points: () =>
     return { count: pts.length, points: () => pts.map((p) => [p.metal, p.dens, p.mass, p.chi] as Point) };
   }
   const normalized = normalizeAxes(axes).axes;
-  const effective =
-    request.mode === 'single'
-      ? { metal: normalized.metal.slice(0, 1), dens: normalized.dens.slice(0, 1), mass: normalized.mass.slice(0, 1), chi: normalized.chi.slice(0, 1) }
-      : normalized;
+  const effective = axesOfMode(normalized, request.mode);
   return {
     count: gridSize(effective),
     points: function* () {

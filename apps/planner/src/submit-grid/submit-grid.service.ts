@@ -6,7 +6,7 @@ import { JobDispatcher } from '../dispatch/job-dispatcher';
 import { CLIENT, DISPATCHER, LOGGER } from '../infrastructure/tokens';
 import { chunks, planPoints } from './grid-points';
 import { gridRequestHash } from './request-hash';
-import { validatePhysics } from './validate';
+import { validateGridPhysics } from '@pdr/domain';
 
 /**
  * Use case "submit a grid": validate with the domain library, have state persist grid, points and jobs in
@@ -27,7 +27,8 @@ export class SubmitGridService {
     let plan: ReturnType<typeof planPoints>;
     try {
       plan = planPoints(r);
-      validatePhysics(r);
+      // the checks state makes when it builds the parameter rows, made before anything is stored
+      validateGridPhysics(r.axes, r.physics);
     } catch (err) {
       if (err instanceof ContractError) throw err;
       throw new ContractError('BAD_REQUEST', (err as Error).message);

@@ -1,5 +1,5 @@
 import { InvalidParameterValue } from '../encoding/encoding';
-import { expandGrid, gridPointAt, gridSize, iterateGrid, jobNameOf, normalizeAxes, pointOfJobName } from './grid';
+import { axesOfMode, expandGrid, gridPointAt, gridSize, iterateGrid, jobNameOf, normalizeAxes, pointOfJobName } from './grid';
 import { mulberry32, newSeed, randomGrid, randomGridCapacity } from './random';
 
 describe('expandGrid (pdr_run product order)', () => {
@@ -106,5 +106,13 @@ describe('randomGrid', () => {
     // reference: mulberry32(1)() / 2^32 = 0.6270739405881613
     const next = mulberry32(1);
     expect([next(), next(), next()]).toEqual([2693262067, 11749833, 2265367787]);
+  });
+});
+
+describe('axesOfMode', () => {
+  const axes = { metal: ['1', '2'], dens: ['30', '40'], mass: ['0', '1'], chi: ['10', '20'] };
+  it('keeps every value of a grid and the first value of each axis in single mode', () => {
+    expect(axesOfMode(axes, 'grid')).toBe(axes);
+    expect(axesOfMode(axes, 'single')).toEqual({ metal: ['1'], dens: ['30'], mass: ['0'], chi: ['10'] });
   });
 });

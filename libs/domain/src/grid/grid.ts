@@ -78,6 +78,15 @@ export function normalizeAxes(axes: GridAxes): NormalizedAxes {
   return { axes: out as unknown as GridAxes, dropped };
 }
 
+/**
+ * The axes a grid of this mode expands: all of them, or (pdr_run's single-model mode) the first value of
+ * each axis — one point. The one definition, used by the CLI's plan and the planner.
+ */
+export function axesOfMode(axes: GridAxes, mode: 'grid' | 'single'): GridAxes {
+  if (mode === 'grid') return axes;
+  return { metal: axes.metal.slice(0, 1), dens: axes.dens.slice(0, 1), mass: axes.mass.slice(0, 1), chi: axes.chi.slice(0, 1) };
+}
+
 /** Number of distinct points of the grid, without materialising it. */
 export function gridSize(axes: GridAxes): number {
   const { axes: a } = normalizeAxes(axes);

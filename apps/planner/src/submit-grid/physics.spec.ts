@@ -1,5 +1,9 @@
 import { mockGridRequest } from '../../../../test/support/grid-request';
-import { validatePhysics } from './validate';
+import { validateGridPhysics } from '@pdr/domain';
+import type { GridRequest } from '@pdr/contracts';
+
+/** What the planner checks before it stores anything (submit-grid.service.ts): the request's axes and physics. */
+const validatePhysics = (r: GridRequest) => validateGridPhysics(r.axes, r.physics);
 
 const request = (over: Parameters<typeof mockGridRequest>[2] = {}) => mockGridRequest('/base', '/storage', over);
 
