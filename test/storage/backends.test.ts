@@ -184,7 +184,7 @@ describe.each(cases)('$name', (c) => {
   });
 
   it_("stores one job's files in one call, sizes across buffer bounds, each complete", async () => {
-    const sizes = [0, 1, 4095, 32768, 32769, 100_000, (1 << 20) + 7, 3 * (1 << 20) + 1];
+    const sizes = [0, 1, 4095, 32768, 32769, 100_000, 600_001, (1 << 20) + 7, 3 * (1 << 20) + 1];
     const items = sizes.map((size, i) => {
       const f = join(src, `f${n}-${i}`);
       const data = Buffer.alloc(size, i + 1);
