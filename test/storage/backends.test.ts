@@ -3,6 +3,7 @@
  * auth), rclone to that sshd (an on-the-fly `:sftp,…:` remote, and a named remote from RCLONE_CONFIG_*
  * variables with an obscured password) and rclone to a local remote. Same behaviours, same tree on disk.
  */
+import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -389,6 +390,31 @@ describe.each(cases)('$name', (c) => {
     expect(err).toBeInstanceOf(StorageError);
     expect(err.transient).toBe(false);
     expect(err.message).toMatch(/nosuchremote/);
+  });
+
+  it('every call goes to one rclone daemon of the process (no credentials on its command line); it is started again after it died', async () => {
+    const d = join(tmp, 'rclone-daemon');
+    mkdirSync(d);
+    const st = createStorage({ type: 'rclone', remote: ':local:', baseDir: d, remotePathPrefix: null }, { env: { PATH: process.env.PATH, PDR_DAEMON_TEST: '1' } });
+    const a = join(src, 'rd');
+    writeFileSync(a, 'daemon');
+    await st.store(a, 'm/pdrgrid/a');
+    await st.store(a, 'm/pdrgrid/b');
+    const daemons = () =>
+      execFileSync('pgrep', ['-P', String(process.pid), '-a', 'rclone'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes(' rcd '));
+    const before = daemons();
+    expect(before.filter((l) => l.includes('127.0.0.1:0')).length).toBeGreaterThanOrEqual(1);
+    for (const l of before) expect(l).not.toMatch(/rc-user|rc-pass/);
+    for (const l of before) process.kill(Number(l.split(' ')[0]), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    // the first call after its death may fail (transient), the next one starts a new daemon
+    const first = await st.store(a, 'm/pdrgrid/c').catch((e: unknown) => e);
+    if (first instanceof Error) expect((first as StorageError).transient).toBe(true);
+    expect((await st.store(a, 'm/pdrgrid/c')).size).toBe(6);
+    expect(readFileSync(join(d, 'm/pdrgrid/c'), 'utf8')).toBe('daemon');
+    expect(await st.list('m/pdrgrid')).toEqual(['a', 'b', 'c']);
   });
 
   it('permission denied on a local remote is permanent', async () => {

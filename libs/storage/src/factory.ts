@@ -5,6 +5,7 @@ import type { Logger } from '@pdr/logging';
 import type { StorageBackend, StoredFile, StoreItem } from './backend';
 import { withTimeout } from './bounded';
 import { LocalStorage } from './local-storage';
+import { closeRcloneDaemons } from './rclone-daemon';
 import { RcloneStorage, rcloneRemotePath } from './rclone-storage';
 import { SftpConnection, SftpStorage } from './sftp-storage';
 
@@ -124,8 +125,9 @@ export function describeStorageSettings(s: StorageSettings): string {
   }
 }
 
-/** Ends every SFTP connection of this process (a runner shutting down). */
+/** Ends every SFTP connection and rclone daemon of this process (a runner shutting down, a CLI command done). */
 export async function closeStorageConnections(): Promise<void> {
+  closeRcloneDaemons();
   const all = [...sftpConnections.values()];
   sftpConnections.clear();
   await Promise.all(all.map((c) => c.close()));
