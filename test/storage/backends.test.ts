@@ -3,13 +3,13 @@
  * auth), rclone to that sshd (an on-the-fly `:sftp,…:` remote, and a named remote from RCLONE_CONFIG_*
  * variables with an obscured password) and rclone to a local remote. Same behaviours, same tree on disk.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import { createHash } from 'crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import type { StorageSettings } from '@pdr/contracts';
-import { closeStorageConnections, createStorage, SftpConnection, SftpStorage, StorageError, StoragePathError, type StorageBackend } from '@pdr/storage';
+import { closeStorageConnections, createStorage, rcloneDaemonPids, SftpConnection, SftpStorage, StorageError, StoragePathError, type StorageBackend } from '@pdr/storage';
 import { rcloneObscure, rcloneUnavailable, sshdUnavailable, startSshd, type SshdServer } from '../support/sshd';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -400,21 +400,63 @@ describe.each(cases)('$name', (c) => {
     writeFileSync(a, 'daemon');
     await st.store(a, 'm/pdrgrid/a');
     await st.store(a, 'm/pdrgrid/b');
-    const daemons = () =>
-      execFileSync('pgrep', ['-P', String(process.pid), '-a', 'rclone'], { encoding: 'utf8' })
+    const watchdogs = rcloneDaemonPids();
+    expect(watchdogs.length).toBeGreaterThanOrEqual(1);
+    const rclones = watchdogs.flatMap((w) =>
+      execFileSync('pgrep', ['-P', String(w), '-a', 'rclone'], { encoding: 'utf8' })
         .split('\n')
-        .filter((l) => l.includes(' rcd '));
-    const before = daemons();
-    expect(before.filter((l) => l.includes('127.0.0.1:0')).length).toBeGreaterThanOrEqual(1);
-    for (const l of before) expect(l).not.toMatch(/rc-user|rc-pass/);
-    for (const l of before) process.kill(Number(l.split(' ')[0]), 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+        .filter((l) => l.includes(' rcd ')),
+    );
+    expect(rclones.length).toBe(watchdogs.length);
+    for (const l of rclones) expect(l).not.toMatch(/rc-user|rc-pass/);
+    for (const l of rclones) process.kill(Number(l.split(' ')[0]), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
     // the first call after its death may fail (transient), the next one starts a new daemon
     const first = await st.store(a, 'm/pdrgrid/c').catch((e: unknown) => e);
     if (first instanceof Error) expect((first as StorageError).transient).toBe(true);
     expect((await st.store(a, 'm/pdrgrid/c')).size).toBe(6);
     expect(readFileSync(join(d, 'm/pdrgrid/c'), 'utf8')).toBe('daemon');
     expect(await st.list('m/pdrgrid')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('the rclone daemon ends with its process, also when that process is killed with SIGKILL', async () => {
+    const d = join(tmp, 'rclone-orphan');
+    mkdirSync(d);
+    const a = join(src, 'ro');
+    writeFileSync(a, 'x');
+    const script = `
+      const s = require('@pdr/storage');
+      const st = s.createStorage({ type: 'rclone', remote: ':local:', baseDir: ${JSON.stringify(d)}, remotePathPrefix: null }, {});
+      st.store(${JSON.stringify(a)}, 'm/pdrgrid/a').then(() => { console.log(s.rcloneDaemonPids().join(' ')); setInterval(() => {}, 1000); });`;
+    const child = spawn(process.execPath, ['-e', script], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const watchdog = await new Promise<number>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (t: string) => resolve(Number(t.trim().split(' ')[0])));
+      child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
+    });
+    const rclone = Number(execFileSync('pgrep', ['-P', String(watchdog), 'rclone'], { encoding: 'utf8' }).trim());
+    expect(rclone).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && (alive(rclone) || alive(watchdog)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(rclone)).toBe(false);
+    expect(alive(watchdog)).toBe(false);
+  });
+
+  it('a missing rclone binary (PDR_RCLONE) is one permanent error naming it', async () => {
+    const st = createStorage({ type: 'rclone', remote: ':local:', baseDir: join(tmp, 'nobin'), remotePathPrefix: null }, { env: { PATH: process.env.PATH, PDR_RCLONE: '/nonexistent/rclone' } });
+    const a = join(src, 'nb');
+    writeFileSync(a, 'x');
+    const err = (await st.store(a, 'm/pdrgrid/a').catch((e: unknown) => e)) as StorageError;
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err.transient).toBe(false);
+    expect(err.message).toMatch(/rclone executable "\/nonexistent\/rclone" not found/);
   });
 
   it('permission denied on a local remote is permanent', async () => {

@@ -65,8 +65,9 @@ export class RcloneDaemon {
         if (err) reject(err);
         else resolve(url as string);
       };
-      const child = spawn(this.binary, ['rcd', '--rc-addr', '127.0.0.1:0', '--log-level', 'NOTICE', ...this.flags], {
-        stdio: ['ignore', 'ignore', 'pipe'],
+      // through the watchdog: rclone ends with this process even when it is killed (SIGKILL, OOM)
+      const child = spawn(process.execPath, ['-e', WATCHDOG, this.binary, 'rcd', '--rc-addr', '127.0.0.1:0', '--log-level', 'NOTICE', ...this.flags], {
+        stdio: ['pipe', 'ignore', 'pipe'],
         env: { ...this.env, RCLONE_RC_USER: this.user, RCLONE_RC_PASS: this.pass },
         shell: false,
       });
@@ -81,24 +82,22 @@ export class RcloneDaemon {
         const m = /Serving remote control on (http:\/\/127\.0\.0\.1:\d+)\/?/.exec(this.stderrTail);
         if (m) done(null, m[1]);
       });
-      child.on('error', (err) => {
-        const code = (err as NodeJS.ErrnoException).code;
-        done(
-          code === 'ENOENT'
-            ? Object.assign(new Error(`rclone executable "${this.binary}" not found (install rclone or set PDR_RCLONE)`), { code: 'ENOBINARY' })
-            : err,
-        );
-      });
+      child.on('error', (err) => done(err));
       child.on('exit', (code, signal) => {
         if (this.child === child) {
           this.child = null;
           this.url = null;
         }
-        done(new Error(`rclone rcd ended at start (${code ?? signal}): ${this.stderrTail.trim().slice(-300)}`));
+        done(
+          code === WATCHDOG_NO_BINARY
+            ? Object.assign(new Error(`rclone executable "${this.binary}" not found (install rclone or set PDR_RCLONE)`), { code: 'ENOBINARY' })
+            : new Error(`rclone rcd ended at start (${code ?? signal}): ${this.stderrTail.trim().slice(-300)}`),
+        );
       });
-      // the daemon must not keep a CLI process alive, nor outlive it
+      child.stdin?.on('error', () => undefined);
+      // the daemon must not keep a CLI process alive
       child.unref();
-      (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+      for (const s of [child.stdin, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
       exitHook.add(child);
       child.on('exit', () => exitHook.delete(child));
     });
@@ -123,10 +122,16 @@ export class RcloneDaemon {
     return this.starting;
   }
 
+  /** Process id of the watchdog (its child is rclone), null when none runs: for tests. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   private kill(): void {
     const c = this.child;
     this.child = null;
     this.url = null;
+    c?.stdin?.end();
     c?.kill('SIGTERM');
     if (c) setTimeout(() => c.kill('SIGKILL'), 2_000).unref();
   }
@@ -178,6 +183,27 @@ export class RcloneDaemon {
   }
 }
 
+/** Exit code of the watchdog when the rclone binary cannot be started. */
+const WATCHDOG_NO_BINARY = 127;
+
+/**
+ * The watchdog between a process and its rclone daemon (node -e, argv: rclone binary and arguments): starts
+ * rclone without a shell, passes its stderr on, and ends it when its stdin — a pipe from the process that
+ * started it — closes: that process ended, however (Linux does not end children with their parent).
+ */
+const WATCHDOG = `
+const { spawn } = require('node:child_process');
+const c = spawn(process.argv[1], process.argv.slice(2), { stdio: ['ignore', 'ignore', 'inherit'] });
+const stop = () => { try { c.kill('SIGTERM'); } catch {} };
+c.on('error', (e) => { process.stderr.write(String(e && e.message) + '\\n'); process.exit(e && e.code === 'ENOENT' ? ${WATCHDOG_NO_BINARY} : 1); });
+c.on('exit', (code, sig) => process.exit(code === null ? 1 : code));
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+`;
+
 /** Daemons still running when this process exits are ended with it. */
 const exitHook = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -197,6 +223,11 @@ export function rcloneDaemon(binary: string, env: NodeJS.ProcessEnv, flags: read
 }
 
 /** Ends every rclone daemon of this process (a runner shutting down, a CLI command done). */
+/** Process ids of this process's rclone daemon watchdogs (tests). */
+export function rcloneDaemonPids(): number[] {
+  return [...daemons.values()].map((d) => d.pid).filter((p): p is number => p !== null);
+}
+
 export function closeRcloneDaemons(): void {
   for (const d of daemons.values()) d.close();
   daemons.clear();
