@@ -167,6 +167,13 @@ describe.each(cases)('$name', (c) => {
     expect(await storage.exists('nomodel/pdrgrid/x')).toBe(false);
     expect(await storage.stat('m/pdrgrid/pdr1.hdf')).toMatchObject({ size: 10, sha256: sha('hello pdr\n') });
     expect(await storage.stat('m/pdrgrid/none')).toBeNull();
+    // remote backends: metadata without reading the file (the runner's "already stored" check)
+    if (c.name !== 'local') {
+      expect(storage.head).toBeDefined();
+      expect(await storage.head!('m/pdrgrid/pdr1.hdf')).toMatchObject({ relPath: 'm/pdrgrid/pdr1.hdf', size: 10 });
+      expect(await storage.head!('m/pdrgrid/none')).toBeNull();
+      expect(await storage.head!('m/pdrgrid')).toBeNull();
+    }
     expect(await storage.list('m')).toEqual(['pdrgrid/']);
     expect(await storage.list('m/pdrgrid')).toEqual(['pdr1.hdf']);
     expect(await storage.list('m/nothing')).toEqual([]);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { limitFromEnv, type StorageSettings } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
-import type { StorageBackend, StoredFile, StoreItem } from './backend';
+import type { StorageBackend, StorageProbe, StoredFile, StoredHead, StoreItem } from './backend';
 import { withTimeout } from './bounded';
 import { LocalStorage } from './local-storage';
 import { closeRcloneDaemons } from './rclone-daemon';
@@ -143,10 +143,19 @@ async function localSize(p: string): Promise<number> {
 
 /** Bounds every call of a backend in time; a call over its time is a transient StorageError naming it. */
 class TimedStorage implements StorageBackend {
+  /** Present only when the backend has them. */
+  readonly probe?: (relDir: string) => Promise<StorageProbe>;
+  readonly head?: (relPath: string) => Promise<StoredHead | null>;
+
   constructor(
     private readonly inner: StorageBackend,
     private readonly l: Limits,
-  ) {}
+  ) {
+    const probe = inner.probe?.bind(inner);
+    if (probe) this.probe = (relDir) => this.bound(probe(relDir), 0, () => `checking ${relDir || '.'}`);
+    const head = inner.head?.bind(inner);
+    if (head) this.head = (relPath) => this.bound(head(relPath), 0, () => `checking ${relPath}`);
+  }
 
   private bound<T>(p: Promise<T>, bytes: number, what: () => string): Promise<T> {
     return withTimeout(p, this.l.callTimeoutMs + Math.ceil(bytes * this.l.msPerByte), () => `${what()} in ${this.inner.describe()}`);
@@ -184,3 +193,4 @@ class TimedStorage implements StorageBackend {
     await this.inner.close?.();
   }
 }
+

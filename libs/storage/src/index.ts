@@ -1,4 +1,4 @@
-export type { StorageBackend, StoredFile, StoreItem } from './backend';
+export type { StorageBackend, StorageProbe, StoredFile, StoredHead, StoreItem } from './backend';
 export { StorageError, StoragePathError, describeError, errnoIsTransient, isTransientStorageError } from './errors';
 export { LocalStorage, sha256File } from './local-storage';
 export { SftpConnection, SftpStorage, type SftpConnectionOptions } from './sftp-storage';
@@ -16,4 +16,4 @@ export {
   storagePaths,
   type JobStoragePaths,
 } from './paths';
-export { checkStorage, type StorageCheckResult, type StorageProblem } from './check';
+export { checkStorage, probeStorage, type StorageCheckResult, type StorageProblem } from './check';

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { StorageBackend, StoredFile, StoreItem } from './backend';
+import type { StorageBackend, StorageProbe, StoredFile, StoredHead, StoreItem } from './backend';
 import { StorageError, describeError } from './errors';
 import { mapBounded } from './bounded';
 import { rcloneDaemon, type RcloneDaemon, type RcReply } from './rclone-daemon';
@@ -126,16 +126,6 @@ interface LsjsonEntry {
   ModTime: string;
   IsDir: boolean;
   Hashes?: Record<string, string>;
-}
-
-/** Metadata of a stored file without reading it: size, time and the hashes the remote computes itself. */
-export interface RemoteHead {
-  relPath: string;
-  fullPath: string;
-  size: number;
-  mtime: Date;
-  /** Lower-case hex, by rclone hash name (`md5`, `sha1`); absent where the remote has none. */
-  hashes: Record<string, string>;
 }
 
 /**
@@ -312,16 +302,15 @@ export class RcloneStorage implements StorageBackend {
     return e !== null && !e.IsDir;
   }
 
-  /**
-   * Size, time and the remote's own MD5 (sftp remotes: `md5sum` on the server; local remotes: computed there)
-   * of a stored file, without transferring it; null when it does not exist.
+    /**
+   * Size and time of a stored file from one `operations/stat`, nothing transferred. The remote's MD5 is not
+   * asked: nothing recorded at store time to compare it with (job_files holds the SHA-256 of the bytes sent),
+   * and on sftp remotes it makes the server read the whole file.
    */
-  async head(relPath: string): Promise<RemoteHead | null> {
-    const { e, rel } = await this.statEntry(relPath, ['md5']);
+  async head(relPath: string): Promise<StoredHead | null> {
+    const { e, rel } = await this.statEntry(relPath);
     if (!e || e.IsDir) return null;
-    const hashes: Record<string, string> = {};
-    for (const [k, v] of Object.entries(e.Hashes ?? {})) if (typeof v === 'string' && /^[0-9a-f]+$/i.test(v)) hashes[k.toLowerCase()] = v.toLowerCase();
-    return { relPath: rel, fullPath: this.remotePath(rel), size: e.Size, mtime: new Date(e.ModTime), hashes };
+    return { relPath: rel, fullPath: this.remotePath(rel), size: e.Size, mtime: new Date(e.ModTime), hashes: {} };
   }
 
   async stat(relPath: string): Promise<StoredFile | null> {
@@ -348,6 +337,18 @@ export class RcloneStorage implements StorageBackend {
       .map((e) => (e.IsDir ? `${e.Name}/` : e.Name))
       .filter((l) => !HIDDEN.test(l))
       .sort();
+  }
+
+  /**
+   * Read-only: list `relDir` below the base (rclone connects and authenticates for it). rclone shows no
+   * permissions, so whether it is writable is not known without writing (`pdr storage check` writes a probe).
+   */
+  async probe(relDir: string): Promise<StorageProbe> {
+    const rel = splitRelPath(relDir, true).join('/');
+    const r = await this.call('operations/list', { fs: this.remotePath(rel), remote: '' });
+    if (RcloneStorage.notFound(r)) return { exists: false, writable: 'unknown', detail: `${this.remotePath(rel)} does not exist yet (a store creates it); write permission not checked` };
+    if (!r.ok) throw this.failure(`cannot list ${rel || '.'}`, r);
+    return { exists: true, writable: 'unknown', detail: `${this.remotePath(rel)} listed; write permission not checked (rclone shows none)` };
   }
 
   async remove(relPath: string): Promise<void> {

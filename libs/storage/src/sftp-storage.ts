@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
 import type { Logger } from '@pdr/logging';
-import type { StorageBackend, StoredFile, StoreItem } from './backend';
+import type { StorageBackend, StorageProbe, StoredFile, StoredHead, StoreItem } from './backend';
 import { mapBounded } from './bounded';
 import { StorageError, describeError, errnoIsTransient } from './errors';
 import { checkKnownHost } from './known-hosts';
@@ -334,6 +334,35 @@ async function writeSmall(c: SftpClient, remote: string, data: Buffer): Promise<
   await close(); // a server may report a failed write only here
 }
 
+/** The account's uid and groups by `id -u -G` over the connection; null without a shell (or in 10 s). */
+async function userIds(c: SftpClient): Promise<{ uid: number; gids: number[] } | null> {
+  const ssh = (c as unknown as { client?: { exec(cmd: string, cb: (err: Error | undefined, stream: NodeJS.ReadableStream & { stderr: NodeJS.ReadableStream; close?: () => void }) => void): void } }).client;
+  if (!ssh) return null;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 10_000);
+    const done = (v: { uid: number; gids: number[] } | null) => {
+      clearTimeout(timer);
+      resolve(v);
+    };
+    try {
+      ssh.exec('id -u; id -G', (err, stream) => {
+        if (err) return done(null);
+        let out = '';
+        stream.on('data', (d: Buffer) => (out += d.toString('utf8')));
+        stream.stderr.on('data', () => undefined);
+        stream.on('close', () => {
+          const [u, g] = out.trim().split('\n');
+          const uid = Number(u);
+          const gids = (g ?? '').trim().split(/\s+/).map(Number).filter(Number.isInteger);
+          done(/^\d+$/.test((u ?? '').trim()) && Number.isInteger(uid) ? { uid, gids } : null);
+        });
+      });
+    } catch {
+      done(null);
+    }
+  });
+}
+
 /** A file uploaded under its temp name, not yet renamed. */
 interface Uploaded {
   rel: string;
@@ -600,6 +629,23 @@ export class SftpStorage implements StorageBackend {
     return kind === '-';
   }
 
+  /** Size and time of a stored file from one SFTP stat, nothing read (OpenSSH's sftp-server has no hashes). */
+  async head(relPath: string): Promise<StoredHead | null> {
+    const segs = splitRelPath(relPath);
+    const rel = segs.join('/');
+    const dir = await this.existingDir(segs.slice(0, -1), rel);
+    if (!dir) return null;
+    const name = segs[segs.length - 1];
+    return this.conn.run(
+      () => `cannot read ${rel} in ${this.describe()}`,
+      async (c) => {
+        const st = await c.stat(path.posix.join(dir, name));
+        return st.isFile ? { relPath: rel, fullPath: this.url(dir, name), size: st.size, mtime: new Date(st.modifyTime), hashes: {} } : null;
+      },
+      { notFound: () => null },
+    );
+  }
+
   async stat(relPath: string): Promise<StoredFile | null> {
     const segs = splitRelPath(relPath);
     const rel = segs.join('/');
@@ -636,6 +682,38 @@ export class SftpStorage implements StorageBackend {
       .filter((e) => !TEMP_NAME.test(e.name))
       .map((e) => (e.type === 'd' ? `${e.name}/` : e.name))
       .sort();
+  }
+
+  /**
+   * Read-only: connect and authenticate, then find `relDir` below the base or its nearest existing parent
+   * and judge from its mode, owner and group whether this user may create files there. SFTP cannot tell
+   * the user's uid and groups: they come from `id -u -G` over the same connection where the account has a
+   * shell; without one (an sftp-only account) write permission is 'unknown'. Writes nothing.
+   */
+  async probe(relDir: string): Promise<StorageProbe> {
+    const segs = splitRelPath(relDir, true);
+    const full = path.posix.join(this.baseDir, ...segs);
+    const what = () => `cannot check ${full} in ${this.conn.origin}`;
+    return this.conn.run(what, async (c) => {
+      const ids = await userIds(c);
+      let cur = full;
+      for (;;) {
+        const kind = await c.exists(cur);
+        if (kind === 'd') break;
+        if (kind) return { exists: false, writable: false, detail: `${cur} exists and is not a directory` };
+        const up = path.posix.dirname(cur);
+        if (up === cur) return { exists: false, writable: 'unknown', detail: `no folder of ${full} exists` };
+        cur = up;
+      }
+      const st = await c.stat(cur);
+      const mode = st.mode & 0o777;
+      const exists = cur === full;
+      const where = exists ? full : `${cur} (${full} does not exist yet and would be created there)`;
+      const perms = `mode ${mode.toString(8).padStart(3, '0')}, owner ${st.uid}, group ${st.gid}`;
+      if (!ids) return { exists, writable: 'unknown', detail: `${where}: ${perms}; write permission not checked (no shell to ask the user's uid)` };
+      const w = ids.uid === 0 || (st.uid === ids.uid ? (mode & 0o200) !== 0 : ids.gids.includes(st.gid) ? (mode & 0o020) !== 0 : (mode & 0o002) !== 0);
+      return { exists, writable: w, detail: `${where}: ${perms}; user ${ids.uid}${w ? '' : ': not writable'}` };
+    });
   }
 
   async remove(relPath: string): Promise<void> {
