@@ -1,6 +1,6 @@
-import { ClaimedJob, JobClaimReply, RpcRequestParsed, runOptions, safeName } from '@pdr/contracts';
+import { ClaimedJob, JobClaimReply, quarantineRef, RpcRequestParsed, runOptions, safeName } from '@pdr/contracts';
 import { KOSMATAU_PARAMETER_NAMES, ParameterValue } from '@pdr/domain';
-import { Em, ident, isTerminal, one, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
+import { all, Em, ident, isTerminal, one, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 
 export interface ClaimOptions {
@@ -129,5 +129,35 @@ async function claimedJob(em: Em, jobId: number, attempt?: number): Promise<Clai
     parameters,
     onionSpecies: species.map((s) => safeName.parse(s)),
     run: runOptions.parse(typeof r.run_options === 'string' ? JSON.parse(r.run_options) : r.run_options),
+    recordedFiles: await recordedFiles(em, jobId),
+    quarantine: await keptOutputs(em, jobId),
   };
+}
+
+/** The files job_files records for the job (its runner's "already stored" check compares storage with them). */
+async function recordedFiles(em: Em, jobId: number): Promise<ClaimedJob['recordedFiles']> {
+  const rows = await all<{ role: string; rel_path: string; file_size: number | string; sha256_sum: string }>(
+    em,
+    'SELECT role, rel_path, file_size, sha256_sum FROM job_files WHERE job_id = ? ORDER BY id LIMIT 500',
+    [jobId],
+  );
+  return rows.map((f) => ({ role: f.role, relPath: f.rel_path, size: Number(f.file_size), sha256: f.sha256_sum }));
+}
+
+/**
+ * Outputs an earlier attempt kept in quarantine after its store failed (its `outputs-quarantined` step, with
+ * folder, host and runner) and that no later attempt stored, restored or found stored: whichever runner
+ * claims the job next looks there first.
+ */
+async function keptOutputs(em: Em, jobId: number): Promise<ClaimedJob['quarantine']> {
+  const q = await one<{ detail: unknown }>(
+    em,
+    `SELECT q.detail FROM job_steps q WHERE q.job_id = ? AND q.step = 'outputs-quarantined'
+       AND NOT EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = q.job_id AND s.id > q.id AND s.step IN ('outputs-stored', 'outputs-restored', 'outputs-exist'))
+     ORDER BY q.id DESC LIMIT 1`,
+    [jobId],
+  );
+  if (!q) return null;
+  const parsed = quarantineRef.safeParse(typeof q.detail === 'string' ? JSON.parse(q.detail) : q.detail);
+  return parsed.success ? parsed.data : null;
 }
