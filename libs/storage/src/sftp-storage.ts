@@ -305,33 +305,29 @@ function raw(c: SftpClient): RawSftp {
 }
 
 /**
- * Create `remote` (O_WRONLY|O_CREAT|O_TRUNC) with `data`: open, every WRITE request of the file sent at once
- * (ssh2's own write() sends the chunks of a long buffer one after the other, a round trip each), close.
- * The size is verified by the server's replies: an SFTP WRITE is answered OK only when all its bytes were
- * written at its offset (OpenSSH's sftp-server answers a short write with FAILURE), the chunks cover
- * [0, size) of a truncated file, and the CLOSE is answered OK only when close(2) succeeded (where NFS and
- * quota report late write errors). A separate fstat, as before, cost one more round trip per file and told
- * nothing these replies do not.
+ * Create `remote` (O_WRONLY|O_CREAT|O_TRUNC) with `data`: open, then every WRITE request of the file and the
+ * CLOSE sent at once (ssh2's own write() sends the chunks of a long buffer one after the other, a round trip
+ * each). Two round trips in all. The size is verified by the server's replies: an SFTP WRITE is answered OK
+ * only when all its bytes were written at its offset (OpenSSH's sftp-server answers a short write with
+ * FAILURE), the chunks cover [0, size) of a truncated file, and the CLOSE is answered OK only when close(2)
+ * succeeded (where NFS and quota report late write errors). Sending the CLOSE without waiting for the
+ * WRITEs' replies is safe: a WRITE the server would handle after the CLOSE fails (its handle is gone), and
+ * any failed reply fails the upload — the file is renamed onto its name only when every reply is OK.
+ * A separate fstat, as before, cost one more round trip per file and told nothing these replies do not.
  */
 async function writeSmall(c: SftpClient, remote: string, data: Buffer): Promise<void> {
   const sftp = raw(c);
   const handle = await new Promise<Buffer>((resolve, reject) => sftp.open(remote, 'w', (err, h) => (err ? reject(err) : resolve(h))));
-  const close = () => new Promise<void>((resolve, reject) => sftp.close(handle, (err) => (err ? reject(err) : resolve())));
-  try {
-    const chunk = Math.max(1024, sftp._maxWriteLen ?? 32 * 1024);
-    const writes: Array<Promise<void>> = [];
-    for (let off = 0; off < data.length; off += chunk) {
-      const len = Math.min(chunk, data.length - off);
-      writes.push(new Promise<void>((resolve, reject) => sftp.write(handle, data, off, len, off, (err) => (err ? reject(err) : resolve()))));
-    }
-    const settled = await Promise.allSettled(writes);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  } catch (err) {
-    await close().catch(() => undefined);
-    throw err;
+  const chunk = Math.max(1024, sftp._maxWriteLen ?? 32 * 1024);
+  const replies: Array<Promise<void>> = [];
+  for (let off = 0; off < data.length; off += chunk) {
+    const len = Math.min(chunk, data.length - off);
+    replies.push(new Promise<void>((resolve, reject) => sftp.write(handle, data, off, len, off, (err) => (err ? reject(err) : resolve()))));
   }
-  await close(); // a server may report a failed write only here
+  replies.push(new Promise<void>((resolve, reject) => sftp.close(handle, (err) => (err ? reject(err) : resolve()))));
+  const settled = await Promise.allSettled(replies);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The account's uid and groups by `id -u -G` over the connection; null without a shell (or in 10 s). */
