@@ -402,7 +402,7 @@ describe.each(cases)('$name', (c) => {
   it('every call goes to one rclone daemon of the process (no credentials on its command line); it is started again after it died', async () => {
     const d = join(tmp, 'rclone-daemon');
     mkdirSync(d);
-    const st = createStorage({ type: 'rclone', remote: ':local:', baseDir: d, remotePathPrefix: null }, { env: { PATH: process.env.PATH, PDR_DAEMON_TEST: '1' } });
+    const st = createStorage({ type: 'rclone', remote: ':local:', baseDir: d, remotePathPrefix: null }, { env: { PATH: process.env.PATH } });
     const a = join(src, 'rd');
     writeFileSync(a, 'daemon');
     await st.store(a, 'm/pdrgrid/a');

@@ -212,11 +212,18 @@ process.once('exit', () => {
 
 const daemons = new Map<string, RcloneDaemon>();
 
-/** The daemon of this process for a binary and environment (RCLONE_CONFIG_* remotes differ per environment). */
+/** The variables rclone reads (its remotes and flags, where its config file is, the ssh-agent, PATH for md5sum…). */
+const RCLONE_ENV = /^(RCLONE_.*|XDG_.*|HOME|PATH|USER|LOGNAME|TMPDIR|SSH_AUTH_SOCK|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/;
+
+/**
+ * The daemon of this process for a binary and the environment rclone reads (RCLONE_CONFIG_* remotes differ per
+ * environment; other variables changing in the runner's environment must not start another daemon).
+ */
 export function rcloneDaemon(binary: string, env: NodeJS.ProcessEnv, flags: readonly string[]): RcloneDaemon {
-  const key = createHash('sha256')
-    .update(JSON.stringify([binary, flags, Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]))
-    .digest('hex');
+  const relevant = Object.entries(env)
+    .filter(([k]) => RCLONE_ENV.test(k))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const key = createHash('sha256').update(JSON.stringify([binary, flags, relevant])).digest('hex');
   let d = daemons.get(key);
   if (!d) daemons.set(key, (d = new RcloneDaemon(binary, env, flags)));
   return d;
