@@ -267,6 +267,25 @@ describe.each(cases)('$name', (c) => {
     await c.close();
   });
 
+  (noRclone ? it.skip : it)("rclone → sftp: the runner's daemon keeps working after the server restarts (down: transient; back: stored)", async () => {
+    const s = sshd as SshdServer;
+    const d = sshBase('rclone-restart');
+    const remote = `:sftp,host=${s.host},port=${s.port},user=${s.user},key_file=${s.keyFile},known_hosts_file=${s.knownHostsFile}:`;
+    const st = createStorage({ type: 'rclone', remote, baseDir: d, remotePathPrefix: null }, { env: base });
+    const a = join(src, 'rr');
+    writeFileSync(a, 'before restart');
+    await st.store(a, 'm/pdrgrid/a');
+    await s.stop();
+    const down = await st.store(a, 'm/pdrgrid/b').catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(StorageError);
+    expect((down as StorageError).transient).toBe(true);
+    await s.start();
+    writeFileSync(a, 'after restart');
+    expect((await st.store(a, 'm/pdrgrid/b')).sha256).toBe(sha('after restart'));
+    expect(readFileSync(join(d, 'm/pdrgrid/b'), 'utf8')).toBe('after restart');
+    expect(tree(d)).toEqual(['m/pdrgrid/a', 'm/pdrgrid/b']);
+  });
+
   it('authenticates through an ssh-agent (SSH_AUTH_SOCK of the runner) when no password or key is given', async () => {
     const { spawn: spawnChild, execFileSync } = require('child_process') as typeof import('child_process');
     const sock = join(tmp, 'agent.sock');
