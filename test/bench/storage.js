@@ -7,6 +7,7 @@
  *  - SFTP: the project's backend (createStorage: one shared connection, temp name + size check + rename,
  *    the skip-check files last, SHA-256 of the bytes sent) against the floor of the same bytes uploaded
  *    by a bare ssh2 client (one connection, fastPut of each file to its final name, the same parallelism).
+ *  Each side is connected and has its model folders before its clock starts (warmUp / the floors' mkdir).
  *  - rclone → sftp: the project's backend (the runner's `rclone rcd`; per file a copyfile to a temp name,
  *    verified by rclone, and a server-side movefile onto its name, the skip-check files last) against the
  *    floor of the same files copied by a bare `rclone rcd` straight to their final names (operations/copyfile,
@@ -160,6 +161,18 @@ async function bareRcloneRcd(remote, base, jobs) {
   }
 }
 
+/**
+ * Before the project's clock starts, as before the floors' (connected, model folders made): one file stored
+ * into each model folder and removed again — the SSH connection (SFTP) or rclone's daemon and its connection
+ * (rclone) exist, and the folders are made and checked.
+ */
+async function warmUp(backend, job) {
+  for (const d of ['pdrgrid', 'oniongrid']) {
+    await backend.store(job.items[0].localPath, `model/${d}/.warm-up`);
+    await backend.remove(`model/${d}/.warm-up`);
+  }
+}
+
 async function storagePhase(root, say) {
   const why = sshdUnavailable() || rcloneUnavailable();
   if (why) {
@@ -193,6 +206,7 @@ async function storagePhase(root, say) {
     say(`  ${JOBS} jobs × ${JOB_FILES.length} files (${(bytes / 1e6).toFixed(1)} MB), ${SLOTS} at once, to sshd on 127.0.0.1:${sshd.port}`);
     const floorSftp1 = await bareSsh2(sshd, fresh('floor-sftp-1'), jobs);
     const sftpBackend = createStorage(sftpSettings(fresh('project-sftp')), {});
+    await warmUp(sftpBackend, jobs[0]);
     const projectSftp = await inSlots(jobs, (j) => sftpBackend.storeMany(withModel(j)));
     await closeStorageConnections();
     const floorSftp2 = await bareSsh2(sshd, fresh('floor-sftp-2'), jobs);
@@ -207,6 +221,7 @@ async function storagePhase(root, say) {
     });
     const floorRclone1 = await bareRcloneRcd(remote, fresh('floor-rclone-1'), rcloneJobs);
     const rcloneBackend = createStorage({ type: 'rclone', remote, baseDir: fresh('project-rclone'), remotePathPrefix: null }, {});
+    await warmUp(rcloneBackend, rcloneJobs[0]);
     const projectRclone = await inSlots(rcloneJobs, (j) => rcloneBackend.storeMany(withModel(j)));
     await closeStorageConnections();
     const floorRclone2 = await bareRcloneRcd(remote, fresh('floor-rclone-2'), rcloneJobs);
