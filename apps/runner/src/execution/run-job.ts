@@ -192,9 +192,12 @@ class Run {
       let st: StoredFile | null;
       try {
         const rec = this.spec.recorded?.[role];
-        const head = rec && rec.relPath === rel && storage.head ? await storage.head(rel) : undefined;
-        if (head === null) continue;
-        st = head && head.size === rec?.size ? { relPath: head.relPath, fullPath: head.fullPath, size: head.size, mtime: head.mtime, sha256: rec.sha256 } : await storage.stat(rel);
+        const head = storage.head ? await storage.head(rel) : undefined;
+        if (head === null) continue; // not stored (an optional output)
+        st =
+          head && rec && rec.relPath === rel && head.size === rec.size
+            ? { relPath: head.relPath, fullPath: head.fullPath, size: head.size, mtime: head.mtime, sha256: rec.sha256 }
+            : await storage.stat(rel);
       } catch (err) {
         throw new JobFailure('storage', `reading metadata of stored ${rel} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
       }
