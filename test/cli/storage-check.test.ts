@@ -4,7 +4,7 @@
  * since CI runs as root), a private sshd (key, wrong password, server down) and rclone (missing remote).
  * One line says what works or exactly what does not; nothing is submitted when the check fails.
  */
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CLI, expectOneLineError, MOCK_BASE, pdr, Result, tmpDir } from './helpers';
@@ -78,6 +78,32 @@ describe('local storage', () => {
     expectOneLineError(run, 2, new RegExp(`storage ${st}/check_model: write failed \\(permissions\\)`));
     expect(fs.readdirSync(st)).toEqual([]);
   });
+
+  (asRoot ? it : it.skip)('pdr check and pdr run --dry-run make the read-only check: an unwritable folder is one error, nothing written', async () => {
+    const st = path.join(dir, 'readonly-dry');
+    fs.mkdirSync(st);
+    fs.chmodSync(st, 0o755);
+    const cfg = config(dir, `  type: local\n  base_dir: ${st}`);
+    for (const args of [['check', '--config', cfg], ['run', '--config', cfg, '--dry-run']]) {
+      const r = await pdrAs(NOBODY, args, NO_NATS);
+      expectOneLineError(r, 2, new RegExp(`^pdr: error: storage ${st}/check_model: read-only check failed \\(permissions\\): ${st} is not writable: EACCES`));
+    }
+    expect(fs.readdirSync(st)).toEqual([]);
+    // --no-storage-check leaves it out
+    expect((await pdrAs(NOBODY, ['check', '--config', cfg, '--no-storage-check'], NO_NATS)).code).toBe(0);
+  });
+
+  it('pdr run --dry-run and pdr check on a writable folder: the read-only check says OK, nothing is created', async () => {
+    const st = path.join(dir, 'dry-ok');
+    fs.mkdirSync(st);
+    const cfg = config(dir, `  type: local\n  base_dir: ${st}`);
+    for (const args of [['check', '--config', cfg], ['run', '--config', cfg, '--dry-run']]) {
+      const r = await pdr(args, { env: NO_NATS });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`storage ${st}/check_model: OK (read-only check: ${st} (${st}/check_model/pdrgrid would be created there) writable; nothing written)`);
+    }
+    expect(fs.readdirSync(st)).toEqual([]);
+  });
 });
 
 (noSshd ? describe.skip : describe)('SFTP storage', () => {
@@ -119,6 +145,26 @@ describe('local storage', () => {
     expectOneLineError(r, 2, /\(authentication\)/);
   });
 
+  it('pdr check / pdr run --dry-run over SFTP: read-only — OK with the folder permissions, a wrong password and a root-owned folder are one error each, nothing written', async () => {
+    const listing = () => execFileSync('find', [sshd.storageDir], { encoding: 'utf8' });
+    const before = listing();
+    const ok = await pdr(['run', '--config', config(dir, sftp(`  key_file: ${sshd.keyFile}`)), '--dry-run'], { env: NO_NATS });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`storage sftp://${sshd.user}@127\\.0\\.0\\.1:${sshd.port}${sshd.storageDir}/check_model: OK \\(read-only check: connected; ${sshd.storageDir}[^:]*: mode 7\\d\\d, owner ${sshd.uid}, group \\d+; user ${sshd.uid}; nothing written\\)`));
+    const cfg = config(dir, sftp());
+    const bad = await pdr(['check', '--config', cfg], { env: { ...NO_NATS, PDR_STORAGE_PASSWORD: 'wrong-password-4711' } });
+    expectOneLineError(bad, 2, /^pdr: error: storage sftp:.*read-only check failed \(authentication\)/);
+    expect(bad.stderr).not.toContain('wrong-password-4711');
+    // a folder of root's (755) inside the user's storage dir: not writable for the user
+    const rootOwned = path.join(sshd.storageDir, 'root-owned');
+    fs.mkdirSync(rootOwned);
+    fs.chmodSync(rootOwned, 0o755);
+    const ro = await pdr(['check', '--config', config(dir, sftp(`  key_file: ${sshd.keyFile}`).replace(`base_dir: ${sshd.storageDir}`, `base_dir: ${rootOwned}`))], { env: NO_NATS });
+    expectOneLineError(ro, 2, /read-only check failed \(permissions\): permission denied: .*root-owned.*mode 755, owner 0.*not writable/);
+    expect(fs.readdirSync(rootOwned)).toEqual([]);
+    expect(listing()).toBe(`${before}${rootOwned}\n`);
+  });
+
   it('the server down: unreachable, exit 3', async () => {
     await sshd.stop();
     try {
@@ -136,6 +182,13 @@ describe('local storage', () => {
       env: { RCLONE_CONFIG: path.join(dir, 'none.conf') },
     });
     expectOneLineError(r, 2, /nosuchremote/);
+  });
+
+  it('pdr check with a missing remote: one read-only error naming it', async () => {
+    const r = await pdr(['check', '--config', config(dir, '  type: rclone\n  rclone_remote: "nosuchremote:"\n  base_dir: /data')], {
+      env: { ...NO_NATS, RCLONE_CONFIG: path.join(dir, 'none.conf') },
+    });
+    expectOneLineError(r, 2, /read-only check failed \(missing remote\): .*nosuchremote/);
   });
 
   it('a local remote: OK', async () => {

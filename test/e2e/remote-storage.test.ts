@@ -5,7 +5,7 @@
  * same on every backend.
  */
 import { createHash } from 'crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'fs';
 import { join, relative } from 'path';
 import type { StorageSettings } from '@pdr/contracts';
 import { closeStorageConnections } from '@pdr/storage';
@@ -134,12 +134,22 @@ function tree(dir: string): string[] {
     const first = await runGrid('rs_readback', storage, dir);
     expect(first.grid.counts.finished).toBe(4);
     const job = first.jobs[0];
+    // the skip check reads nothing back: with every stored file of the point unreadable for the SFTP user
+    // (its stat still works) the point is skipped, each file checked by its size and keeping the sha256
+    // recorded when it was stored
+    const stored = (job.files ?? []).map((f) => join(dir, f.relPath));
+    expect(stored.length).toBeGreaterThan(4);
+    for (const f of stored) chmodSync(f, 0o000);
     await s.state.orm.em.fork().getConnection().execute(`UPDATE pdr_model_jobs SET status = 'failed' WHERE id = ?`, [job.jobId]);
     await s.client.request('plannerRetry', { v: 1, selector: { gridId: first.gridId } });
     await s.waitIdle(first.gridId);
+    for (const f of stored) chmodSync(f, 0o644);
     const skipped = await s.client.request('jobGet', { v: 1, jobId: job.jobId });
     expect(skipped.job.status).toBe('skipped');
     expect(skipped.attempts.at(-1)!.steps.map((x) => x.step)).not.toContain('pdr-started');
+    expect(Object.fromEntries((skipped.job.files ?? []).map((f) => [f.role, [f.size, f.sha256]]))).toEqual(
+      Object.fromEntries((job.files ?? []).map((f) => [f.role, [f.size, f.sha256]])),
+    );
 
     const req = s.request({ modelName: 'rs_readback', axes });
     const sub = await s.client.request('gridSubmit', { v: 1, request: { ...req, run: { ...req.run, storage, forceOnion: true } } });

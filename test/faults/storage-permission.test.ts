@@ -3,7 +3,10 @@
  * user (CI runs as root, for whom nothing is unwritable), in its own process. Every point runs PDR once,
  * fails at once (permanent, no retries) with the reason and the quarantine folder, nothing is recorded as
  * stored; once the folder is fixed, `pdr retry` stores the kept outputs without running PDR again.
- * Also: a storage base under /proc fails at once with a clear reason instead of spinning.
+ * The retry may be claimed by another runner: the quarantine folder is recorded with the job, so a runner
+ * of the same machine (another work dir) stores those outputs; one on another machine says it cannot reach
+ * them and runs PDR again. Also: a storage base under /proc fails at once with a clear reason instead of
+ * spinning.
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'fs';
 import { createHash } from 'crypto';
@@ -72,6 +75,52 @@ if (!asRoot) console.warn('storage permission fault test skipped: needs root to 
       const hdf = (j.files ?? []).find((f) => f.role === 'hdf4')!;
       expect(createHash('sha256').update(readFileSync(join(model, 'pdrgrid', `pdr${j.jobName}.hdf`))).digest('hex')).toBe(hdf.sha256);
       expect(existsSync(join(s.workDir, '.quarantine', 'eperm_model', j.jobName))).toBe(false);
+    }
+  });
+
+  it('a retry on ANOTHER runner (another work dir of this machine) stores the outputs the first one kept; kept on another host: says so, PDR runs again', async () => {
+    for (const r of s.runners.splice(0)) await r.kill();
+    const startRunner = async (name: string, workDir: string) => {
+      mkdirSync(workDir, { recursive: true });
+      chownSync(workDir, NOBODY, NOBODY);
+      const r = await startService('runner', { name, env: { ...s.env, HOME: workDir }, args: ['--concurrency', '2', '--work-dir', workDir], uid: NOBODY, gid: NOBODY });
+      s.runners.push(r);
+      return r;
+    };
+    const workA = join(s.root, 'work-a');
+    const workB = join(s.root, 'work-b');
+    const a = await startRunner('runner-a', workA);
+    const model = join(s.storageDir, 'moved_model');
+    mkdirSync(model);
+    chownSync(model, NOBODY, NOBODY);
+    chmodSync(model, 0o555);
+    const runsBefore = s.runs().length;
+    const sub = await s.client.request('gridSubmit', { v: 1, request: s.request({ modelName: 'moved_model', axes: { dens: ['30', '40'], chi: ['10'] } }) });
+    expect((await s.waitDone(sub.gridId, 90_000)).counts).toMatchObject({ failed: 2 });
+    const jobs = await s.jobs(sub.gridId);
+    const [here, elsewhere] = [jobs.find((j) => j.jobName === '100_30_-10_10_00')!, jobs.find((j) => j.jobName === '100_40_-10_10_00')!];
+    for (const j of jobs) expect(existsSync(join(workA, '.quarantine', 'moved_model', j.jobName, 'quarantine.json'))).toBe(true);
+    expect(s.runs().length).toBe(runsBefore + 2);
+    // runner A goes away; the second point's outputs count as kept on another machine (its recorded host)
+    await a.kill();
+    s.runners.splice(s.runners.indexOf(a), 1);
+    await s.sql(`UPDATE job_steps SET detail = JSON_SET(detail, '$.host', 'other-host.example') WHERE job_id = ? AND step = 'outputs-quarantined'`, [elsewhere.jobId]);
+    const b = await startRunner('runner-b', workB);
+    chmodSync(model, 0o755);
+    await s.client.request('plannerRetry', { v: 1, selector: { gridId: sub.gridId } });
+    expect((await s.waitDone(sub.gridId, 90_000)).counts).toMatchObject({ finished: 2, failed: 0 });
+    // the first point: stored by runner B from runner A's quarantine, PDR not run again; the second ran again
+    const runs = s.runs().slice(runsBefore).map((r) => r.jobName);
+    expect(runs.sort()).toEqual(['100_30_-10_10_00', '100_40_-10_10_00', '100_40_-10_10_00']);
+    const steps = async (jobId: number) => (await s.client.request('jobGet', { v: 1, jobId })).attempts.at(-1)!.steps;
+    const restored = (await steps(here.jobId)).find((x) => x.step === 'outputs-restored');
+    expect(restored?.detail).toMatchObject({ from: join(workA, '.quarantine', 'moved_model', here.jobName) });
+    expect((await steps(elsewhere.jobId)).map((x) => x.step)).toContain('pdr-started');
+    expect(existsSync(join(workA, '.quarantine', 'moved_model', here.jobName))).toBe(false);
+    expect(b.output()).toMatch(/outputs kept by an earlier attempt in \S+100_40_-10_10_00 on host other-host\.example cannot be reached from this runner .*PDR runs again/);
+    for (const j of await s.jobs(sub.gridId)) {
+      const hdf = (j.files ?? []).find((f) => f.role === 'hdf4')!;
+      expect(createHash('sha256').update(readFileSync(join(model, 'pdrgrid', `pdr${j.jobName}.hdf`))).digest('hex')).toBe(hdf.sha256);
     }
   });
 

@@ -3,12 +3,13 @@
  * auth), rclone to that sshd (an on-the-fly `:sftp,…:` remote, and a named remote from RCLONE_CONFIG_*
  * variables with an obscured password) and rclone to a local remote. Same behaviours, same tree on disk.
  */
+import { execFileSync, spawn } from 'child_process';
 import { createHash } from 'crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import type { StorageSettings } from '@pdr/contracts';
-import { closeStorageConnections, createStorage, SftpConnection, SftpStorage, StorageError, StoragePathError, type StorageBackend } from '@pdr/storage';
+import { closeStorageConnections, createStorage, rcloneDaemonPids, SftpConnection, SftpStorage, StorageError, StoragePathError, type StorageBackend } from '@pdr/storage';
 import { rcloneObscure, rcloneUnavailable, sshdUnavailable, startSshd, type SshdServer } from '../support/sshd';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -166,6 +167,13 @@ describe.each(cases)('$name', (c) => {
     expect(await storage.exists('nomodel/pdrgrid/x')).toBe(false);
     expect(await storage.stat('m/pdrgrid/pdr1.hdf')).toMatchObject({ size: 10, sha256: sha('hello pdr\n') });
     expect(await storage.stat('m/pdrgrid/none')).toBeNull();
+    // remote backends: metadata without reading the file (the runner's "already stored" check)
+    if (c.name !== 'local') {
+      expect(storage.head).toBeDefined();
+      expect(await storage.head!('m/pdrgrid/pdr1.hdf')).toMatchObject({ relPath: 'm/pdrgrid/pdr1.hdf', size: 10 });
+      expect(await storage.head!('m/pdrgrid/none')).toBeNull();
+      expect(await storage.head!('m/pdrgrid')).toBeNull();
+    }
     expect(await storage.list('m')).toEqual(['pdrgrid/']);
     expect(await storage.list('m/pdrgrid')).toEqual(['pdr1.hdf']);
     expect(await storage.list('m/nothing')).toEqual([]);
@@ -184,7 +192,7 @@ describe.each(cases)('$name', (c) => {
   });
 
   it_("stores one job's files in one call, sizes across buffer bounds, each complete", async () => {
-    const sizes = [0, 1, 4095, 32768, 32769, 100_000, (1 << 20) + 7, 3 * (1 << 20) + 1];
+    const sizes = [0, 1, 4095, 32768, 32769, 100_000, 600_001, (1 << 20) + 7, 3 * (1 << 20) + 1];
     const items = sizes.map((size, i) => {
       const f = join(src, `f${n}-${i}`);
       const data = Buffer.alloc(size, i + 1);
@@ -257,6 +265,25 @@ describe.each(cases)('$name', (c) => {
     expect((await st.store(files[1].localPath, 'reuse/pdrgrid/again')).sha256).toBe(sha('file 1'));
     expect(c.connects).toBeGreaterThanOrEqual(2);
     await c.close();
+  });
+
+  (noRclone ? it.skip : it)("rclone → sftp: the runner's daemon keeps working after the server restarts (down: transient; back: stored)", async () => {
+    const s = sshd as SshdServer;
+    const d = sshBase('rclone-restart');
+    const remote = `:sftp,host=${s.host},port=${s.port},user=${s.user},key_file=${s.keyFile},known_hosts_file=${s.knownHostsFile}:`;
+    const st = createStorage({ type: 'rclone', remote, baseDir: d, remotePathPrefix: null }, { env: base });
+    const a = join(src, 'rr');
+    writeFileSync(a, 'before restart');
+    await st.store(a, 'm/pdrgrid/a');
+    await s.stop();
+    const down = await st.store(a, 'm/pdrgrid/b').catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(StorageError);
+    expect((down as StorageError).transient).toBe(true);
+    await s.start();
+    writeFileSync(a, 'after restart');
+    expect((await st.store(a, 'm/pdrgrid/b')).sha256).toBe(sha('after restart'));
+    expect(readFileSync(join(d, 'm/pdrgrid/b'), 'utf8')).toBe('after restart');
+    expect(tree(d)).toEqual(['m/pdrgrid/a', 'm/pdrgrid/b']);
   });
 
   it('authenticates through an ssh-agent (SSH_AUTH_SOCK of the runner) when no password or key is given', async () => {
@@ -389,6 +416,73 @@ describe.each(cases)('$name', (c) => {
     expect(err).toBeInstanceOf(StorageError);
     expect(err.transient).toBe(false);
     expect(err.message).toMatch(/nosuchremote/);
+  });
+
+  it('every call goes to one rclone daemon of the process (no credentials on its command line); it is started again after it died', async () => {
+    const d = join(tmp, 'rclone-daemon');
+    mkdirSync(d);
+    const st = createStorage({ type: 'rclone', remote: ':local:', baseDir: d, remotePathPrefix: null }, { env: { PATH: process.env.PATH } });
+    const a = join(src, 'rd');
+    writeFileSync(a, 'daemon');
+    await st.store(a, 'm/pdrgrid/a');
+    await st.store(a, 'm/pdrgrid/b');
+    const watchdogs = rcloneDaemonPids();
+    expect(watchdogs.length).toBeGreaterThanOrEqual(1);
+    const rclones = watchdogs.flatMap((w) =>
+      execFileSync('pgrep', ['-P', String(w), '-a', 'rclone'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes(' rcd ')),
+    );
+    expect(rclones.length).toBe(watchdogs.length);
+    for (const l of rclones) expect(l).not.toMatch(/rc-user|rc-pass/);
+    for (const l of rclones) process.kill(Number(l.split(' ')[0]), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    // the first call after its death may fail (transient), the next one starts a new daemon
+    const first = await st.store(a, 'm/pdrgrid/c').catch((e: unknown) => e);
+    if (first instanceof Error) expect((first as StorageError).transient).toBe(true);
+    expect((await st.store(a, 'm/pdrgrid/c')).size).toBe(6);
+    expect(readFileSync(join(d, 'm/pdrgrid/c'), 'utf8')).toBe('daemon');
+    expect(await st.list('m/pdrgrid')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('the rclone daemon ends with its process, also when that process is killed with SIGKILL', async () => {
+    const d = join(tmp, 'rclone-orphan');
+    mkdirSync(d);
+    const a = join(src, 'ro');
+    writeFileSync(a, 'x');
+    const script = `
+      const s = require('@pdr/storage');
+      const st = s.createStorage({ type: 'rclone', remote: ':local:', baseDir: ${JSON.stringify(d)}, remotePathPrefix: null }, {});
+      st.store(${JSON.stringify(a)}, 'm/pdrgrid/a').then(() => { console.log(s.rcloneDaemonPids().join(' ')); setInterval(() => {}, 1000); });`;
+    const child = spawn(process.execPath, ['-e', script], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const watchdog = await new Promise<number>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (t: string) => resolve(Number(t.trim().split(' ')[0])));
+      child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
+    });
+    const rclone = Number(execFileSync('pgrep', ['-P', String(watchdog), 'rclone'], { encoding: 'utf8' }).trim());
+    expect(rclone).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && (alive(rclone) || alive(watchdog)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(rclone)).toBe(false);
+    expect(alive(watchdog)).toBe(false);
+  });
+
+  it('a missing rclone binary (PDR_RCLONE) is one permanent error naming it', async () => {
+    const st = createStorage({ type: 'rclone', remote: ':local:', baseDir: join(tmp, 'nobin'), remotePathPrefix: null }, { env: { PATH: process.env.PATH, PDR_RCLONE: '/nonexistent/rclone' } });
+    const a = join(src, 'nb');
+    writeFileSync(a, 'x');
+    const err = (await st.store(a, 'm/pdrgrid/a').catch((e: unknown) => e)) as StorageError;
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err.transient).toBe(false);
+    expect(err.message).toMatch(/rclone executable "\/nonexistent\/rclone" not found/);
   });
 
   it('permission denied on a local remote is permanent', async () => {

@@ -39,6 +39,19 @@ export const jobClaimRequest = runnerRef.extend({
   db: installationId.optional().describe("the event's installation id: a job event of another database is refused"),
 });
 export type JobClaimRequest = z.infer<typeof jobClaimRequest>;
+/** A file recorded in job_files when an earlier attempt stored it (what the claim tells the runner). */
+export const recordedFile = z.object({
+  role: z.string().min(1).max(200),
+  relPath: z.string().min(1).max(1000),
+  size: z.number().int().nonnegative(),
+  sha256,
+});
+/** Where an earlier attempt kept the job's outputs after its store failed (its `outputs-quarantined` step). */
+export const quarantineRef = z.object({
+  dir: z.string().min(1).max(2000).describe("absolute path of the quarantine folder on that runner's machine"),
+  host: z.string().min(1).max(255).describe('hostname of that machine'),
+  runnerId: z.string().min(1).max(200),
+});
 export const claimedJob = z.object({
   jobId: id,
   attempt: z.number().int().positive(),
@@ -49,6 +62,15 @@ export const claimedJob = z.object({
   parameters: parameterRow.describe('the kosmatau_parameters row (columns → values)'),
   onionSpecies: z.array(safeName),
   run: runOptions,
+  recordedFiles: z
+    .array(recordedFile)
+    .max(500)
+    .default([])
+    .describe('the files job_files records for this job: the "already stored" check compares storage with their size (and keeps their sha256) instead of reading every file back'),
+  quarantine: quarantineRef
+    .nullable()
+    .default(null)
+    .describe('outputs of an earlier attempt kept after a failed store and not yet stored: a runner that can reach the folder stores them instead of running PDR'),
 });
 export type ClaimedJob = z.infer<typeof claimedJob>;
 export const jobClaimReply = z.discriminatedUnion('granted', [

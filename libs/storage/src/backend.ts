@@ -16,6 +16,16 @@ export interface StoredFile {
   sha256: string;
 }
 
+/** A stored file's metadata read WITHOUT its content (StorageBackend.head). */
+export interface StoredHead {
+  relPath: string;
+  fullPath: string;
+  size: number;
+  mtime: Date;
+  /** Hashes the storage computes itself, lower-case hex by rclone's names (`md5`, `sha1`); often none. */
+  hashes: Record<string, string>;
+}
+
 /** One file of a `storeMany` call. */
 export interface StoreItem {
   /** Absolute path of the local file. */
@@ -27,6 +37,16 @@ export interface StoreItem {
    * stored" check: their presence must imply the others').
    */
   last?: boolean;
+}
+
+/** What a read-only probe found (StorageBackend.probe): nothing was written. */
+export interface StorageProbe {
+  /** The folder exists (false: a store would create it). */
+  exists: boolean;
+  /** Writable as far as the backend can tell without writing; 'unknown' where it cannot tell. */
+  writable: boolean | 'unknown';
+  /** One line: what was checked and found (never a secret). */
+  detail: string;
 }
 
 export interface StorageBackend {
@@ -46,6 +66,12 @@ export interface StorageBackend {
   storeMany(items: readonly StoreItem[]): Promise<StoredFile[]>;
   /** Remove the file `relPath`; a missing file is not an error. */
   remove(relPath: string): Promise<void>;
+  /**
+   * Read-only check of the folder `relDir` (`''` = the base) for `pdr check` and `pdr run --dry-run`:
+   * connect, authenticate, find the folder or its nearest existing parent, and judge by its permissions
+   * whether a store could write there. Writes nothing. Connection and authentication failures throw.
+   */
+  probe?(relDir: string): Promise<StorageProbe>;
   /** Release connections (a runner at shutdown); the backend must not be used afterwards. */
   close?(): Promise<void>;
   /** Copy `relPath` to the local file `localPath` (absolute). Missing file → StorageError. */
@@ -54,6 +80,13 @@ export interface StorageBackend {
   exists(relPath: string): Promise<boolean>;
   /** Metadata of a regular file (with its checksum), or null when it does not exist. */
   stat(relPath: string): Promise<StoredFile | null>;
+  /**
+   * Metadata of a regular file without reading its content (size, time, the storage's own hashes), or null
+   * when it does not exist. The runner's "already stored" check compares it with what the database recorded
+   * when the file was stored, instead of reading every file back. Backends where reading is as cheap as
+   * this (local) need not have it: the check then uses `stat`.
+   */
+  head?(relPath: string): Promise<StoredHead | null>;
   /**
    * Entry names directly inside `relDir` (`''` = the base), sorted; directories end with `/`
    * (as `rclone lsf` prints them). A missing directory gives `[]`.

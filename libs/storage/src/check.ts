@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { StorageSettings } from '@pdr/contracts';
 import { StorageError, describeError } from './errors';
 import { closeStorageConnections, createStorage, describeStorageSettings, type StorageRuntime } from './factory';
+import { filesystemKind } from './filesystem';
 import { assertSafeName } from './paths';
 
 /** What stopped a storage check, in the words a user needs (one per remedy). */
@@ -98,6 +99,70 @@ export async function checkStorage(settings: StorageSettings, modelName: string,
   } finally {
     if (stored && !(storage instanceof Error)) await storage.remove(probe).catch(() => undefined);
     await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    await closeStorageConnections().catch(() => undefined);
+  }
+}
+
+/** The nearest existing path of `p` (itself or a parent). */
+function nearestExisting(p: string): string {
+  let cur = p;
+  while (!existsSync(cur) && path.dirname(cur) !== cur) cur = path.dirname(cur);
+  return cur;
+}
+
+/**
+ * The READ-ONLY storage check of `pdr check` and `pdr run --dry-run` (which must not write): connect and
+ * authenticate, find the model's folder (`<model>/pdrgrid`) or its nearest existing parent, and judge from
+ * its permissions whether the runners' stores can write there. What each backend can tell:
+ * - local: the folder's nearest existing parent is a directory on a real filesystem (not /proc, /sys) and
+ *   access(W_OK) allows writing; a base that does not exist on this machine (nor its parent) is skipped;
+ * - sftp: connection, authentication and host key; the folder's mode, owner and group against the user's
+ *   uid/gid (those of its login directory; a folder writable by its group counts as writable);
+ * - rclone: the remote exists in the configuration, connects and authenticates, the folder lists (or does not
+ *   exist yet); write permission is not known (rclone shows none).
+ * `pdr run` (without --dry-run) and `pdr storage check` make the full check instead (checkStorage: write,
+ * read back, delete). Never throws; ends this process's storage connections when done.
+ */
+export async function probeStorage(settings: StorageSettings, modelName: string, rt: StorageRuntime = {}): Promise<StorageCheckResult> {
+  let where = describeStorageSettings(settings);
+  try {
+    assertSafeName(modelName, 'model name');
+    where = `${where.replace(/\/$/, '')}/${modelName}`;
+  } catch (err) {
+    return { ok: false, where, message: describeError(err), problem: 'invalid', transient: false };
+  }
+  const rel = `${modelName}/pdrgrid`;
+  try {
+    if (settings.type === 'local') {
+      if (!existsSync(settings.baseDir) && !existsSync(path.dirname(settings.baseDir))) {
+        return { ok: true, skipped: true, where, message: `storage ${where} not checked: ${settings.baseDir} does not exist on this machine (the runners must see it)` };
+      }
+      const target = path.join(settings.baseDir, rel);
+      const cur = nearestExisting(target);
+      const kind = filesystemKind(cur);
+      if (kind.pseudo) throw new StorageError(`storage base directory ${settings.baseDir} is on ${kind.name} (${cur}), a kernel pseudo filesystem that cannot hold files`, { transient: false });
+      const st = await fs.stat(cur);
+      if (!st.isDirectory()) throw new StorageError(`cannot store into ${target}: ${cur} exists and is not a directory`, { transient: false });
+      try {
+        await fs.access(cur, fs.constants.W_OK);
+      } catch (err) {
+        throw new StorageError(`${cur} is not writable: ${describeError(err)}`, { transient: false, cause: err });
+      }
+      const detail = cur === target ? target : `${cur} (${target} would be created there)`;
+      return { ok: true, where, message: `storage ${where}: OK (read-only check: ${detail} writable; nothing written)` };
+    }
+    const storage = createStorage(settings, rt);
+    if (!storage.probe) throw new StorageError(`${storage.describe()} has no read-only check`, { transient: false });
+    const p = await storage.probe(rel);
+    if (p.writable === false) throw new StorageError(`permission denied: ${p.detail}`, { transient: false });
+    return { ok: true, where, message: `storage ${where}: OK (read-only check: connected; ${p.detail}; nothing written)` };
+  } catch (err) {
+    const text = describeError(err);
+    const problem = problemOf(text);
+    const transient = err instanceof StorageError ? err.transient : undefined;
+    const label = problem === 'other' ? 'read-only check failed' : `read-only check failed (${problem})`;
+    return { ok: false, where, message: `storage ${where}: ${label}: ${text}`, problem, transient };
+  } finally {
     await closeStorageConnections().catch(() => undefined);
   }
 }

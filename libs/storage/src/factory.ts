@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { limitFromEnv, type StorageSettings } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
-import type { StorageBackend, StoredFile, StoreItem } from './backend';
+import type { StorageBackend, StorageProbe, StoredFile, StoredHead, StoreItem } from './backend';
 import { withTimeout } from './bounded';
 import { LocalStorage } from './local-storage';
+import { closeRcloneDaemons } from './rclone-daemon';
 import { RcloneStorage, rcloneRemotePath } from './rclone-storage';
 import { SftpConnection, SftpStorage } from './sftp-storage';
 
@@ -124,8 +125,9 @@ export function describeStorageSettings(s: StorageSettings): string {
   }
 }
 
-/** Ends every SFTP connection of this process (a runner shutting down). */
+/** Ends every SFTP connection and rclone daemon of this process (a runner shutting down, a CLI command done). */
 export async function closeStorageConnections(): Promise<void> {
+  closeRcloneDaemons();
   const all = [...sftpConnections.values()];
   sftpConnections.clear();
   await Promise.all(all.map((c) => c.close()));
@@ -141,10 +143,19 @@ async function localSize(p: string): Promise<number> {
 
 /** Bounds every call of a backend in time; a call over its time is a transient StorageError naming it. */
 class TimedStorage implements StorageBackend {
+  /** Present only when the backend has them. */
+  readonly probe?: (relDir: string) => Promise<StorageProbe>;
+  readonly head?: (relPath: string) => Promise<StoredHead | null>;
+
   constructor(
     private readonly inner: StorageBackend,
     private readonly l: Limits,
-  ) {}
+  ) {
+    const probe = inner.probe?.bind(inner);
+    if (probe) this.probe = (relDir) => this.bound(probe(relDir), 0, () => `checking ${relDir || '.'}`);
+    const head = inner.head?.bind(inner);
+    if (head) this.head = (relPath) => this.bound(head(relPath), 0, () => `checking ${relPath}`);
+  }
 
   private bound<T>(p: Promise<T>, bytes: number, what: () => string): Promise<T> {
     return withTimeout(p, this.l.callTimeoutMs + Math.ceil(bytes * this.l.msPerByte), () => `${what()} in ${this.inner.describe()}`);
@@ -182,3 +193,4 @@ class TimedStorage implements StorageBackend {
     await this.inner.close?.();
   }
 }
+

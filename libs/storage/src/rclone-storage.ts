@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { StorageBackend, StoredFile, StoreItem } from './backend';
+import type { StorageBackend, StorageProbe, StoredFile, StoredHead, StoreItem } from './backend';
 import { StorageError, describeError } from './errors';
+import { mapBounded } from './bounded';
+import { rcloneDaemon, type RcloneDaemon, type RcReply } from './rclone-daemon';
 import { splitRelPath } from './paths';
 
 /**
@@ -77,26 +78,20 @@ export interface RcloneOptions {
   msPerByte: number;
   /** Environment of rclone (RCLONE_CONFIG_* remotes); default the runner's own. */
   env?: NodeJS.ProcessEnv;
-  /** Parallel transfers inside one rclone call (--transfers). */
+  /** Files of one storeMany in flight at once (copies and moves in the runner's rclone daemon). */
   transfers: number;
 }
 
-interface RcloneResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-/** rclone's exit codes (rclone docs, "Exit Code"). */
-const EXIT_DIR_NOT_FOUND = 3;
-const EXIT_FILE_NOT_FOUND = 4;
-const EXIT_RETRY = 5;
-const EXIT_FATAL = 7;
-
 const PERMANENT_TEXT =
-  /permission denied|access denied|read-only file system|no space left|disk quota|quota exceeded|unable to authenticate|authentication failed|handshake failed: ssh: unable|didn't find section in config|couldn't find (root|remote)|unknown backend|failed to create file system|not a directory|is a directory|ssh: host key mismatch|knownhosts: key (mismatch|is unknown)|invalid|no such host/i;
-const TRANSIENT_TEXT = /connection refused|connection reset|broken pipe|i\/o timeout|timed out|timeout|EOF|no route to host|network is unreachable|temporar|try again|connection lost/i;
+  /permission denied|access denied|read-only file system|no space left|disk quota|quota exceeded|unable to authenticate|authentication failed|handshake failed: ssh: unable|didn't find section in config|couldn't find (root|remote)|unknown backend|failed to create file system|not a directory|is a directory|ssh: host key mismatch|knownhosts: key (mismatch|is unknown)|invalid|no such host|not found \(install rclone/i;
+const TRANSIENT_TEXT = /connection refused|connection reset|broken pipe|i\/o timeout|timed out|timeout|EOF|no route to host|network is unreachable|temporar|try again|connection lost|unreachable/i;
+
+/**
+ * Options of the runner's rclone daemon (every call of this backend goes through it): one low-level retry
+ * inside rclone (retries are ours: the job's nak path), short connection timeouts, and `--ignore-times` so a
+ * move replaces a stored file of the same size and time (a re-run's output) instead of keeping it.
+ */
+const DAEMON_FLAGS = ['--low-level-retries', '2', '--contimeout', '15s', '--timeout', '60s', '--ignore-times'];
 
 const tempTag = (): string => `${process.pid}-${randomBytes(6).toString('hex')}`;
 /** The per-batch upload folder (`.pdr-upload-<pid>-<12 hex>`) and file temp names hidden from list(). */
@@ -122,6 +117,8 @@ async function hashLocal(file: string): Promise<{ size: number; sha256: string; 
   }
 }
 
+
+/** A file's metadata as rclone's `operations/stat` gives it. */
 interface LsjsonEntry {
   Path: string;
   Name: string;
@@ -132,18 +129,21 @@ interface LsjsonEntry {
 }
 
 /**
- * Storage through the rclone binary (SPEC §6.4 with defect 25 fixed): spawned without a shell, its exit code
- * and stderr honoured (pdr_run's returned booleans nobody checked), `remote_path_prefix` stripped on a path
- * boundary, never `rclone version` per call. One job's files go in four rclone calls, whatever their number:
- * `copy` of all of them into a hidden upload folder beside the model folder — rclone itself verifies each
- * upload's size and, where source and remote share a hash, its hash: MD5 on sftp remotes (computed on the
- * server with md5sum when the account has a shell; size only where it has none) and on local remotes —
- * then two server-side `move`s onto the final names (a rename on sftp and local remotes: never a
- * half-written file under its name; the `last` files second) and a `purge` of the empty upload folder.
+ * Storage through the rclone binary (SPEC §6.4 with defect 25 fixed): `remote_path_prefix` stripped on a path
+ * boundary, every error honoured (pdr_run's returned booleans nobody checked). Every call is one request to
+ * the runner's `rclone rcd` (rclone-daemon.ts: spawned once, without a shell), so remotes and their SSH
+ * connections are kept between calls and jobs — one rclone process per call paid an SSH handshake each.
+ * A store: `operations/copyfile` of each file to a temp name beside its final one (`.<name>.tmp-<pid>-<hex>`),
+ * where rclone itself verifies the upload's size and, where source and remote share a hash, its hash: MD5 on
+ * sftp remotes (computed on the server with `md5sum` when the account has a shell; size only where it has
+ * none) and on local remotes; then `operations/movefile` onto the final name, a server-side rename on sftp
+ * and local remotes (rclone removes an existing file of that name just before: the name is briefly absent,
+ * never half-written). The files of a job go `transfers` at once; the `last` ones are moved after all others.
  * SHA-256 is computed locally of the bytes sent (a remote SHA-256 would cost a second transfer).
  */
 export class RcloneStorage implements StorageBackend {
   private readonly binary: string;
+  private readonly daemon: RcloneDaemon;
 
   constructor(private readonly o: RcloneOptions) {
     splitRcloneRemote(o.remote); // throws a clear error for a remote without ":"
@@ -155,6 +155,7 @@ export class RcloneStorage implements StorageBackend {
       );
     }
     this.binary = o.binary || 'rclone';
+    this.daemon = rcloneDaemon(this.binary, o.env ?? process.env, DAEMON_FLAGS);
   }
 
   describe(): string {
@@ -166,55 +167,32 @@ export class RcloneStorage implements StorageBackend {
     return rcloneRemotePath(this.o.remote, this.o.remotePathPrefix, rel ? path.posix.join(this.o.baseDir, rel) : this.o.baseDir);
   }
 
-  private rclone(args: string[], bytes = 0): Promise<RcloneResult> {
-    const timeoutMs = this.o.callTimeoutMs + Math.ceil(bytes * this.o.msPerByte);
-    // one try inside rclone (retries are ours: the job's nak path), short connection timeouts, errors only
-    // one checker, one transfer unless a call says otherwise: each opens an SSH connection of its own on sftp
-    // remotes (~100 ms on loopback), while one connection moves a job's small files in a few ms
-    const all = ['--retries', '1', '--low-level-retries', '2', '--contimeout', '15s', '--timeout', '60s', '--log-level', 'ERROR', '--checkers', '1', '--transfers', '1', ...args];
-    return new Promise((resolve) => {
-      let stdout = '';
-      let stderr = '';
-      let timedOut = false;
-      const child = spawn(this.binary, all, { stdio: ['ignore', 'pipe', 'pipe'], env: this.o.env ?? process.env, shell: false });
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        if (stderr.length < 64 * 1024) stderr += d;
-      });
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }, timeoutMs);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        const code = (err as NodeJS.ErrnoException).code;
-        resolve({ code: null, stdout, stderr: code === 'ENOENT' ? `rclone executable "${this.binary}" not found (install rclone or set PDR_RCLONE)` : describeError(err), timedOut: false });
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr, timedOut });
-      });
-    });
+  /** The remote folder of a file (an rclone fs) and its name in it. */
+  private split(rel: string): { fs: string; name: string; segs: string[] } {
+    const segs = splitRelPath(rel);
+    if (segs.length < 2) throw new StorageError(`${segs.join('/')} in ${this.describe()}: files live below a model folder`, { transient: false });
+    return { fs: this.remotePath(segs.slice(0, -1).join('/')), name: segs[segs.length - 1], segs };
   }
 
-  /** A failed rclone call as a StorageError: its last stderr lines, transient or permanent. */
-  private failure(what: string, r: RcloneResult): StorageError {
-    const lines = r.stderr
-      .split('\n')
-      .map((l) => l.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, '').trim())
-      .filter((l) => l && !/^NOTICE: Config file .* not found/.test(l));
-    const text = lines.slice(-3).join(' | ').slice(0, 600) || `exit code ${String(r.code)}`;
+  private call(method: string, params: Record<string, unknown>, bytes = 0): Promise<RcReply> {
+    return this.daemon.call(method, params, this.o.callTimeoutMs + Math.ceil(bytes * this.o.msPerByte));
+  }
+
+  /** A failed rclone call as a StorageError: rclone's error text, transient or permanent. */
+  private failure(what: string, r: Extract<RcReply, { ok: false }>): StorageError {
+    const text = r.error.replace(/\s+/g, ' ').trim().slice(0, 600) || `HTTP ${r.status}`;
     let transient: boolean;
     if (r.timedOut) transient = true;
-    else if (r.code === null) transient = !/not found/.test(text);
-    else if (r.code === EXIT_RETRY) transient = true;
-    else if (r.code === EXIT_FATAL || r.code === 1) transient = false;
+    else if (r.noBinary) transient = false;
     else if (PERMANENT_TEXT.test(text)) transient = false;
     else if (TRANSIENT_TEXT.test(text)) transient = true;
     else transient = true;
-    const why = r.timedOut ? `rclone did not finish in time and was killed (${text})` : `rclone exit code ${String(r.code)}: ${text}`;
+    const why = r.timedOut ? `rclone did not answer in time (${text})` : `rclone: ${text}`;
     return new StorageError(`${what} (${this.describe()}): ${why}`, { transient });
+  }
+
+  private static notFound(r: RcReply): boolean {
+    return !r.ok && (r.status === 404 || /object not found|directory not found|not found$/i.test(r.error));
   }
 
   async store(localPath: string, relPath: string): Promise<StoredFile> {
@@ -225,14 +203,15 @@ export class RcloneStorage implements StorageBackend {
     if (items.length === 0) return [];
     const prepared = await Promise.all(
       items.map(async (it) => {
-        const segs = splitRelPath(it.relPath);
+        const { fs: dirFs, name, segs } = this.split(it.relPath);
         const rel = segs.join('/');
         if (typeof it.localPath !== 'string' || !path.isAbsolute(it.localPath)) {
           throw new StorageError(`cannot store ${it.localPath} as ${rel} in ${this.describe()}: the local path must be absolute`, { transient: false });
         }
-        if (segs.length < 2) throw new StorageError(`cannot store ${rel} in ${this.describe()}: files go below a model folder`, { transient: false });
         try {
-          return { ...it, rel, segs, local: await hashLocal(it.localPath) };
+          // the real path: rclone's local backend does not follow a symlink it is given
+          const real = await fs.realpath(it.localPath);
+          return { ...it, rel, dirFs, name, real, local: await hashLocal(real) };
         } catch (err) {
           throw new StorageError(`cannot store ${it.localPath} as ${rel} in ${this.describe()}: ${describeError(err)}`, { cause: err, transient: false });
         }
@@ -243,131 +222,139 @@ export class RcloneStorage implements StorageBackend {
       if (seen.has(p.rel)) throw new StorageError(`cannot store ${p.rel} twice in one call`, { transient: false });
       seen.add(p.rel);
     }
-    // one upload folder per model folder, beside it (rclone refuses a move into a folder containing the source)
-    const groups = new Map<string, typeof prepared>();
-    for (const p of prepared) groups.set(p.segs[0], [...(groups.get(p.segs[0]) ?? []), p]);
-    const results = new Map<string, StoredFile>();
-    for (const [top, group] of groups) {
-      const stage = await fs.mkdtemp(path.join(os.tmpdir(), 'pdr-rclone-'));
-      const upload = `.pdr-upload-${tempTag()}`;
-      const uploadRemote = this.remotePath(upload);
-      const finalRemote = this.remotePath(top);
-      const names = group.map((p) => p.rel).join(', ');
-      const bytes = group.reduce((n, p) => n + p.local.size, 0);
-      let uploaded = false;
-      try {
-        for (const p of group) {
-          const link = path.join(stage, 'files', ...p.segs.slice(1));
-          await fs.mkdir(path.dirname(link), { recursive: true });
-          await fs.symlink(p.localPath, link);
+    const temps = new Array<string | undefined>(prepared.length);
+    const out = new Array<StoredFile>(prepared.length);
+    let failed = false;
+    const move = async (i: number): Promise<void> => {
+      const p = prepared[i];
+      const r = await this.call('operations/movefile', { srcFs: p.dirFs, srcRemote: temps[i], dstFs: p.dirFs, dstRemote: p.name });
+      if (!r.ok) throw this.failure(`cannot move ${p.rel} onto its name`, r);
+      temps[i] = undefined;
+      out[i] = { relPath: p.rel, fullPath: this.remotePath(p.rel), size: p.local.size, mtime: p.local.mtime, sha256: p.local.sha256 };
+    };
+    try {
+      await mapBounded(prepared, this.o.transfers, async (p, i) => {
+        try {
+          const tmp = `.${p.name}.tmp-${tempTag()}`;
+          temps[i] = tmp;
+          // rclone verifies the upload's size and, where source and remote share one, its hash
+          const r = await this.call(
+            'operations/copyfile',
+            { srcFs: path.dirname(p.real), srcRemote: path.basename(p.real), dstFs: p.dirFs, dstRemote: tmp },
+            p.local.size,
+          );
+          if (!r.ok) throw this.failure(`cannot store ${p.rel}`, r);
+          if (!p.last && !failed) await move(i);
+        } catch (err) {
+          failed = true;
+          throw err;
         }
-        // 1. every file into the upload folder; rclone checks each upload's size and, where source and remote
-        //    share a hash (MD5/SHA-1 on sftp remotes with md5sum/sha1sum, all on local), its hash
-        uploaded = true;
-        // parallel transfers (one connection each) only for big outputs: one per 64 MiB, at most `transfers`
-        const transfers = Math.min(this.o.transfers, Math.max(1, Math.ceil(bytes / (64 << 20))));
-        const copy = await this.rclone(['copy', '--copy-links', '--transfers', String(transfers), path.join(stage, 'files'), uploadRemote], bytes);
-        if (copy.code !== 0) throw this.failure(`cannot store ${names}`, copy);
-        // 2. server-side renames onto the final names: the other files first, then the `last` ones
-        for (const last of [false, true]) {
-          const batch = group.filter((p) => Boolean(p.last) === last);
-          if (batch.length === 0) continue;
-          const list = path.join(stage, last ? 'last.txt' : 'first.txt');
-          await fs.writeFile(list, batch.map((p) => `${p.segs.slice(1).join('/')}\n`).join(''));
-          // --ignore-times: a stored file of the same size is replaced too (a re-run's output)
-          const move = ['move', '--files-from-raw', list, '--no-traverse', '--ignore-times', '--delete-empty-src-dirs', uploadRemote, finalRemote];
-          let mv = await this.rclone(move);
-          // two jobs creating the same new model folder at once: one of them sees an I/O error; once more finds it
-          if (mv.code !== 0 && !mv.timedOut) mv = await this.rclone(move);
-          if (mv.code !== 0) throw this.failure(`cannot move ${batch.map((p) => p.rel).join(', ')} to their final names`, mv);
-          for (const p of batch) {
-            results.set(p.rel, { relPath: p.rel, fullPath: this.remotePath(p.rel), size: p.local.size, mtime: p.local.mtime, sha256: p.local.sha256 });
-          }
-        }
-      } finally {
-        await fs.rm(stage, { recursive: true, force: true }).catch(() => undefined);
-        if (uploaded) await this.rclone(['purge', uploadRemote]).catch(() => undefined);
-      }
+      });
+      await mapBounded(
+        prepared.map((p, i) => (p.last ? i : -1)).filter((i) => i >= 0),
+        this.o.transfers,
+        move,
+      );
+    } catch (err) {
+      await Promise.all(
+        prepared.map((p, i) => (temps[i] ? this.call('operations/deletefile', { fs: p.dirFs, remote: temps[i] }).catch(() => undefined) : undefined)),
+      );
+      throw err;
     }
-    return prepared.map((p) => results.get(p.rel) as StoredFile);
+    return out;
   }
 
   async retrieve(relPath: string, localPath: string): Promise<void> {
-    const rel = splitRelPath(relPath).join('/');
+    const { fs: dirFs, name, segs } = this.split(relPath);
+    const rel = segs.join('/');
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) {
       throw new StorageError(`cannot retrieve ${rel} from ${this.describe()} to ${localPath}: the local path must be absolute`, { transient: false });
     }
     const dir = path.dirname(localPath);
     await fs.mkdir(dir, { recursive: true });
-    const tmp = path.join(dir, `.${path.basename(localPath)}.tmp-${tempTag()}`);
+    const tmpName = `.${path.basename(localPath)}.tmp-${tempTag()}`;
+    const tmp = path.join(dir, tmpName);
     try {
-      const r = await this.rclone(['copyto', this.remotePath(rel), tmp]);
-      if (r.code === EXIT_DIR_NOT_FOUND || r.code === EXIT_FILE_NOT_FOUND || (r.code !== 0 && /not found|doesn't exist/i.test(r.stderr))) {
+      const r = await this.call('operations/copyfile', { srcFs: dirFs, srcRemote: name, dstFs: await fs.realpath(dir), dstRemote: tmpName }, 1 << 30);
+      if (RcloneStorage.notFound(r)) {
         throw new StorageError(`cannot retrieve ${rel} from ${this.describe()} to ${localPath}: no such file in storage`, { transient: false });
       }
-      if (r.code !== 0) throw this.failure(`cannot retrieve ${rel} to ${localPath}`, r);
+      if (!r.ok) throw this.failure(`cannot retrieve ${rel} to ${localPath}`, r);
       await fs.rename(tmp, localPath);
     } finally {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
     }
   }
 
-  /** lsjson --stat of one path: the entry, or null when it does not exist. */
-  private async statEntry(rel: string): Promise<LsjsonEntry | null> {
-    const r = await this.rclone(['lsjson', '--stat', '--no-mimetype', this.remotePath(rel)]);
-    if (r.code === EXIT_DIR_NOT_FOUND || r.code === EXIT_FILE_NOT_FOUND) return null;
-    if (r.code !== 0) throw this.failure(`cannot check ${rel}`, r);
-    return JSON.parse(r.stdout) as LsjsonEntry;
+  /** operations/stat of one path (with the remote's own hashes when asked): the entry, or null when missing. */
+  private async statEntry(relPath: string, hashes: string[] = []): Promise<{ e: LsjsonEntry | null; rel: string }> {
+    const { fs: dirFs, name, segs } = this.split(relPath);
+    const rel = segs.join('/');
+    const r = await this.call('operations/stat', { fs: dirFs, remote: name, opt: hashes.length ? { showHash: true, hashTypes: hashes } : {} });
+    if (RcloneStorage.notFound(r)) return { e: null, rel };
+    if (!r.ok) throw this.failure(`cannot check ${rel}`, r);
+    return { e: (r.body.item as LsjsonEntry | null) ?? null, rel };
   }
 
   async exists(relPath: string): Promise<boolean> {
-    const rel = splitRelPath(relPath).join('/');
-    const e = await this.statEntry(rel);
+    if (splitRelPath(relPath).length < 2) return false;
+    const { e } = await this.statEntry(relPath);
     return e !== null && !e.IsDir;
   }
 
-  async stat(relPath: string): Promise<StoredFile | null> {
-    const rel = splitRelPath(relPath).join('/');
-    const e = await this.statEntry(rel);
+    /**
+   * Size and time of a stored file from one `operations/stat`, nothing transferred. The remote's MD5 is not
+   * asked: nothing recorded at store time to compare it with (job_files holds the SHA-256 of the bytes sent),
+   * and on sftp remotes it makes the server read the whole file.
+   */
+  async head(relPath: string): Promise<StoredHead | null> {
+    const { e, rel } = await this.statEntry(relPath);
     if (!e || e.IsDir) return null;
-    // the checksum of a file stored earlier: read it back (only for skipped jobs)
-    const hash = createHash('sha256');
-    const ok = await new Promise<RcloneResult>((resolve) => {
-      const child = spawn(this.binary, ['--log-level', 'ERROR', 'cat', this.remotePath(rel)], { stdio: ['ignore', 'pipe', 'pipe'], env: this.o.env ?? process.env });
-      let stderr = '';
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, this.o.callTimeoutMs + Math.ceil(e.Size * this.o.msPerByte));
-      child.stdout.on('data', (d: Buffer) => hash.update(d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', (err) => resolve({ code: null, stdout: '', stderr: describeError(err), timedOut }));
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout: '', stderr, timedOut });
-      });
-    });
-    if (ok.code !== 0) throw this.failure(`cannot read ${rel}`, ok);
-    return { relPath: rel, fullPath: this.remotePath(rel), size: e.Size, mtime: new Date(e.ModTime), sha256: hash.digest('hex') };
+    return { relPath: rel, fullPath: this.remotePath(rel), size: e.Size, mtime: new Date(e.ModTime), hashes: {} };
+  }
+
+  async stat(relPath: string): Promise<StoredFile | null> {
+    const { e, rel } = await this.statEntry(relPath);
+    if (!e || e.IsDir) return null;
+    // the SHA-256 of a file stored earlier: read it back (rclone's remotes offer no SHA-256 of their own)
+    const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pdr-rclone-stat-'));
+    try {
+      const local = path.join(tmpDir, 'f');
+      await this.retrieve(rel, local);
+      const h = await hashLocal(local);
+      return { relPath: rel, fullPath: this.remotePath(rel), size: e.Size, mtime: new Date(e.ModTime), sha256: h.sha256 };
+    } finally {
+      await fs.rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   async list(relDir: string): Promise<string[]> {
     const rel = splitRelPath(relDir, true).join('/');
-    const r = await this.rclone(['lsf', this.remotePath(rel)]);
-    if (r.code === EXIT_DIR_NOT_FOUND) return [];
-    if (r.code !== 0) throw this.failure(`cannot list ${rel || '.'}`, r);
-    return r.stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !HIDDEN.test(l))
+    const r = await this.call('operations/list', { fs: this.remotePath(rel), remote: '' });
+    if (RcloneStorage.notFound(r)) return [];
+    if (!r.ok) throw this.failure(`cannot list ${rel || '.'}`, r);
+    return ((r.body.list as LsjsonEntry[] | undefined) ?? [])
+      .map((e) => (e.IsDir ? `${e.Name}/` : e.Name))
+      .filter((l) => !HIDDEN.test(l))
       .sort();
   }
 
+  /**
+   * Read-only: list `relDir` below the base (rclone connects and authenticates for it). rclone shows no
+   * permissions, so whether it is writable is not known without writing (`pdr storage check` writes a probe).
+   */
+  async probe(relDir: string): Promise<StorageProbe> {
+    const rel = splitRelPath(relDir, true).join('/');
+    const r = await this.call('operations/list', { fs: this.remotePath(rel), remote: '' });
+    if (RcloneStorage.notFound(r)) return { exists: false, writable: 'unknown', detail: `${this.remotePath(rel)} does not exist yet (a store creates it); write permission not checked` };
+    if (!r.ok) throw this.failure(`cannot list ${rel || '.'}`, r);
+    return { exists: true, writable: 'unknown', detail: `${this.remotePath(rel)} listed; write permission not checked (rclone shows none)` };
+  }
+
   async remove(relPath: string): Promise<void> {
-    const rel = splitRelPath(relPath).join('/');
-    if (!(await this.statEntry(rel))) return;
-    const r = await this.rclone(['deletefile', this.remotePath(rel)]);
-    if (r.code !== 0) throw this.failure(`cannot remove ${rel}`, r);
+    const { fs: dirFs, name, segs } = this.split(relPath);
+    const r = await this.call('operations/deletefile', { fs: dirFs, remote: name });
+    if (RcloneStorage.notFound(r)) return;
+    if (!r.ok) throw this.failure(`cannot remove ${segs.join('/')}`, r);
   }
 }

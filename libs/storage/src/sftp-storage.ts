@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
 import { backoff, withRetry } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
-import type { StorageBackend, StoredFile, StoreItem } from './backend';
+import type { StorageBackend, StorageProbe, StoredFile, StoredHead, StoreItem } from './backend';
 import { mapBounded } from './bounded';
 import { StorageError, describeError, errnoIsTransient } from './errors';
 import { checkKnownHost } from './known-hosts';
@@ -288,6 +288,19 @@ const SMALL_UPLOAD_BYTES = 1 << 20;
 
 /** Size and SHA-256 of a local file; its content too when it is small (sent from memory: read once). */
 async function hashLocal(file: string): Promise<{ size: number; sha256: string; data?: Buffer }> {
+  // a small file (most outputs, on the runner's local scratch) in one synchronous read: four thread-pool
+  // round trips of open, stat, read and close per file cost more than the read itself
+  const fd = openSync(file, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new StorageError(`${file} is not a regular file`, { transient: false });
+    if (st.size <= SMALL_UPLOAD_BYTES) {
+      const data = readFileSync(fd);
+      return { size: data.length, sha256: createHash('sha256').update(data).digest('hex'), data };
+    }
+  } finally {
+    closeSync(fd);
+  }
   const h = await fs.open(file, 'r');
   try {
     const st = await h.stat();
@@ -311,12 +324,13 @@ async function hashLocal(file: string): Promise<{ size: number; sha256: string; 
   }
 }
 
-/** The raw SFTP channel of ssh2 under ssh2-sftp-client (for the four requests of a small upload). */
+/** The raw SFTP channel of ssh2 under ssh2-sftp-client (for the requests of a small upload). */
 interface RawSftp {
   open(path: string, flags: string, cb: (err: Error | undefined, handle: Buffer) => void): void;
   write(handle: Buffer, buf: Buffer, off: number, len: number, pos: number, cb: (err: Error | undefined) => void): void;
-  fstat(handle: Buffer, cb: (err: Error | undefined, attrs: { size: number; mtime: number }) => void): void;
   close(handle: Buffer, cb: (err: Error | undefined) => void): void;
+  /** Largest data of one WRITE request the server accepts (OpenSSH's limits@openssh.com, else 32 KiB). */
+  _maxWriteLen?: number;
 }
 
 function raw(c: SftpClient): RawSftp {
@@ -325,21 +339,59 @@ function raw(c: SftpClient): RawSftp {
   return sftp;
 }
 
-/** Create `remote` with `data`: open, one write (ssh2 splits it into packets), fstat for the size, close. */
-async function writeSmall(c: SftpClient, remote: string, data: Buffer): Promise<{ size: number; mtime: Date }> {
+/**
+ * Create `remote` (O_WRONLY|O_CREAT|O_TRUNC) with `data`: open, then every WRITE request of the file and the
+ * CLOSE sent at once (ssh2's own write() sends the chunks of a long buffer one after the other, a round trip
+ * each). Two round trips in all. The size is verified by the server's replies: an SFTP WRITE is answered OK
+ * only when all its bytes were written at its offset (OpenSSH's sftp-server answers a short write with
+ * FAILURE), the chunks cover [0, size) of a truncated file, and the CLOSE is answered OK only when close(2)
+ * succeeded (where NFS and quota report late write errors). Sending the CLOSE without waiting for the
+ * WRITEs' replies is safe: a WRITE the server would handle after the CLOSE fails (its handle is gone), and
+ * any failed reply fails the upload — the file is renamed onto its name only when every reply is OK.
+ * A separate fstat, as before, cost one more round trip per file and told nothing these replies do not.
+ */
+async function writeSmall(c: SftpClient, remote: string, data: Buffer): Promise<void> {
   const sftp = raw(c);
   const handle = await new Promise<Buffer>((resolve, reject) => sftp.open(remote, 'w', (err, h) => (err ? reject(err) : resolve(h))));
-  const close = () => new Promise<void>((resolve, reject) => sftp.close(handle, (err) => (err ? reject(err) : resolve())));
-  let attrs: { size: number; mtime: number };
-  try {
-    if (data.length > 0) await new Promise<void>((resolve, reject) => sftp.write(handle, data, 0, data.length, 0, (err) => (err ? reject(err) : resolve())));
-    attrs = await new Promise<{ size: number; mtime: number }>((resolve, reject) => sftp.fstat(handle, (err, a) => (err ? reject(err) : resolve(a))));
-  } catch (err) {
-    await close().catch(() => undefined);
-    throw err;
+  const chunk = Math.max(1024, sftp._maxWriteLen ?? 32 * 1024);
+  const replies: Array<Promise<void>> = [];
+  for (let off = 0; off < data.length; off += chunk) {
+    const len = Math.min(chunk, data.length - off);
+    replies.push(new Promise<void>((resolve, reject) => sftp.write(handle, data, off, len, off, (err) => (err ? reject(err) : resolve()))));
   }
-  await close(); // a server may report a failed write only here
-  return { size: attrs.size, mtime: new Date(attrs.mtime * 1000) };
+  replies.push(new Promise<void>((resolve, reject) => sftp.close(handle, (err) => (err ? reject(err) : resolve()))));
+  const settled = await Promise.allSettled(replies);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** The account's uid and groups by `id -u -G` over the connection; null without a shell (or in 10 s). */
+async function userIds(c: SftpClient): Promise<{ uid: number; gids: number[] } | null> {
+  const ssh = (c as unknown as { client?: { exec(cmd: string, cb: (err: Error | undefined, stream: NodeJS.ReadableStream & { stderr: NodeJS.ReadableStream; close?: () => void }) => void): void } }).client;
+  if (!ssh) return null;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 10_000);
+    const done = (v: { uid: number; gids: number[] } | null) => {
+      clearTimeout(timer);
+      resolve(v);
+    };
+    try {
+      ssh.exec('id -u; id -G', (err, stream) => {
+        if (err) return done(null);
+        let out = '';
+        stream.on('data', (d: Buffer) => (out += d.toString('utf8')));
+        stream.stderr.on('data', () => undefined);
+        stream.on('close', () => {
+          const [u, g] = out.trim().split('\n');
+          const uid = Number(u);
+          const gids = (g ?? '').trim().split(/\s+/).map(Number).filter(Number.isInteger);
+          done(/^\d+$/.test((u ?? '').trim()) && Number.isInteger(uid) ? { uid, gids } : null);
+        });
+      });
+    } catch {
+      done(null);
+    }
+  });
 }
 
 /** A file uploaded under its temp name, not yet renamed. */
@@ -355,7 +407,8 @@ interface Uploaded {
 /**
  * Storage on an SFTP server (SPEC §6.3 with defect 25 fixed): the port is used, authentication by password,
  * key (+ passphrase) or ssh-agent, host keys checked against known_hosts (an opt-out is logged), one shared
- * connection per runner. A store uploads to a temp name in the target directory, checks the uploaded size,
+ * connection per runner. A store uploads to a temp name in the target directory — its size verified by the
+ * server's replies to every WRITE and the CLOSE (writeSmall; a stat after fastPut for files over 1 MiB) —
  * then renames it over the final name (OpenSSH's posix-rename): never a half-written file under its name.
  * Verification is by size: OpenSSH's sftp-server offers no remote hash, and reading the file back would
  * double the transfer; the sha256 recorded is of the local bytes that were sent. Paths are confined to the
@@ -493,8 +546,9 @@ export class SftpStorage implements StorageBackend {
                 let size: number;
                 let mtime: Date;
                 if (local.data) {
-                  // a small file (most outputs): open, one write, fstat, close — fastPut adds an fchmod and needs a stat
-                  ({ size, mtime } = await writeSmall(c, tmp, local.data));
+                  // a small file (most outputs): open, its writes at once, close; verified by the replies (writeSmall)
+                  await writeSmall(c, tmp, local.data);
+                  ({ size, mtime } = { size: local.data.length, mtime: new Date() });
                 } else {
                   await c.fastPut(localPath, tmp);
                   const st = await c.stat(tmp);
@@ -543,31 +597,35 @@ export class SftpStorage implements StorageBackend {
   }
 
   /**
-   * Every file uploaded to its temp name at once (within the connection's transfer slots), then renamed: the
-   * others first, the `last` ones after them. Uploads overlap; only the renames wait for each other.
+   * Every file uploaded to its temp name at once (within the connection's transfer slots); each file without
+   * `last` is renamed onto its name as soon as it is uploaded, the `last` ones once all the others are
+   * renamed. A failure discards the temp files not yet renamed (the files already renamed stay stored; none
+   * of the `last` ones is renamed after a failure of another file).
    */
   async storeMany(items: readonly StoreItem[]): Promise<StoredFile[]> {
     const uploads = new Array<Uploaded | undefined>(items.length);
+    const out = new Array<StoredFile>(items.length);
+    let failed = false;
     try {
       await mapBounded(items, this.conn.o.parallelTransfers, async (it, i) => {
-        uploads[i] = await this.upload(it.localPath, it.relPath);
+        try {
+          uploads[i] = await this.upload(it.localPath, it.relPath);
+          if (it.last || failed) return;
+          out[i] = await this.commit(uploads[i] as Uploaded);
+          uploads[i] = undefined;
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      });
+      const last = items.map((it, i) => (it.last ? i : -1)).filter((i) => i >= 0);
+      await mapBounded(last, this.conn.o.parallelTransfers, async (i) => {
+        out[i] = await this.commit(uploads[i] as Uploaded);
+        uploads[i] = undefined;
       });
     } catch (err) {
       await this.discard(uploads);
       throw err;
-    }
-    const out = new Array<StoredFile>(items.length);
-    for (const last of [false, true]) {
-      const idx = items.map((it, i) => (Boolean(it.last) === last ? i : -1)).filter((i) => i >= 0);
-      try {
-        await mapBounded(idx, this.conn.o.parallelTransfers, async (i) => {
-          out[i] = await this.commit(uploads[i] as Uploaded);
-          uploads[i] = undefined;
-        });
-      } catch (err) {
-        await this.discard(uploads);
-        throw err;
-      }
     }
     return out;
   }
@@ -610,6 +668,23 @@ export class SftpStorage implements StorageBackend {
     return kind === '-';
   }
 
+  /** Size and time of a stored file from one SFTP stat, nothing read (OpenSSH's sftp-server has no hashes). */
+  async head(relPath: string): Promise<StoredHead | null> {
+    const segs = splitRelPath(relPath);
+    const rel = segs.join('/');
+    const dir = await this.existingDir(segs.slice(0, -1), rel);
+    if (!dir) return null;
+    const name = segs[segs.length - 1];
+    return this.conn.run(
+      () => `cannot read ${rel} in ${this.describe()}`,
+      async (c) => {
+        const st = await c.stat(path.posix.join(dir, name));
+        return st.isFile ? { relPath: rel, fullPath: this.url(dir, name), size: st.size, mtime: new Date(st.modifyTime), hashes: {} } : null;
+      },
+      { notFound: () => null },
+    );
+  }
+
   async stat(relPath: string): Promise<StoredFile | null> {
     const segs = splitRelPath(relPath);
     const rel = segs.join('/');
@@ -646,6 +721,38 @@ export class SftpStorage implements StorageBackend {
       .filter((e) => !TEMP_NAME.test(e.name))
       .map((e) => (e.type === 'd' ? `${e.name}/` : e.name))
       .sort();
+  }
+
+  /**
+   * Read-only: connect and authenticate, then find `relDir` below the base or its nearest existing parent
+   * and judge from its mode, owner and group whether this user may create files there. SFTP cannot tell
+   * the user's uid and groups: they come from `id -u -G` over the same connection where the account has a
+   * shell; without one (an sftp-only account) write permission is 'unknown'. Writes nothing.
+   */
+  async probe(relDir: string): Promise<StorageProbe> {
+    const segs = splitRelPath(relDir, true);
+    const full = path.posix.join(this.baseDir, ...segs);
+    const what = () => `cannot check ${full} in ${this.conn.origin}`;
+    return this.conn.run(what, async (c) => {
+      const ids = await userIds(c);
+      let cur = full;
+      for (;;) {
+        const kind = await c.exists(cur);
+        if (kind === 'd') break;
+        if (kind) return { exists: false, writable: false, detail: `${cur} exists and is not a directory` };
+        const up = path.posix.dirname(cur);
+        if (up === cur) return { exists: false, writable: 'unknown', detail: `no folder of ${full} exists` };
+        cur = up;
+      }
+      const st = await c.stat(cur);
+      const mode = st.mode & 0o777;
+      const exists = cur === full;
+      const where = exists ? full : `${cur} (${full} does not exist yet and would be created there)`;
+      const perms = `mode ${mode.toString(8).padStart(3, '0')}, owner ${st.uid}, group ${st.gid}`;
+      if (!ids) return { exists, writable: 'unknown', detail: `${where}: ${perms}; write permission not checked (no shell to ask the user's uid)` };
+      const w = ids.uid === 0 || (st.uid === ids.uid ? (mode & 0o200) !== 0 : ids.gids.includes(st.gid) ? (mode & 0o020) !== 0 : (mode & 0o002) !== 0);
+      return { exists, writable: w, detail: `${where}: ${perms}; user ${ids.uid}${w ? '' : ': not writable'}` };
+    });
   }
 
   async remove(relPath: string): Promise<void> {

@@ -17,19 +17,23 @@ export type OfflinePlanFlags = Pick<
  * What `pdr check` and `pdr inputs` do first, as `pdr run` would: the config and flags planned into a grid
  * request (its warnings said), then the preflight of the base dir, executables, templates, chemistry and
  * onion inputs. `readHere`: the preflight keys the command reads on this machine (they stay errors with
- * --remote-runners); `shown`: how many points the plan lists. Loaded lazily, as the CLI's commands are.
+ * --remote-runners); `shown`: how many points the plan lists; `storageCheck`: also the read-only storage
+ * check (connect, authenticate, folder permissions; nothing written). Loaded lazily, as the CLI's commands are.
  */
 export async function planAndPreflight(
   ctx: CliContext,
   f: OfflinePlanFlags,
-  o: { shown?: number; readHere?: readonly string[] } = {},
+  o: { shown?: number; readHere?: readonly string[]; storageCheck?: boolean } = {},
 ): Promise<{ plan: PlannedRun; preflight: PreflightOutcome }> {
   if (f.single && f.random !== undefined) throw new UsageError('--single and --random cannot be used together');
   const { planRun } = require('../plan/run-plan') as typeof import('../plan/run-plan');
   const plan = planRun(f, { cwd: ctx.cwd, env: ctx.env, shown: o.shown });
   for (const w of plan.warnings) ctx.io.err(warningLine(w));
   const { runPreflight } = require('../preflight/preflight') as typeof import('../preflight/preflight');
-  const preflight = await runPreflight(ctx, plan.request, { remoteRunners: plan.remoteRunners, readHere: o.readHere });
+  const storage = o.storageCheck
+    ? { storage: { env: (require('./storage') as typeof import('./storage')).storageCheckEnv(plan.loaded.config, ctx.env) } }
+    : {};
+  const preflight = await runPreflight(ctx, plan.request, { remoteRunners: plan.remoteRunners, readHere: o.readHere, ...storage });
   return { plan, preflight };
 }
 

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_POINTS } from '../plan/defaults';
 import type { PlannedRun, RunFlags } from '../plan/run-plan';
 import { messaging } from '../lazy';
 import { missingServices } from './health';
-import { requireStorage } from './storage';
+import { requireStorage, storageCheckEnv } from './storage';
 import { addAxisOptions, addPreflightOptions, addRandomOptions, positiveInt, positiveSeconds } from './options';
 
 /** Failed points listed in the final summary (the rest: pdr jobs). */
@@ -79,9 +79,14 @@ export async function runRun(ctx: CliContext, f: RunFlags): Promise<number> {
   const plan: PlannedRun = planRun(f, { cwd: ctx.cwd, env: ctx.env });
   for (const w of plan.warnings) ctx.io.err(warningLine(w));
   const { preflightRequest, reportPreflight } = require('../preflight/preflight') as typeof import('../preflight/preflight');
-  const checked = await preflightRequest(plan.request, { remoteRunners: plan.remoteRunners });
+  // a dry run writes nothing: its storage check is the read-only one (the real run's writes a probe, below)
+  const checked = await preflightRequest(plan.request, {
+    remoteRunners: plan.remoteRunners,
+    ...(f.dryRun && f.storageCheck !== false ? { storage: { env: storageCheckEnv(plan.loaded.config, ctx.env) } } : {}),
+  });
   if (f.dryRun) {
     ctx.io.out(dryRunText(plan, f, ctx.env));
+    if (checked.storage) ctx.io.out(checked.storage);
     reportPreflight(ctx, checked);
     return EXIT.OK;
   }
@@ -153,7 +158,7 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--pdr-timeout <sec>', 'time limit of one PDR run (default 43200)', positiveSeconds)
     .option('--onion-timeout <sec>', 'time limit of one onion run (default 7200)', positiveSeconds)
     .option('--wide', 'do not cut the reasons in the final summary')
-    .option('--no-storage-check', 'submit without first writing a probe file to the storage (pdr storage check)');
+    .option('--no-storage-check', 'submit without first writing a probe file to the storage (pdr storage check); with --dry-run: without the read-only storage check');
   addPreflightOptions(cmd)
     .action(async (opts: RunFlags) => {
       exitWith(await runRun(ctx(), opts));

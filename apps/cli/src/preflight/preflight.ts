@@ -23,37 +23,51 @@ export interface PreflightOptions {
    * problems stay errors with --remote-runners.
    */
   readHere?: readonly string[];
+  /**
+   * Also check the storage, read-only (libs/storage probeStorage: connect, authenticate, the model's folder
+   * or its nearest parent writable by its permissions; nothing written), with this environment (the
+   * config's storage password and passphrase added: storageCheckEnv). Absent: not checked (`pdr inputs`;
+   * `pdr run` makes the writing check, requireStorage, after the preflight).
+   */
+  storage?: { env: NodeJS.ProcessEnv };
 }
 
 export interface PreflightOutcome {
   errors: string[];
   warnings: string[];
+  /** The storage check's line when it was made and passed (or was skipped), for the command to print. */
+  storage?: string;
 }
 
 /** The keys whose files `pdr inputs` reads on this machine. */
 export const READ_BY_INPUTS = ['pdr.base_dir', 'pdr.pdrinp_template_file', 'pdr.json_template_file', '--json-template'] as const;
 
 /**
- * HOOK (issue 12, storage backends): "storage is writable" is a check of libs/storage (a function the
- * storage issue builds there; it is not probed here). When it exists, call it in this function with
- * `r.run.storage` and return its problem as `{ key: 'storage.base_dir', path, problem }`; for local
- * storage it is machine-dependent like the base dir (a warning with --remote-runners).
+ * The read-only storage check (libs/storage probeStorage, the same backend code as the runners'): its
+ * problem as `storage <where>: <what>`. Like the base dir it depends on what this machine sees, so with
+ * --remote-runners it is a warning.
  */
-async function storageProblems(_r: GridRequest): Promise<PreflightProblem[]> {
-  return [];
+async function storageProblems(r: GridRequest, o: PreflightOptions): Promise<{ problems: PreflightProblem[]; line?: string }> {
+  if (!o.storage) return { problems: [] };
+  const { probeStorage } = require('@pdr/storage') as typeof import('@pdr/storage');
+  const res = await probeStorage(r.run.storage, r.modelName, { env: o.storage.env });
+  if (res.ok) return { problems: [], line: res.message };
+  const prefix = `storage ${res.where}: `;
+  return { problems: [{ key: 'storage', path: res.where, problem: res.message.startsWith(prefix) ? res.message.slice(prefix.length) : res.message }] };
 }
 
 /** Runs every check for a planned grid; returns the lines (errors and warnings), prints nothing. */
 export async function preflightRequest(r: GridRequest, o: PreflightOptions): Promise<PreflightOutcome> {
   const result = await preflightBaseDir({ ...r.run, species: r.onionSpecies });
-  const problems = [...result.problems, ...(await storageProblems(r))];
+  const storage = await storageProblems(r, o);
+  const problems = [...result.problems, ...storage.problems];
   const errors: string[] = [];
   const warnings = [...result.warnings];
   for (const p of problems) {
     if (o.remoteRunners && !(o.readHere ?? []).includes(p.key)) warnings.push(`${preflightLine(p)}; the runners must see it at this path`);
     else errors.push(preflightLine(p));
   }
-  return { errors, warnings };
+  return { errors, warnings, ...(storage.line ? { storage: storage.line } : {}) };
 }
 
 /** Prints the warnings, then the errors (one line each); any error ends the command with exit 2. */

@@ -200,6 +200,8 @@ export class JobHandler {
           timeouts: { pdrMs: job.run.timeouts.pdrMs, onionMs: job.run.timeouts.onionMs },
           keepTmp: job.run.keepTmp,
           forceOnion: job.run.forceOnion,
+          recorded: Object.fromEntries((job.recordedFiles ?? []).map((f) => [f.role, { relPath: f.relPath, size: f.size, sha256: f.sha256 }])),
+          quarantine: job.quarantine ?? null,
         },
         {
           storage: this.measured(createStorage(job.run.storage, { logger: log }), job.run.storage.type),
@@ -212,10 +214,12 @@ export class JobHandler {
             if ((type === 'pdr-finished' || type === 'onion-finished') && (sig === 'SIGTERM' || sig === 'SIGKILL') && !(detail as { timedOut?: boolean }).timedOut && !abortReason) {
               killedFromOutside = true;
             }
-            steps.add({ step: type, detail, at: at.toISOString() });
+            // the kept outputs' runner too: recorded with the job for whichever runner claims it next
+            steps.add({ step: type, detail: type === 'outputs-quarantined' ? { ...detail, runnerId: this.d.runnerId } : detail, at: at.toISOString() });
           },
         },
       );
+      for (const w of result.warnings) log.warn(w);
       // pdr show reports the kept directory (--keep-tmp) from this step
       if (result.workDirKept && result.workDir) steps.add({ step: 'work-dir-kept', detail: { workDir: result.workDir, host: hostname() }, at: new Date().toISOString() });
     } catch (err) {

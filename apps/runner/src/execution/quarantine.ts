@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { JobRunSpec, JobRunStatus } from './types';
 
@@ -7,9 +8,11 @@ import type { JobRunSpec, JobRunStatus } from './types';
  * Outputs of a job whose store failed, kept on the runner so the model is never computed twice for a
  * storage problem (a 12-hour PDR run lost five times to an unwritable folder before this). One folder per
  * job: `<workRoot>/.quarantine/<model>/<job>/` (a model name never starts with ".", so it cannot collide
- * with job directories), holding the whole job directory and `quarantine.json`. The next run of the job on
- * this runner (`pdr retry`, or the redelivery after a transient failure) stores these files instead of
- * running PDR, as long as its inputs are the same.
+ * with job directories), holding the whole job directory and `quarantine.json`. Its folder and host are
+ * recorded with the job (the `outputs-quarantined` step), so the next run of the job (`pdr retry`, or the
+ * redelivery after a transient failure) stores these files instead of running PDR, as long as its inputs
+ * are the same — on this runner, or on another runner of the same machine (another work dir). A runner on
+ * another machine cannot reach them: it says so (a warning of the attempt) and runs PDR again.
  */
 export const QUARANTINE_DIR = '.quarantine';
 const MANIFEST = 'quarantine.json';
@@ -74,9 +77,31 @@ export function quarantine(jobDir: string, spec: JobRunSpec, m: Omit<QuarantineM
   return dir;
 }
 
-/** The quarantined outputs of this job (file paths absolute), or null when there are none or unreadable. */
-export function readQuarantine(spec: JobRunSpec): { dir: string; manifest: QuarantineManifest } | null {
-  const dir = quarantineDir(spec);
+/**
+ * The quarantined outputs of this job (file paths absolute), or null when there are none or unreadable.
+ * Looked for where the database says an earlier attempt kept them (`spec.quarantine`: another runner's work
+ * dir, when it is on this machine and readable here), then in this runner's own quarantine folder. Outputs
+ * kept on another machine cannot be reached: `unreachable` says so, and the job runs again.
+ */
+export function readQuarantine(spec: JobRunSpec): { dir: string; manifest: QuarantineManifest } | { unreachable: string } | null {
+  const own = quarantineDir(spec);
+  const recorded = spec.quarantine;
+  const here = hostname();
+  let unreachable: string | null = null;
+  const dirs = [own];
+  if (recorded && path.isAbsolute(recorded.dir) && recorded.dir !== own) {
+    if (recorded.host !== here) unreachable = `outputs kept by an earlier attempt in ${recorded.dir} on host ${recorded.host} cannot be reached from this runner (host ${here})`;
+    else if (!existsSync(path.join(recorded.dir, MANIFEST))) unreachable = `outputs kept by an earlier attempt in ${recorded.dir} on this host are gone or not readable`;
+    else dirs.unshift(recorded.dir);
+  }
+  for (const dir of dirs) {
+    const q = readManifest(dir);
+    if (q) return q;
+  }
+  return unreachable ? { unreachable } : null;
+}
+
+function readManifest(dir: string): { dir: string; manifest: QuarantineManifest } | null {
   const file = path.join(dir, MANIFEST);
   if (!existsSync(file)) return null;
   try {

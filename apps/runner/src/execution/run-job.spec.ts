@@ -278,6 +278,34 @@ describe('runJob with the kosmatau-mock base dir', () => {
     expect(third.exitCodes.pdr).toBe(0);
   });
 
+  it('the skip check of a backend with head() reads back only files without a record or whose size changed', async () => {
+    const first = await runJob(spec(), deps());
+    expect(first.status).toBe('finished');
+    const statted: string[] = [];
+    // local storage seen as a remote backend: head() is a stat without reading, stat() reads the file
+    const remoteLike = Object.assign(Object.create(storage) as StorageBackend, {
+      head: async (rel: string) => {
+        const st = await storage.stat(rel);
+        return st && { relPath: st.relPath, fullPath: st.fullPath, size: st.size, mtime: st.mtime, hashes: {} };
+      },
+      stat: async (rel: string) => {
+        statted.push(rel);
+        return storage.stat(rel);
+      },
+    });
+    const recorded = Object.fromEntries(Object.entries(first.files).map(([role, f]) => [role, { relPath: f.relPath, size: f.size, sha256: f.sha256 }]));
+    const sp = storagePaths('mockmodel', '100_30_-10_10_00');
+    delete recorded.textout; // no record: read back
+    recorded.json = { ...recorded.json, size: recorded.json.size + 1 }; // another size: read back
+    recorded.hdf4 = { ...recorded.hdf4, sha256: 'f'.repeat(64) }; // same size: its recorded sha256 is kept, not read
+    const second = await runJob(spec({ attempt: 2, recorded }), deps({ storage: remoteLike }));
+    expect(second.status).toBe('skipped');
+    expect(statted.sort()).toEqual([sp.json, sp.textout].sort());
+    expect(second.files.hdf4.sha256).toBe('f'.repeat(64));
+    expect(second.files.json.sha256).toBe(first.files.json.sha256);
+    expect(Object.keys(second.files).sort()).toEqual(Object.keys(first.files).sort());
+  });
+
   it('force-onion after a skip restores the structure file and CTRL_IND from storage and runs only onion', async () => {
     const first = await runJob(spec({ species: ['CO'] }), deps());
     expect(first.status).toBe('finished');

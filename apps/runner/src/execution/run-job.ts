@@ -1,4 +1,5 @@
 import { closeSync, copyFileSync, mkdirSync, openSync, promises as fs, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import {
   StoragePathError,
@@ -178,13 +179,26 @@ class Run {
     });
   }
 
-  /** Fill `files` with stored metadata for roles not produced by this run (skip / force-onion). */
+  /**
+   * Fill `files` with stored metadata for roles not produced by this run (skip / force-onion). A file the
+   * database recorded at an earlier store (spec.recorded, same path) is checked by its size without reading
+   * it (`head`: one stat on sftp and rclone) and keeps its recorded sha256; a file with no record, or whose
+   * size differs from it (replaced since), or a backend without `head` (local: reading is local), is read
+   * back and hashed (`stat`).
+   */
   async collectStored(roles: Array<[string, string]>): Promise<void> {
+    const storage = this.deps.storage;
     for (const [role, rel] of roles) {
       if (this.files[role]) continue;
       let st: StoredFile | null;
       try {
-        st = await this.deps.storage.stat(rel);
+        const rec = this.spec.recorded?.[role];
+        const head = storage.head ? await storage.head(rel) : undefined;
+        if (head === null) continue; // not stored (an optional output)
+        st =
+          head && rec && rec.relPath === rel && head.size === rec.size
+            ? { relPath: head.relPath, fullPath: head.fullPath, size: head.size, mtime: head.mtime, sha256: rec.sha256 }
+            : await storage.stat(rel);
       } catch (err) {
         throw new JobFailure('storage', `reading metadata of stored ${rel} failed: ${describeError(err)}`, isTransientStorageError(err), { cause: err });
       }
@@ -409,7 +423,9 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
       throw new JobFailure('storage', `${err.message}; the outputs could not be kept in quarantine either: ${describeError(qerr)}`, err.transient, { cause: err });
     }
     run.workDir = null; // moved: nothing to clean up
-    throw new JobFailure('storage', `${err.message}; outputs kept in ${kept} (a retry on this runner stores them without running PDR again)`, err.transient, {
+    // recorded with the job: the next attempt finds the outputs whichever runner of this machine claims it
+    await run.report({ type: 'outputs-quarantined', dir: kept, host: hostname() });
+    throw new JobFailure('storage', `${err.message}; outputs kept in ${kept} on ${hostname()} (a retry on a runner of this machine stores them without running PDR again)`, err.transient, {
       cause: err,
     });
   }
@@ -424,8 +440,13 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
  * Returns null when there is nothing to store from quarantine.
  */
 async function storeFromQuarantine(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'> | null> {
-  const q = readQuarantine(run.spec);
-  if (!q) return null;
+  const found = readQuarantine(run.spec);
+  if (!found) return null;
+  if ('unreachable' in found) {
+    run.warnings.push(`${found.unreachable}: PDR runs again`);
+    return null;
+  }
+  const q = found;
   const m = q.manifest;
   if (m.inputsKey !== inputsKey(run.spec)) {
     run.warnings.push(`outputs kept in ${q.dir} were computed from other inputs: discarded, the job runs again`);

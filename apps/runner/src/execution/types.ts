@@ -30,6 +30,13 @@ export interface JobRunSpec {
   env?: Record<string, string>;
   /** Time between SIGTERM and SIGKILL when a run is stopped (timeout, abort). Default 10 000 ms. */
   killGraceMs?: number;
+  /**
+   * The files the database recorded for this job when an earlier attempt stored them, by role: the "already
+   * stored" check compares the storage's size with them (and keeps their sha256) instead of reading back.
+   */
+  recorded?: Record<string, { relPath: string; size: number; sha256: string }>;
+  /** Where an earlier attempt (maybe on another runner) kept the outputs after its store failed. */
+  quarantine?: { dir: string; host: string } | null;
 }
 
 // A type alias (not an interface) so events are assignable to Record<string, unknown>.
@@ -51,6 +58,7 @@ export type StepEvent = StepEventBase &
     | { type: 'species-failed'; species: string; reason: string }
     | { type: 'outputs-stored'; files: number; bytes: number }
     | { type: 'outputs-restored'; from: string; files: number; bytes: number }
+    | { type: 'outputs-quarantined'; dir: string; host: string }
   );
 
 export type JobRunStatus = 'finished' | 'problem' | 'failed' | 'skipped' | 'aborted';

@@ -1,6 +1,6 @@
-import { ClaimedJob, JobClaimReply, RpcRequestParsed, runOptions, safeName } from '@pdr/contracts';
+import { ClaimedJob, JobClaimReply, quarantineRef, RpcRequestParsed, runOptions, safeName } from '@pdr/contracts';
 import { KOSMATAU_PARAMETER_NAMES, ParameterValue } from '@pdr/domain';
-import { dbNow, Em, ident, isTerminal, JobAttempt, one, PdrModelJob, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
+import { all, dbNow, Em, ident, isTerminal, JobAttempt, one, PdrModelJob, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
 import { PROGRESS_COLUMNS_SQL, ProgressRow } from '../infrastructure/progress';
 import { loadJobStateOrFail } from './load-job';
 
@@ -58,26 +58,36 @@ export async function claimJob(
     ]);
     if (cas.affectedRows !== 1) {
       const job = await loadJobStateOrFail(tem, req.jobId);
-      if (await isSameClaimAgain(tem, job, req)) return { reply: { granted: true, job: claimedJob(await readClaimRow(tem, job.id), job.id, job.attempt).job }, changed: [], progress: [] };
+      if (await isSameClaimAgain(tem, job, req)) {
+        const [again, kept] = await Promise.all([readClaimRow(tem, job.id), keptRecords(tem, job.id)]);
+        return { reply: { granted: true, job: claimedJob(again, job.id, kept, job.attempt).job }, changed: [], progress: [] };
+      }
       return { reply: refusal(job, req), changed: [], progress: [] };
     }
     // granted: the job's row (read once, with everything the runner needs and its progress event's
     // columns) gives the new attempt number
-    const { job, progress } = claimedJob(row, req.jobId);
+    if (!row) throw new Error(`job ${req.jobId}: model name, grid or parameter row missing`);
+    const attempt = Number(row.attempt);
 
     // earlier attempts still open (a reclaim after a lost heartbeat) are closed, never overwritten
-    if (job.attempt > 1) {
+    if (attempt > 1) {
       await tem.nativeUpdate(
         JobAttempt,
-        { job_id: job.jobId, attempt: { $lt: job.attempt }, finished_at: null },
-        { status: 'failed', finished_at: dbNow(), reason: `heartbeat lost; reclaimed by attempt ${job.attempt}` },
+        { job_id: req.jobId, attempt: { $lt: attempt }, finished_at: null },
+        { status: 'failed', finished_at: dbNow(), reason: `heartbeat lost; reclaimed by attempt ${attempt}` },
       );
     }
-    await run(
-      tem,
-      `INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`,
-      [job.jobId, job.attempt, req.generation, req.runnerId, req.delivery],
-    );
+    // the attempt row and the reads of what earlier attempts left (stored files, quarantined outputs) go
+    // out together on the transaction's connection: no extra round trip on the hot path
+    const [, kept] = await Promise.all([
+      run(
+        tem,
+        `INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`,
+        [req.jobId, attempt, req.generation, req.runnerId, req.delivery],
+      ),
+      keptRecords(tem, req.jobId),
+    ]);
+    const { job, progress } = claimedJob(row, req.jobId, kept);
     return { reply: { granted: true, job }, changed: [job.jobId], progress: [progress] };
   });
 }
@@ -141,7 +151,7 @@ function readClaimRow(em: Em, jobId: number): Promise<ClaimRow | undefined> {
  * Everything a runner needs: parameter row, onion species, the run options of the job's grid (attempt: the
  * row's unless given); and the job's progress event columns, as this transaction saw them.
  */
-function claimedJob(r: ClaimRow | undefined, jobId: number, attempt?: number): { job: ClaimedJob; progress: ProgressRow } {
+function claimedJob(r: ClaimRow | undefined, jobId: number, kept: KeptRecords, attempt?: number): { job: ClaimedJob; progress: ProgressRow } {
   if (!r) throw new Error(`job ${jobId}: model name, grid or parameter row missing`);
   const parameters: Record<string, ParameterValue> = {};
   for (const c of KOSMATAU_PARAMETER_NAMES) parameters[c] = r[c] as ParameterValue;
@@ -156,7 +166,45 @@ function claimedJob(r: ClaimRow | undefined, jobId: number, attempt?: number): {
     parameters,
     onionSpecies: species.map((s) => safeName.parse(s)),
     run: runOptions.parse(typeof r.run_options === 'string' ? JSON.parse(r.run_options) : r.run_options),
+    recordedFiles: kept.recordedFiles,
+    quarantine: kept.quarantine,
   };
   const { id, grid_ids, model_job_name, status, reason, at, execution_ms } = r;
   return { job, progress: { id, grid_ids, model_job_name, status, attempt: r.attempt, reason, at, execution_ms } };
+}
+
+type KeptRecords = Pick<ClaimedJob, 'recordedFiles' | 'quarantine'>;
+
+/** What earlier attempts left for the job: its stored files and outputs kept in quarantine (two reads sent together). */
+async function keptRecords(em: Em, jobId: number): Promise<KeptRecords> {
+  const [files, quarantine] = await Promise.all([recordedFiles(em, jobId), keptOutputs(em, jobId)]);
+  return { recordedFiles: files, quarantine };
+}
+
+/** The files job_files records for the job (its runner's "already stored" check compares storage with them). */
+async function recordedFiles(em: Em, jobId: number): Promise<ClaimedJob['recordedFiles']> {
+  const rows = await all<{ role: string; rel_path: string; file_size: number | string; sha256_sum: string }>(
+    em,
+    'SELECT role, rel_path, file_size, sha256_sum FROM job_files WHERE job_id = ? ORDER BY id LIMIT 500',
+    [jobId],
+  );
+  return rows.map((f) => ({ role: f.role, relPath: f.rel_path, size: Number(f.file_size), sha256: f.sha256_sum }));
+}
+
+/**
+ * Outputs an earlier attempt kept in quarantine after its store failed (its `outputs-quarantined` step, with
+ * folder, host and runner) and that no later attempt stored, restored or found stored: whichever runner
+ * claims the job next looks there first.
+ */
+async function keptOutputs(em: Em, jobId: number): Promise<ClaimedJob['quarantine']> {
+  const q = await one<{ detail: unknown }>(
+    em,
+    `SELECT q.detail FROM job_steps q WHERE q.job_id = ? AND q.step = 'outputs-quarantined'
+       AND NOT EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = q.job_id AND s.id > q.id AND s.step IN ('outputs-stored', 'outputs-restored', 'outputs-exist'))
+     ORDER BY q.id DESC LIMIT 1`,
+    [jobId],
+  );
+  if (!q) return null;
+  const parsed = quarantineRef.safeParse(typeof q.detail === 'string' ? JSON.parse(q.detail) : q.detail);
+  return parsed.success ? parsed.data : null;
 }
