@@ -174,6 +174,25 @@ export class RcloneStorage implements StorageBackend {
     return { fs: this.remotePath(segs.slice(0, -1).join('/')), name: segs[segs.length - 1], segs };
   }
 
+  /** Folders this instance made (or found) already: a job's files go to a few folders of one model. */
+  private readonly folders = new Set<string>();
+
+  /**
+   * The files' folders, made one after the other before the copies start. rclone's copyfile makes a missing
+   * parent itself, but two copies into sibling folders of a new model folder then race to make the parent,
+   * and on sftp the loser fails (`mkdir … failed: sftp: "Failure"`). A second mkdir after a failure finds
+   * the folder another runner made meanwhile.
+   */
+  private async ensureFolders(items: ReadonlyArray<{ dirFs: string; rel: string }>): Promise<void> {
+    for (const it of items) {
+      if (this.folders.has(it.dirFs)) continue;
+      let r = await this.call('operations/mkdir', { fs: it.dirFs, remote: '' });
+      if (!r.ok) r = await this.call('operations/mkdir', { fs: it.dirFs, remote: '' });
+      if (!r.ok) throw this.failure(`cannot make the folder of ${it.rel}`, r);
+      this.folders.add(it.dirFs);
+    }
+  }
+
   private call(method: string, params: Record<string, unknown>, bytes = 0): Promise<RcReply> {
     return this.daemon.call(method, params, this.o.callTimeoutMs + Math.ceil(bytes * this.o.msPerByte));
   }
@@ -222,6 +241,7 @@ export class RcloneStorage implements StorageBackend {
       if (seen.has(p.rel)) throw new StorageError(`cannot store ${p.rel} twice in one call`, { transient: false });
       seen.add(p.rel);
     }
+    await this.ensureFolders(prepared);
     const temps = new Array<string | undefined>(prepared.length);
     const out = new Array<StoredFile>(prepared.length);
     let failed = false;
