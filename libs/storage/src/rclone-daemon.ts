@@ -74,7 +74,7 @@ export class RcloneDaemon {
       this.child = child;
       this.stderrTail = '';
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        this.kill(child); // SIGTERM: the watchdog ends rclone (a SIGKILL of the watchdog would leave rclone running)
         done(Object.assign(new Error(`rclone rcd did not start listening within ${START_TIMEOUT_MS / 1000} s: ${this.stderrTail.trim().slice(-300)}`), { code: 'ETIMEDOUT' }));
       }, START_TIMEOUT_MS);
       child.stderr?.setEncoding('utf8').on('data', (d: string) => {
@@ -127,20 +127,31 @@ export class RcloneDaemon {
     return this.child?.pid ?? null;
   }
 
-  private kill(): void {
-    const c = this.child;
-    this.child = null;
-    this.url = null;
-    c?.stdin?.end();
-    c?.kill('SIGTERM');
-    if (c) setTimeout(() => c.kill('SIGKILL'), 2_000).unref();
+  /**
+   * Ends a daemon: `c`, the one a call used (by default the current one). A call that failed on a daemon
+   * already replaced must not end its successor. SIGTERM goes to the watchdog, which ends rclone (SIGKILL
+   * after WATCHDOG_KILL_MS); the watchdog itself is SIGKILLed only when it is still there well after that.
+   */
+  private kill(c: ChildProcess | null = this.child): void {
+    if (!c) return;
+    if (this.child === c) {
+      this.child = null;
+      this.url = null;
+    }
+    c.stdin?.end();
+    c.kill('SIGTERM');
+    setTimeout(() => {
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }, WATCHDOG_KILL_MS + 3_000).unref();
   }
 
   /** One rc call (`operations/copyfile`, …) with JSON parameters, bounded by `timeoutMs`. Never throws. */
   async call(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<RcReply> {
     let url: string;
+    let child: ChildProcess | null;
     try {
       url = await this.ensure();
+      child = this.child;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       return { ok: false, status: 0, error: describeError(err), timedOut: code === 'ETIMEDOUT', noBinary: code === 'ENOBINARY' };
@@ -165,11 +176,11 @@ export class RcloneDaemon {
       return { ok: false, status: res.status, error: typeof body.error === 'string' ? body.error : `HTTP ${res.status}`, timedOut: false };
     } catch (err) {
       if (ctl.signal.aborted) {
-        this.kill(); // the operation inside cannot be cancelled: a fresh daemon for the next call
+        this.kill(child); // the operation inside cannot be cancelled: a fresh daemon for the next call
         return { ok: false, status: 0, error: `no answer within ${Math.round(timeoutMs / 1000)} s`, timedOut: true };
       }
       // the daemon died (killed, crashed): the next call starts another
-      this.kill();
+      this.kill(child);
       const cause = (err as { cause?: unknown }).cause;
       return { ok: false, status: 0, error: `rclone rcd unreachable: ${describeError(cause ?? err)}`, timedOut: false };
     } finally {
@@ -185,6 +196,8 @@ export class RcloneDaemon {
 
 /** Exit code of the watchdog when the rclone binary cannot be started. */
 const WATCHDOG_NO_BINARY = 127;
+/** How long the watchdog gives rclone to end after SIGTERM before it sends SIGKILL. */
+const WATCHDOG_KILL_MS = 1_500;
 
 /**
  * The watchdog between a process and its rclone daemon (node -e, argv: rclone binary and arguments): starts
@@ -194,7 +207,7 @@ const WATCHDOG_NO_BINARY = 127;
 const WATCHDOG = `
 const { spawn } = require('node:child_process');
 const c = spawn(process.argv[1], process.argv.slice(2), { stdio: ['ignore', 'ignore', 'inherit'] });
-const stop = () => { try { c.kill('SIGTERM'); } catch {} };
+const stop = () => { try { c.kill('SIGTERM'); } catch {} setTimeout(() => { try { c.kill('SIGKILL'); } catch {} }, ${WATCHDOG_KILL_MS}); };
 c.on('error', (e) => { process.stderr.write(String(e && e.message) + '\\n'); process.exit(e && e.code === 'ENOENT' ? ${WATCHDOG_NO_BINARY} : 1); });
 c.on('exit', (code, sig) => process.exit(code === null ? 1 : code));
 process.stdin.on('end', stop);

@@ -141,11 +141,11 @@ export async function finishJob(
       exeIds.push([x, id]);
     }
     const pdrExeId = exeIds.find(([x]) => x.role === 'pdr')?.[1] ?? null;
-    // statements are sent without waiting for each other's answers where nothing depends on them: the
-    // driver queues them on the transaction's one connection and runs them one after the other, so the
-    // database sees the same statements in one transaction, but no turn of state's event loop sits between
-    // them while the connection idles (on a busy state those turns were much of a transaction's time);
-    // the first failure rolls the whole transaction back
+    // the CAS and the read of the job's keys are sent together (the driver runs them in order on the
+    // transaction's one connection, with no turn of state's event loop between them); the read is used only
+    // when the CAS applied. The writes below are NOT pipelined: when InnoDB picks a statement as a deadlock
+    // victim it rolls the transaction back and the session is in autocommit again, so statements already
+    // queued behind it would commit one by one, outside the transaction (review of the pipelined version)
     const [cas, job] = await Promise.all([
       run(
         tem,
@@ -172,19 +172,20 @@ export async function finishJob(
       return { reply: { applied: false, status: now.status }, changed: [], progress: [] };
     }
     const gridId = job!.grid_id;
-    const writes: Promise<unknown>[] = [insertSteps(tem, req.jobId, req.attempt, req.steps)];
+    // one after the other (see above): a failure stops the rest, and the transaction's rollback undoes all
+    const writes: Array<() => Promise<unknown>> = [() => insertSteps(tem, req.jobId, req.attempt, req.steps)];
     if (gridId !== null) {
       for (const [x, id] of exeIds) {
         if (executables.hasGridRow(gridId, id, x.role)) continue;
-        writes.push(run(tem, 'INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [gridId, id, x.role]));
+        writes.push(() => run(tem, 'INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [gridId, id, x.role]));
         learned.gridRows.push([gridId, id, x.role]);
       }
     }
-    writes.push(recordJobFiles(tem, req.jobId, req.attempt, files));
-    writes.push(recordHdfFiles(tem, req.jobId, pdrExeId, job!.kosmatau_parameters_id, job!.model_name_id, files));
+    writes.push(() => recordJobFiles(tem, req.jobId, req.attempt, files));
+    writes.push(() => recordHdfFiles(tem, req.jobId, pdrExeId, job!.kosmatau_parameters_id, job!.model_name_id, files));
     const json = files.find((f) => f.role === 'json');
     if (json) {
-      writes.push(
+      writes.push(() =>
         run(
           tem,
           `INSERT INTO json_files (name, path, sha256_sum, created_at, job_id) VALUES (?, ?, ?, NOW(3), ?)
@@ -193,7 +194,7 @@ export async function finishJob(
         ),
       );
     }
-    writes.push(
+    writes.push(() =>
       run(tem, `UPDATE job_attempts SET status = ?, reason = ?, exit_codes = ?, finished_at = ? WHERE job_id = ? AND attempt = ?`, [
         req.status,
         req.reason,
@@ -203,7 +204,7 @@ export async function finishJob(
         req.attempt,
       ]),
     );
-    await Promise.all(writes);
+    for (const write of writes) await write();
     const { id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms } = job!;
     return { reply: { applied: true, status: req.status }, changed: [req.jobId], progress: [{ id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms }] };
   });
