@@ -253,6 +253,11 @@ describe('types', () => {
     expect(e.message.startsWith(`${file}:`)).toBe(true);
   });
 
+  it('refuses an onion species longer than its file roles can hold, naming the key', () => {
+    const e = configError(() => loadConfig({ file: yaml(`model_parameters:\n  species: [CO, ${'X'.repeat(81)}]\n`), env: {}, cwd: dir }));
+    expect(e.message).toMatch(/model_parameters\.species.*at most 80 characters/);
+  });
+
   it('reports every problem of a file at once', () => {
     const e = configError(() => loadConfig({ file: yaml('database:\n  port: x\nstorage:\n  bse_dir: y\n'), env: {}, cwd: dir }));
     expect(e.issues).toHaveLength(2);

@@ -165,7 +165,11 @@ function issueText(issue: z.core.$ZodIssue, raw: unknown, key: string, kind?: Fi
           ? 'must not be empty'
           : `must be ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}, got ${got}`;
     case 'too_big':
-      return `must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}, got ${got}`;
+      return issue.origin === 'string'
+        ? `must be at most ${String(issue.maximum)} characters, got ${got}`
+        : issue.origin === 'array'
+          ? `must have at most ${String(issue.maximum)} entries, got ${got}`
+          : `must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}, got ${got}`;
     case 'invalid_format':
       return `${issue.message}, got ${got}`;
     default:

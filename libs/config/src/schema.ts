@@ -7,7 +7,7 @@
  * @pdr/persistence are all walks over these schemas.
  */
 // axis strings and names that become path segments: the message contract's one definition
-import { AXIS_VALUE_PATTERN as AXIS_VALUE, SAFE_NAME_PATTERN as SAFE_NAME, SAFE_NAME_RULE } from '@pdr/contracts';
+import { AXIS_VALUE_PATTERN as AXIS_VALUE, ONION_SPECIES_MAX, SAFE_NAME_PATTERN as SAFE_NAME, SAFE_NAME_RULE } from '@pdr/contracts';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -42,7 +42,13 @@ const KIND_SCHEMAS = {
   number: () => z.number().finite(),
   bool: () => z.boolean(),
   axis: () => z.array(z.string().regex(AXIS_VALUE, 'must be a decimal number (pdr_run encoding)')).min(1),
-  species: () => z.array(z.string().regex(SAFE_NAME, `must be a species name: ${SAFE_NAME_RULE}`)),
+  species: () =>
+    z.array(
+      z
+        .string()
+        .regex(SAFE_NAME, `must be a species name: ${SAFE_NAME_RULE}`)
+        .max(ONION_SPECIES_MAX, `must be at most ${ONION_SPECIES_MAX} characters (its file roles are stored as onion:<species>:<file>)`),
+    ),
   strlist: () => z.array(z.string()),
   record: () => z.record(z.string(), z.unknown()),
   db_type: () => z.enum(DB_TYPES),

@@ -22,6 +22,12 @@ export const installationId = z.string().regex(/^[0-9a-f-]{8,64}$/, 'an installa
 export const SAFE_NAME_PATTERN = /^(?!\.)[^\s/\\\0]{1,200}$/;
 export const SAFE_NAME_RULE = 'a plain name: no "/", "\\", whitespace or NUL, not starting with "."';
 export const safeName = z.string().min(1).max(200).regex(SAFE_NAME_PATTERN, `must be ${SAFE_NAME_RULE}`);
+/**
+ * An onion species: a safe name short enough that its files' roles (`onion:<species>:<file>`, job_files.role
+ * VARCHAR(200)) fit. A longer one is refused when the grid is submitted — its finish could never be recorded.
+ */
+export const ONION_SPECIES_MAX = 80;
+export const onionSpecies = safeName.max(ONION_SPECIES_MAX, `must be at most ${ONION_SPECIES_MAX} characters (its file roles are stored as onion:<species>:<file>)`);
 export const isoDate = z.string().datetime({ offset: true });
 export const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 

@@ -1,4 +1,4 @@
-import { fileRole, onionRole, PDR_FILE_ROLES, pdrFileRole, storedFile, jobMsgId, names, RPC, RpcName, pointsUpsertRequest, MAX_POINTS_PER_BATCH, LIMITS, gridRequest, safeName } from './index';
+import { fileRole, onionRole, PDR_FILE_ROLES, pdrFileRole, storedFile, jobMsgId, names, RPC, RpcName, pointsUpsertRequest, MAX_POINTS_PER_BATCH, LIMITS, gridRequest, safeName, ONION_SPECIES_MAX, onionSpecies } from './index';
 
 describe('contract registry', () => {
   it('gives every RPC a distinct subject within a namespace, and namespaces do not overlap', () => {
@@ -54,6 +54,15 @@ describe('file roles', () => {
     const r = storedFile.safeParse({ ...file, role });
     expect(r.success).toBe(false);
     expect(r.error!.issues[0].path).toEqual(['role']);
+  });
+
+  it('a species submitted is short enough for the roles of its files (else its finish could never be recorded)', () => {
+    const longest = 'X'.repeat(ONION_SPECIES_MAX);
+    expect(storedFile.safeParse({ ...file, role: onionRole(longest, 'TEXTOUT') }).success).toBe(true);
+    expect(onionSpecies.safeParse(longest).success).toBe(true);
+    const r = onionSpecies.safeParse(`${longest}X`);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0].message).toMatch(/at most 80 characters/);
   });
 
   it('is the one list: fileRole is the enum of PDR roles or an onion role', () => {

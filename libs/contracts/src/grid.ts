@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits';
-import { axisValue, id, installationId, isoDate, jobStatus, JOB_STATUSES, point, safeName, schemaVersion } from './common';
+import { axisValue, id, installationId, isoDate, jobStatus, JOB_STATUSES, onionSpecies, point, safeName, schemaVersion } from './common';
 
 /**
  * Where a grid's outputs are stored (DESIGN "Storage backends"); libs/storage builds the backend from it.
@@ -71,7 +71,7 @@ export const gridUpsertRequest = z.object({
   user: z.object({ username: z.string().min(1).max(255), email: z.string().min(1).max(255) }),
   chemicalDatabase: z.object({ fileName: safeName, fullPath: z.string().min(1), origin: z.string().max(50).nullable() }),
   physics,
-  onionSpecies: z.array(safeName).min(1),
+  onionSpecies: z.array(onionSpecies).min(1),
   run: runOptions,
   pointCount: z.number().int().nonnegative(),
   seed: z.number().int().nullable().default(null).describe('seed of a random grid, so it can be reproduced'),
@@ -198,7 +198,7 @@ export const gridRequest = z.object({
   user: z.object({ username: z.string().min(1).max(255), email: z.string().min(1).max(255) }),
   chemOrigin: z.string().max(50).nullable().default(null),
   physics,
-  onionSpecies: z.array(safeName).min(1),
+  onionSpecies: z.array(onionSpecies).min(1),
   run: runOptions,
 });
 export type GridRequest = z.infer<typeof gridRequest>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, installationId, isoDate, jobStatus, parameterRow, safeName, schemaVersion, sha256 } from './common';
+import { id, installationId, isoDate, jobStatus, ONION_SPECIES_MAX, parameterRow, safeName, schemaVersion, sha256 } from './common';
 import { runOptions } from './grid';
 
 /** The event the planner publishes to the job stream, one per point; Nats-Msg-Id = jobMsgId(event). */
@@ -127,7 +127,7 @@ export const okReply = z.object({ ok: z.literal(true) });
 export const PDR_FILE_ROLES = ['hdf4', 'hdf5_struct', 'hdf5_chem', 'textout', 'chemchk', 'mcdrt', 'pdrnew', 'json', 'ctrl_ind'] as const;
 export const pdrFileRole = z.enum(PDR_FILE_ROLES);
 export type PdrFileRole = z.infer<typeof pdrFileRole>;
-export const onionFileRole = z.templateLiteral(['onion:', z.string().min(1).max(80), ':', z.string().min(1).max(110)]);
+export const onionFileRole = z.templateLiteral(['onion:', z.string().min(1).max(ONION_SPECIES_MAX), ':', z.string().min(1).max(110)]);
 export type OnionFileRole = z.infer<typeof onionFileRole>;
 /** The role of an onion file: `onion:<species>:<file>`. */
 export const onionRole = (species: string, file: string): OnionFileRole => `onion:${species}:${file}`;
