@@ -37,6 +37,17 @@ function problemOf(text: string): StorageProblem {
   return 'other';
 }
 
+/** The model's folder both checks name in their line, or the refusal of a model name that is no safe name. */
+function checkedFolder(settings: StorageSettings, modelName: string): { where: string } | { refused: StorageCheckResult } {
+  const base = describeStorageSettings(settings);
+  try {
+    assertSafeName(modelName, 'model name');
+  } catch (err) {
+    return { refused: { ok: false, where: base, message: describeError(err), problem: 'invalid', transient: false } };
+  }
+  return { where: `${base.replace(/\/$/, '')}/${modelName}` };
+}
+
 /**
  * The cheap storage check of `pdr storage check` and `pdr run` (before it submits): with the grid's storage
  * settings, write a small probe file under the model's folder (`<model>/pdrgrid/.pdr-storage-check-…`), read
@@ -47,13 +58,9 @@ function problemOf(text: string): StorageProblem {
  * connections when done (closeStorageConnections).
  */
 export async function checkStorage(settings: StorageSettings, modelName: string, rt: StorageRuntime = {}): Promise<StorageCheckResult> {
-  let where = describeStorageSettings(settings);
-  try {
-    assertSafeName(modelName, 'model name');
-    where = `${where.replace(/\/$/, '')}/${modelName}`;
-  } catch (err) {
-    return { ok: false, where, message: describeError(err), problem: 'invalid', transient: false };
-  }
+  const target = checkedFolder(settings, modelName);
+  if ('refused' in target) return target.refused;
+  const { where } = target;
   if (settings.type === 'local' && !existsSync(settings.baseDir) && !existsSync(path.dirname(settings.baseDir))) {
     return { ok: true, skipped: true, where, message: `storage ${where} not checked: ${settings.baseDir} does not exist on this machine (the runners must see it)` };
   }
@@ -124,13 +131,9 @@ function nearestExisting(p: string): string {
  * read back, delete). Never throws; ends this process's storage connections when done.
  */
 export async function probeStorage(settings: StorageSettings, modelName: string, rt: StorageRuntime = {}): Promise<StorageCheckResult> {
-  let where = describeStorageSettings(settings);
-  try {
-    assertSafeName(modelName, 'model name');
-    where = `${where.replace(/\/$/, '')}/${modelName}`;
-  } catch (err) {
-    return { ok: false, where, message: describeError(err), problem: 'invalid', transient: false };
-  }
+  const target = checkedFolder(settings, modelName);
+  if ('refused' in target) return target.refused;
+  const { where } = target;
   const rel = `${modelName}/pdrgrid`;
   try {
     if (settings.type === 'local') {

@@ -5,16 +5,6 @@ import type { Logger } from '@pdr/logging';
 import type { NatsConnection } from 'nats';
 import { requestEm } from './request-em';
 
-interface Row {
-  id: number;
-  grid_id: number | null;
-  model_job_name: string;
-  status: string;
-  attempt: number;
-  reason: string | null;
-  at: string | null;
-  execution_ms: number | string | null;
-}
 
 /**
  * A changed job as its use case read it inside its own transaction, after its change: the columns of a
@@ -31,6 +21,9 @@ export interface ProgressRow {
   at: string | null;
   execution_ms: number | string | null;
 }
+
+/** A progress row of one grid (the publisher's query per grid, and a ProgressRow split by its grids). */
+type Row = Omit<ProgressRow, 'grid_ids'> & { grid_id: number | null };
 
 /** SELECT columns (on `pdr_model_jobs j`) of a ProgressRow, for a use case's own read of the job. */
 export const PROGRESS_COLUMNS_SQL =
