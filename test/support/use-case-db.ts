@@ -76,3 +76,33 @@ export async function openUseCaseDb(): Promise<UseCaseDb> {
     },
   };
 }
+
+/**
+ * The database of a spec file: opened before its tests, dropped after them (jest's beforeAll/afterAll).
+ * Call at the top of the file; the returned handle works inside the tests.
+ */
+export function useUseCaseDb(): UseCaseDb {
+  let open: UseCaseDb | undefined;
+  beforeAll(async () => {
+    open = await openUseCaseDb();
+  });
+  afterAll(async () => {
+    await open?.close();
+  });
+  const t = (): UseCaseDb => {
+    if (!open) throw new Error('the use case database is open only inside the tests of its file');
+    return open;
+  };
+  return {
+    get db() {
+      return t().db;
+    },
+    get orm() {
+      return t().orm;
+    },
+    em: () => t().em(),
+    grid: (n, status) => t().grid(n, status),
+    jobs: (ids) => t().jobs(ids),
+    close: () => t().close(),
+  };
+}

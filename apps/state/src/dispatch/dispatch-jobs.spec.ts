@@ -1,16 +1,10 @@
 /** The dispatch sweep's use cases on the real MariaDB (a database of its own): SKIP LOCKED takes, the redispatch CAS, counts. */
 import { raw } from '@mikro-orm/core';
 import { PdrModelJob } from '@pdr/persistence';
-import { openUseCaseDb, UseCaseDb } from '../../../../test/support/use-case-db';
+import { useUseCaseDb } from '../../../../test/support/use-case-db';
 import { outstandingJobs, redispatch, takeStalePending } from './dispatch-jobs';
 
-let t: UseCaseDb;
-beforeAll(async () => {
-  t = await openUseCaseDb();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useUseCaseDb();
 
 const age = (ids: number[], sql: string) => t.em().nativeUpdate(PdrModelJob, { id: { $in: ids } }, { time_updated: raw(sql), time_created: raw(sql) });
 

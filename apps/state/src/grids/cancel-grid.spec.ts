@@ -1,16 +1,10 @@
 /** cancelGrid on the real MariaDB (a database of its own): the pending/queued → cancelled CAS in chunks, running jobs flagged. */
 import { PdrModelJob } from '@pdr/persistence';
-import { openUseCaseDb, UseCaseDb } from '../../../../test/support/use-case-db';
+import { useUseCaseDb } from '../../../../test/support/use-case-db';
 import { cancelGrid } from './cancel-grid';
 import { loadGrid, selectGrid } from './load-grid';
 
-let t: UseCaseDb;
-beforeAll(async () => {
-  t = await openUseCaseDb();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useUseCaseDb();
 
 describe('cancelGrid', () => {
   it('cancels pending and queued points (closing their times), flags running ones, leaves finished ones', async () => {

@@ -1,17 +1,11 @@
 /** retryGrid on the real MariaDB (a database of its own): failed/problem (+ cancelled) → pending, generation + 1 (repend's CAS). */
 import { PdrModelJob } from '@pdr/persistence';
-import { openUseCaseDb, UseCaseDb } from '../../../../test/support/use-case-db';
+import { useUseCaseDb } from '../../../../test/support/use-case-db';
 import { cancelGrid } from './cancel-grid';
 import { loadGrid } from './load-grid';
 import { retryGrid } from './retry-grid';
 
-let t: UseCaseDb;
-beforeAll(async () => {
-  t = await openUseCaseDb();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useUseCaseDb();
 
 describe('retryGrid', () => {
   it('failed and problem points go back to pending with a new generation, flags and reason cleared; others stay', async () => {

@@ -2,16 +2,10 @@
 import { raw } from '@mikro-orm/core';
 import { ESTIMATE } from '@pdr/contracts';
 import { PdrModelJob } from '@pdr/persistence';
-import { openUseCaseDb, UseCaseDb } from '../../../../test/support/use-case-db';
+import { useUseCaseDb } from '../../../../test/support/use-case-db';
 import { estimateJobs } from './estimate-jobs';
 
-let t: UseCaseDb;
-beforeAll(async () => {
-  t = await openUseCaseDb();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useUseCaseDb();
 
 describe('estimateJobs', () => {
   it('a grid with pending jobs and nothing finished: PDR timeout + onion timeout per species', async () => {

@@ -1,17 +1,11 @@
 /** queryJobs and getJob on the real MariaDB (a database of its own): filters, keyset paging, by name. */
 import { JobFile, PdrModelJob } from '@pdr/persistence';
-import { openUseCaseDb, UseCaseDb } from '../../../../test/support/use-case-db';
+import { useUseCaseDb } from '../../../../test/support/use-case-db';
 import { loadGrid } from '../grids/load-grid';
 import { getJob } from './get-job';
 import { queryJobs } from './query-jobs';
 
-let t: UseCaseDb;
-beforeAll(async () => {
-  t = await openUseCaseDb();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useUseCaseDb();
 
 const base = { v: 1 as const, afterId: 0, limit: 100, withParameters: false, withFiles: false };
 

@@ -1,14 +1,8 @@
 /** markQueued on the real MariaDB (a database of its own): the pending → queued CAS, in batches, and its races. */
-import { openUseCaseDb, UseCaseDb } from '../../../../test/support/use-case-db';
+import { useUseCaseDb } from '../../../../test/support/use-case-db';
 import { markQueued, pendingToQueued } from './mark-queued';
 
-let t: UseCaseDb;
-beforeAll(async () => {
-  t = await openUseCaseDb();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useUseCaseDb();
 
 describe('markQueued', () => {
   it('moves exactly the pending jobs to queued, flags and version in step, queued_at set; others untouched', async () => {
