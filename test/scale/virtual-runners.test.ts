@@ -15,6 +15,7 @@ import { databaseSettings } from '../../apps/state/src/main';
 import { startVirtualRunners, watchConnections, type ConnectionWatch, type Fleet } from '../bench/load-generator';
 import { ProcStack, startProcStack } from '../support/proc-stack';
 import { Proc, sleep } from '../support/processes';
+import { gridCountsDrift } from '../support/grid-counts';
 
 jest.setTimeout(600_000);
 
@@ -111,6 +112,11 @@ function expectEveryJobOnce(n: number, rec: Awaited<ReturnType<typeof recorded>>
   expect(fleet.errors).toEqual([]);
 }
 
+/** The grid's counts kept by the database's triggers (what gridStatus reads) agree with a recount. */
+async function expectCountsKept() {
+  expect(await gridCountsDrift((sql) => watch.query(sql), `${db()}.`)).toEqual([]);
+}
+
 const DB_TROUBLE = /Too many connections|Timeout acquiring a connection|Connection Error|ECONNREFUSED|PROTOCOL_CONNECTION_LOST|"code":"(UNAVAILABLE|INTERNAL)"/;
 
 it('2 000 virtual slots, one state service: every job claimed once, every outcome recorded once, connections within the pool', async () => {
@@ -119,6 +125,7 @@ it('2 000 virtual slots, one state service: every job claimed once, every outcom
   const { gridId, fleet, pending, ackPending } = await runGrid('scale_one_state', N);
   const rec = await recorded(gridId);
   expectEveryJobOnce(N, rec, fleet, true);
+  await expectCountsKept();
   // with state up all the time, every job is claimed once: one granted claim per job, one attempt per job
   expect([...fleet.claims.values()].filter((a) => a.length !== 1)).toEqual([]);
   expect(fleet.claims.size).toBe(N);
@@ -150,6 +157,7 @@ it('the same with a second state instance SIGKILLed mid-run and started again: n
   expect(killedAt).toBeLessThan(N); // the kill hit the run in the middle
   const rec = await recorded(gridId);
   expectEveryJobOnce(N, rec, fleet, false);
+  await expectCountsKept();
   expect({ pending, ackPending }).toEqual({ pending: 0, ackPending: 0 });
   // at most two instances' pools at any time (the killed one's connections are dropped by MariaDB)
   expect(watch.peak).toBeLessThanOrEqual(2 * POOL);

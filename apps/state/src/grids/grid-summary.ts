@@ -1,6 +1,6 @@
 import { GridSummary, JOB_STATUSES, RpcReply, RpcRequestParsed, StatusCounts } from '@pdr/contracts';
 import { raw } from '@mikro-orm/core';
-import { Em, fromDbTime, GridPoint, PdrModelJob } from '@pdr/persistence';
+import { Em, fromDbTime, GridCount, GridPoint, MEMBER_COUNT } from '@pdr/persistence';
 import { LoadedGrid, recentGrids, selectGrid } from './load-grid';
 
 interface CountRow {
@@ -12,31 +12,27 @@ interface CountRow {
 }
 
 /**
- * Status counts of grids, counted by the database (GROUP BY), a constant number of queries for all.
+ * Status counts of grids, read from grid_counts (entities/grid.ts: kept by triggers in the same
+ * transaction as every job and membership change), a constant number of queries for all grids: a few
+ * hundred rows per grid whatever its size, instead of counting 10^6 index entries.
  *
- * A grid's points are its grid_points rows; a job's grid_id is the grid that created it or last sent
- * it to run again (retry, force-onion), so a point shared by two grids is owned by one of them. Usually
- * a grid owns every member job: then the covering index (grid_id, status, time_of_start,
- * time_of_finish) counts them without touching a job row (≈ 20 ms for 100k points instead of the join's
- * 100k row lookups). Owned jobs are always members, so equal totals prove it; grids where they differ
- * are counted through the membership join. (The two counts are separate reads; memberships only
- * grow, so equal totals still mean the first read saw a grid owning all its members.)
+ * A grid's points are its grid_points rows (its MEMBER_COUNT); a job's grid_id is the grid that created
+ * it or last sent it to run again (retry, force-onion), so a point shared by two grids is owned by one of
+ * them. Usually a grid owns every member job: then its owned counts are its status counts. Owned jobs are
+ * always members, so equal totals prove it; grids where they differ are counted through the membership
+ * join (a grid sharing points with another pays the GROUP BY of its members).
  */
 export async function summarize(em: Em, grids: LoadedGrid[]): Promise<GridSummary[]> {
   if (!grids.length) return [];
   const ids = grids.map((g) => g.id);
-  const owned = await em
-    .createQueryBuilder(PdrModelJob)
-    .select(['grid_id', 'status', raw('COUNT(*) AS n'), raw('MIN(time_of_start) AS first_start'), raw('MAX(time_of_finish) AS last_finish')])
+  const counted = await em
+    .createQueryBuilder(GridCount)
+    .select(['grid_id', 'what', raw('SUM(n) AS n'), raw('MIN(first_start) AS first_start'), raw('MAX(last_finish) AS last_finish')])
     .where({ grid_id: { $in: ids } })
-    .groupBy(['grid_id', 'status'])
-    .execute<CountRow[]>('all', false);
-  const members = await em
-    .createQueryBuilder(GridPoint)
-    .select(['grid_id', raw('COUNT(*) AS n')])
-    .where({ grid_id: { $in: ids } })
-    .groupBy('grid_id')
-    .execute<{ grid_id: number; n: number | string }[]>('all', false);
+    .groupBy(['grid_id', 'what'])
+    .execute<(Omit<CountRow, 'status'> & { what: string })[]>('all', false);
+  const owned: CountRow[] = counted.filter((r) => r.what !== MEMBER_COUNT).map(({ what, ...r }) => ({ ...r, status: what }));
+  const members = counted.filter((r) => r.what === MEMBER_COUNT);
   const memberCount = new Map(members.map((r) => [r.grid_id, Number(r.n)]));
   const ownedCount = new Map<number, number>();
   for (const r of owned) ownedCount.set(r.grid_id, (ownedCount.get(r.grid_id) ?? 0) + Number(r.n));

@@ -67,6 +67,40 @@ export const GridPoint = new EntitySchema<GridPointRow>({
   },
 });
 
+/**
+ * A grid's counts kept by the database itself: triggers on pdr_model_jobs and grid_points (migration
+ * Migration20261201000000GridCounts, the one place they are written) add and subtract in the same
+ * transaction as every insert, status change, change of owning grid and delete, so `gridStatus` of a
+ * 10^6-point grid reads a few hundred rows instead of counting a million index entries. `what` is a job
+ * status ('' for pdr_run rows without one) counting the jobs the grid owns (pdr_model_jobs.grid_id), or
+ * MEMBER_COUNT counting its grid_points rows. Each count is split over 64 rows by job id (`shard` = id
+ * mod 64, fixed by the migration), so concurrent claims and finishes of one grid rarely wait for one row
+ * lock; readers sum whatever shards there are. first_start / last_finish: the earliest time_of_start and latest
+ * time_of_finish ever seen for the grid's jobs in that row (never moved back when a job is re-run).
+ */
+export interface GridCountRow {
+  grid_id: number;
+  what: string;
+  shard: number;
+  n: number;
+  first_start: Date | null;
+  last_finish: Date | null;
+}
+/** `grid_counts.what` of the membership count (not a job status: statuses are lower-case words). */
+export const MEMBER_COUNT = '(member)';
+export const GridCount = new EntitySchema<GridCountRow>({
+  name: 'GridCount',
+  tableName: 'grid_counts',
+  properties: {
+    grid_id: fk('Grid', { primary: true, onDelete: 'cascade' }),
+    what: { ...varchar(50), primary: true },
+    shard: { ...int(), primary: true },
+    n: bigint({ defaultRaw: '0' }),
+    first_start: datetime3(NULLABLE),
+    last_finish: datetime3(NULLABLE),
+  },
+});
+
 export interface GridExecutableRow {
   grid_id: number;
   executable_id: number;

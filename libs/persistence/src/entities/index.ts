@@ -1,4 +1,4 @@
-import { Grid, GridExecutable, GridPoint, Installation, JobAttempt, JobFile, JobStep, LegacyImportRow, LegacyMerge } from './grid';
+import { Grid, GridCount, GridExecutable, GridPoint, Installation, JobAttempt, JobFile, JobStep, LegacyImportRow, LegacyMerge } from './grid';
 import { ChemicalDatabase, HdfFile, JsonFile, JsonTemplate, KosmatauExecutable, KosmatauParameters, ModelName, PdrModelJob, User } from './pdr-run';
 
 export * from './pdr-run';
@@ -17,6 +17,7 @@ export const ALL_ENTITIES = [
   JsonFile,
   Grid,
   GridPoint,
+  GridCount,
   GridExecutable,
   JobAttempt,
   JobStep,

@@ -4,6 +4,7 @@ import { Migration20250601000100JobFiles } from './Migration20250601000100JobFil
 import { Migration20261126000000GridStatusIndex } from './Migration20261126000000GridStatusIndex';
 import { Migration20261130000000Installation } from './Migration20261130000000Installation';
 import { Migration20261130000000LegacyMerges } from './Migration20261130000000LegacyMerges';
+import { Migration20261201000000GridCounts } from './Migration20261201000000GridCounts';
 
 /**
  * Every migration, in order, listed explicitly (no globbing): they run the same from dist/, from
@@ -15,4 +16,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126000000GridStatusIndex', class: Migration20261126000000GridStatusIndex },
   { name: 'Migration20261130000000Installation', class: Migration20261130000000Installation },
   { name: 'Migration20261130000000LegacyMerges', class: Migration20261130000000LegacyMerges },
+  { name: 'Migration20261201000000GridCounts', class: Migration20261201000000GridCounts },
 ];
