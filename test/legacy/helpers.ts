@@ -80,7 +80,7 @@ export async function snapshotRows(db: DatabaseSettings): Promise<Record<string,
   });
 }
 
-/** Columns, indexes and foreign keys of every table (names, types, nullability, defaults, key columns). */
+/** Columns, indexes, foreign keys and triggers of every table (names, types, nullability, defaults, key columns, trigger bodies). */
 export async function snapshotSchema(db: DatabaseSettings): Promise<Record<string, unknown>> {
   return withEm(db, async (em) => {
     const columns = await all(
@@ -100,7 +100,12 @@ export async function snapshotSchema(db: DatabaseSettings): Promise<Record<strin
          FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME`,
     );
     const tables = await all(em, 'SELECT TABLE_NAME AS t, TABLE_COLLATION AS coll, ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME');
-    return { tables, columns, indexes, foreign };
+    const triggers = await all(
+      em,
+      `SELECT TRIGGER_NAME AS n, EVENT_OBJECT_TABLE AS t, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body
+         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY TRIGGER_NAME`,
+    );
+    return { tables, columns, indexes, foreign, triggers };
   });
 }
 

@@ -24,6 +24,7 @@ import { createOrm, Em, migrateUp, Orm } from '../orm';
 import { DatabaseSettings, describeDatabase } from '../settings';
 import { all, ident, literalList, one, run, runLiteral, sqlLiteral, transaction } from '../sql';
 import { MIGRATIONS } from '../migrations';
+import { gridCountTriggers, reseedGridCounts } from '../grid-counts';
 import { addToRemap, KeyRow, MERGE_SPECS, MergeSpec, planTableMerges, Remap, TableMerges } from './merge-plan';
 import { PDR_RUN_TABLES, targetTable, targetTables } from './target-schema';
 import { inspectSchema, INITIAL_MIGRATION } from './detect';
@@ -380,7 +381,14 @@ function upgradeSteps(): Step[] {
     { name: 'a grid per model name holding its pdr_run jobs (pdr status <model>, pdr jobs)', run: async (em) => `${await adoptLegacyJobs(em)} job(s) adopted` },
     { name: "pdr_run's own indexes and foreign keys dropped", run: dropLegacyKeys },
     { name: "this project's unique keys, indexes and foreign keys added", run: addTargetKeys },
+    { name: 'grid counts: their triggers, and the counts of the adopted jobs', run: countGrids },
   ];
+}
+
+/** After the adoption (which moves jobs into grids): the triggers, then every count afresh (safe to repeat). */
+async function countGrids(em: Em): Promise<string | undefined> {
+  for (const sql of [...gridCountTriggers(), ...reseedGridCounts()]) await runLiteral(em, sql);
+  return undefined;
 }
 
 async function convertCharset(em: Em): Promise<string | undefined> {

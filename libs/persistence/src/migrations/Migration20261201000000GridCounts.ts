@@ -1,83 +1,23 @@
 import { Migration } from '@mikro-orm/migrations';
+import { gridCountTriggers, GRID_COUNT_TRIGGERS, reseedGridCounts } from '../grid-counts';
 
 /**
  * grid_counts (entities/grid.ts, GridCount): each grid's job counts per status and its membership count,
- * kept by triggers in the same transaction as the rows they count, so `gridStatus` no longer counts a
- * grid's index entries (456 ms for 10^6 points, docs/benchmarks.md). Triggers and not the use cases:
- * a dozen statements change job statuses or owners (claim, finish, release, abandon, cancel, retry,
- * dispatch, reconciler, points upsert, db upgrade), several of them many rows at once with different
- * old statuses; a trigger sees every one, and pdr_run or a user's own SQL as well.
- *
- * - Shards: a count is 64 rows (`shard` = job id mod 64); a job's rows always have the same shard, so
- *   its decrement meets its increment. Claims and finishes of one grid then rarely wait for each other.
- * - Lock order: a status change touches two rows of one shard; the trigger takes them in (grid, what)
- *   order whatever the direction, so two single-job transitions can never deadlock on them. Statements
- *   that change many jobs at once (cancel, mark-queued) may still deadlock with another such statement:
- *   every use case runs in transaction(), which runs a deadlock victim again.
- * - MariaDB does not fire triggers for foreign-key cascades: a job deleted directly takes its grid_points
- *   rows with it by cascade, so the job's BEFORE DELETE trigger subtracts its memberships; a grid deleted
- *   takes its grid_counts rows by cascade (nothing left to count).
- * - Seeded from the tables as they are when the migration runs (`pdr db upgrade` with the services
- *   stopped): the triggers first, then the seed, in one pass per table.
- * - Needs the TRIGGER privilege (and, with binary logging on and no SUPER privilege,
- *   log_bin_trust_function_creators=1): MariaDB's own error names what is missing.
+ * kept by triggers (grid-counts.ts) in the same transaction as the rows they count, so `gridStatus` no
+ * longer counts a grid's index entries (456 ms for 10^6 points, docs/benchmarks.md). The table, then the
+ * triggers, then the counts of the rows already there (migrations run with the services stopped).
  */
-const SHARD = (r: 'NEW' | 'OLD', id = 'id') => `${r}.${id} % 64`;
-const WHAT = (r: 'NEW' | 'OLD') => `COALESCE(${r}.status, '')`;
-/** Earliest / latest of the stored value and the incoming one, either of which may be NULL. */
-const EARLIEST = (v: string) => `COALESCE(LEAST(first_start, ${v}), first_start, ${v})`;
-const LATEST = (v: string) => `COALESCE(GREATEST(last_finish, ${v}), last_finish, ${v})`;
-
-const addJob = (r: 'NEW' | 'OLD') =>
-  `INSERT INTO grid_counts (grid_id, what, shard, n, first_start, last_finish) VALUES (${r}.grid_id, ${WHAT(r)}, ${SHARD(r)}, 1, ${r}.time_of_start, ${r}.time_of_finish)
-      ON DUPLICATE KEY UPDATE n = n + 1, first_start = ${EARLIEST('VALUES(first_start)')}, last_finish = ${LATEST('VALUES(last_finish)')}`;
-const subtractJob = (r: 'NEW' | 'OLD') => `UPDATE grid_counts SET n = n - 1 WHERE grid_id = ${r}.grid_id AND what = ${WHAT(r)} AND shard = ${SHARD(r)}`;
-
 export class Migration20261201000000GridCounts extends Migration {
   override async up(): Promise<void> {
     this.addSql(
-      `CREATE TABLE grid_counts (grid_id INT NOT NULL, what VARCHAR(50) NOT NULL, shard INT NOT NULL, n BIGINT NOT NULL DEFAULT 0, first_start DATETIME(3) NULL, last_finish DATETIME(3) NULL, PRIMARY KEY (grid_id, what, shard)) DEFAULT CHARACTER SET utf8mb4 ENGINE = InnoDB`,
+      'CREATE TABLE grid_counts (grid_id INT NOT NULL, what VARCHAR(50) NOT NULL, shard INT NOT NULL, n BIGINT NOT NULL DEFAULT 0, first_start DATETIME(3) NULL, last_finish DATETIME(3) NULL, PRIMARY KEY (grid_id, what, shard)) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin',
     );
-    this.addSql(`ALTER TABLE grid_counts ADD CONSTRAINT grid_counts_grid_id_foreign FOREIGN KEY (grid_id) REFERENCES grids (id) ON UPDATE RESTRICT ON DELETE CASCADE`);
-
-    this.addSql(`CREATE TRIGGER grid_counts_job_insert AFTER INSERT ON pdr_model_jobs FOR EACH ROW
-  IF NEW.grid_id IS NOT NULL THEN
-    ${addJob('NEW')};
-  END IF`);
-    // heartbeats and other columns: two comparisons, nothing written
-    this.addSql(`CREATE TRIGGER grid_counts_job_update AFTER UPDATE ON pdr_model_jobs FOR EACH ROW
-BEGIN
-  IF NOT (OLD.grid_id <=> NEW.grid_id AND OLD.status <=> NEW.status) THEN
-    IF NEW.grid_id IS NULL OR (OLD.grid_id IS NOT NULL AND (OLD.grid_id, ${WHAT('OLD')}) < (NEW.grid_id, ${WHAT('NEW')})) THEN
-      IF OLD.grid_id IS NOT NULL THEN ${subtractJob('OLD')}; END IF;
-      IF NEW.grid_id IS NOT NULL THEN ${addJob('NEW')}; END IF;
-    ELSE
-      ${addJob('NEW')};
-      IF OLD.grid_id IS NOT NULL THEN ${subtractJob('OLD')}; END IF;
-    END IF;
-  ELSEIF NEW.grid_id IS NOT NULL AND NOT (OLD.time_of_start <=> NEW.time_of_start AND OLD.time_of_finish <=> NEW.time_of_finish) THEN
-    UPDATE grid_counts SET first_start = ${EARLIEST('NEW.time_of_start')}, last_finish = ${LATEST('NEW.time_of_finish')}
-      WHERE grid_id = NEW.grid_id AND what = ${WHAT('NEW')} AND shard = ${SHARD('NEW')};
-  END IF;
-END`);
-    this.addSql(`CREATE TRIGGER grid_counts_job_delete BEFORE DELETE ON pdr_model_jobs FOR EACH ROW
-BEGIN
-  IF OLD.grid_id IS NOT NULL THEN ${subtractJob('OLD')}; END IF;
-  UPDATE grid_counts c JOIN grid_points gp ON gp.grid_id = c.grid_id SET c.n = c.n - 1
-    WHERE gp.job_id = OLD.id AND c.what = '(member)' AND c.shard = ${SHARD('OLD')};
-END`);
-    this.addSql(`CREATE TRIGGER grid_counts_member_insert AFTER INSERT ON grid_points FOR EACH ROW
-  INSERT INTO grid_counts (grid_id, what, shard, n) VALUES (NEW.grid_id, '(member)', ${SHARD('NEW', 'job_id')}, 1) ON DUPLICATE KEY UPDATE n = n + 1`);
-    this.addSql(`CREATE TRIGGER grid_counts_member_delete AFTER DELETE ON grid_points FOR EACH ROW
-  UPDATE grid_counts SET n = n - 1 WHERE grid_id = OLD.grid_id AND what = '(member)' AND shard = ${SHARD('OLD', 'job_id')}`);
-
-    this.addSql(`INSERT INTO grid_counts (grid_id, what, shard, n, first_start, last_finish)
-  SELECT grid_id, COALESCE(status, ''), id % 64, COUNT(*), MIN(time_of_start), MAX(time_of_finish) FROM pdr_model_jobs WHERE grid_id IS NOT NULL GROUP BY 1, 2, 3`);
-    this.addSql(`INSERT INTO grid_counts (grid_id, what, shard, n) SELECT grid_id, '(member)', job_id % 64, COUNT(*) FROM grid_points GROUP BY 1, 2, 3`);
+    this.addSql('ALTER TABLE grid_counts ADD CONSTRAINT grid_counts_grid_id_foreign FOREIGN KEY (grid_id) REFERENCES grids (id) ON UPDATE RESTRICT ON DELETE CASCADE');
+    for (const sql of [...gridCountTriggers(), ...reseedGridCounts()]) this.addSql(sql);
   }
 
   override async down(): Promise<void> {
-    for (const t of ['grid_counts_job_insert', 'grid_counts_job_update', 'grid_counts_job_delete', 'grid_counts_member_insert', 'grid_counts_member_delete']) this.addSql(`DROP TRIGGER IF EXISTS ${t}`);
+    for (const t of GRID_COUNT_TRIGGERS) this.addSql(`DROP TRIGGER IF EXISTS ${t}`);
     this.addSql('DROP TABLE IF EXISTS grid_counts');
   }
 }
