@@ -62,8 +62,9 @@ export const LIMITS = {
   /**
    * A claim that waited this long in the state service's line (admission control: finishes, heartbeats and
    * releases go first) is refused as UNAVAILABLE instead of run; the runner keeps its event and asks again
-   * after TRANSIENT_RETRY_DELAY_MS. Well under REQUEST_TIMEOUT_MS, so the refusal reaches a runner that
-   * still waits: a claim that ran after its runner gave up left the job running for nobody.
+   * after ½–1½ × TRANSIENT_RETRY_DELAY_MS (spread, so the slots refused together come back apart). Well
+   * under REQUEST_TIMEOUT_MS, so the refusal reaches a runner that still waits: a claim that ran after its
+   * runner gave up left the job running for nobody.
    */
   CLAIM_MAX_QUEUE_MS: 5_000,
   /** Health ping replies are collected for this long. */

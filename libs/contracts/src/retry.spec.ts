@@ -89,6 +89,10 @@ describe('withRetry', () => {
       expect(d).toBeGreaterThanOrEqual(5);
       expect(d).toBeLessThan(5 + 20 * n);
     }
+    const spread = Array.from({ length: 200 }, () => backoff.spread(1_000)());
+    expect(Math.min(...spread)).toBeGreaterThanOrEqual(500);
+    expect(Math.max(...spread)).toBeLessThan(1_500);
+    expect(new Set(spread).size).toBeGreaterThan(50); // not one constant pause
   });
 
   it('refuses a plan without tries', async () => {

@@ -36,6 +36,11 @@ export const backoff = {
   exponential: (firstMs: number, maxMs: number) => (n: number): number => Math.min(firstMs * 2 ** (n - 1), maxMs),
   /** `baseMs` plus a random part up to `spreadMs`·n (contenders that must not collide again in step). */
   jittered: (baseMs: number, spreadMs: number) => (n: number): number => baseMs + Math.floor(Math.random() * spreadMs * n),
+  /**
+   * `ms` on average, drawn from ½·`ms` to 1½·`ms` each time (many callers refused at once, e.g. claims shed by
+   * a busy state service: with one constant pause they all came back in the same instant, and were shed again).
+   */
+  spread: (ms: number) => (): number => Math.floor(ms / 2 + Math.random() * ms),
 } as const;
 
 /** Runs `fn(n)` (n = 1, 2, …) until it succeeds, the error is not retryable, or the tries are used up. */

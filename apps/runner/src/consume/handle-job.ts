@@ -95,9 +95,10 @@ export class JobHandler {
       claim = await withRetry(
         () => this.d.state.request('jobClaim', { v: 1, jobId: ev.jobId, generation: ev.generation, db: ev.db, delivery, runnerId: this.d.runnerId }),
         {
-          // no limit on tries: the event is kept alive meanwhile, and shutdown ends the wait
+          // no limit on tries: the event is kept alive meanwhile, and shutdown ends the wait; the pause is
+          // spread around retryDelay so slots refused together (claims shed by a busy state) do not return together
           attempts: Infinity,
-          delayMs: backoff.constant(retryDelay),
+          delayMs: backoff.spread(retryDelay),
           retryable: (err) => !isUnknownJob(err) && isTransient(err) && !this.stopping,
           onRetry: (err, n) => {
             if (n === 1) log.warn({ jobId: ev.jobId, delivery, err: (err as Error).message }, 'state unreachable; claim retried until it answers');
