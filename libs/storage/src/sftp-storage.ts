@@ -210,8 +210,9 @@ export class SftpConnection {
       ssh.setNoDelay(true);
       if (ssh._sock) writesOfOneTickInOne(ssh._sock);
     });
-    // ssh2-sftp-client adds three listeners per call in flight: room for every transfer slot
-    ssh.setMaxListeners(o.parallelTransfers * 3 + 10);
+    // ssh2-sftp-client adds three listeners per call in flight: room for every transfer slot (a small
+    // upload uses ssh2 directly, but removes its temp file through the wrapper when it fails)
+    ssh.setMaxListeners(o.parallelTransfers * UNITS_PER_SLOT * 3 + 10);
     this.connects++;
     try {
       await client.connect({
