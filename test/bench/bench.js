@@ -23,7 +23,8 @@
  * BENCH_PLAN_1M=1 (planning also plans a 10^6-point grid — many minutes — with its floor, RSS and gridStatus
  * of it, instead of the four 100k memory-check grids),
  * BENCH_ONLY=planning|overhead|storage (one part only), BENCH_STORAGE_JOBS (default 200),
- * BENCH_RCLONE_JOBS (jobs of the rclone figure, default all; test/bench/storage.js),
+ * BENCH_STORAGE_ROUNDS (SFTP rounds in turn with the floor, default 5), BENCH_RCLONE_JOBS (jobs of the rclone
+ * figure, default all; test/bench/storage.js),
  * BENCH_NODE_ARGS="<flags>" (extra node flags for the services),
  * BENCH_CPU_PROF=<dir> (children write .cpuprofile files there), BENCH_TIMING=1 (children print where
  * their time went: test/bench/timing-preload.js), BENCH_KEEP=1 (keep the temp dir).

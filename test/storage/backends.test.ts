@@ -379,6 +379,41 @@ describe.each(cases)('$name', (c) => {
     expect(err.message).toMatch(/m\/pdrgrid\/a/);
   });
 
+  it('one slot takes small and streamed files of a job together; a failed rename renames none of the last files and leaves no temp file', async () => {
+    const d = sshBase('mixed');
+    const c = conn({ parallelTransfers: 1 });
+    const st = new SftpStorage(c, d);
+    const file = (name: string, size: number) => {
+      const f = join(src, name);
+      writeFileSync(f, Buffer.alloc(size, name.length));
+      return f;
+    };
+    const sizes = [10, 2_000, (1 << 20) + 3, 70_000, 2 * (1 << 20) + 1, 5];
+    const ok = sizes.map((size, i) => ({ localPath: file(`mix${i}`, size), relPath: `m/pdrgrid/f${i}`, last: i >= 4 }));
+    expect((await st.storeMany(ok)).map((f) => f.size)).toEqual(sizes);
+    expect(tree(d)).toEqual(ok.map((i) => i.relPath).sort());
+    // a folder under the final name of a file that is not last: its rename fails (permanent)
+    mkdirSync(join(d, 'm', 'pdrgrid', 'taken'));
+    chownSync(join(d, 'm', 'pdrgrid', 'taken'), (sshd as SshdServer).uid, (sshd as SshdServer).gid);
+    const bad = [
+      { localPath: file('bad0', 100), relPath: 'm/pdrgrid/b0' },
+      { localPath: file('bad1', 100), relPath: 'm/pdrgrid/taken' },
+      { localPath: file('bad2', (1 << 20) + 9), relPath: 'm/pdrgrid/b2' },
+      { localPath: file('bad3', 300), relPath: 'm/pdrgrid/b3-last', last: true },
+      { localPath: file('bad4', 400), relPath: 'm/pdrgrid/b4-last', last: true },
+    ];
+    const err = (await st.storeMany(bad).catch((e: unknown) => e)) as StorageError;
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err.transient).toBe(false);
+    expect(err.message).toMatch(/m\/pdrgrid\/taken/);
+    const after = tree(d);
+    expect(after.filter((f) => /b[34]-last/.test(f))).toEqual([]); // no last file after a failure
+    expect(after.filter((f) => !ok.some((i) => i.relPath === f) && !/m\/pdrgrid\/b[02]$/.test(f))).toEqual([]); // no temp file
+    for (const i of ok) expect(readFileSync(join(d, i.relPath)).length).toBe(sizes[Number(i.relPath.slice(-1))]); // nothing stored is lost
+    expect(c.connects).toBe(1);
+    await c.close();
+  });
+
   it('a symlink on the server that leads out of the base is refused', async () => {
     const s = sshd as SshdServer;
     const d = join(s.storageDir, 'links');

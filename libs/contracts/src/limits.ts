@@ -56,7 +56,8 @@ export const LIMITS = {
   STORAGE_CONNECT_TIMEOUT_MS: 15_000,
   /**
    * Transfers at once over one runner's SFTP connection (all its slots share it): enough to hide the
-   * round trips of small files, few enough that a runner does not flood a shared server.
+   * round trips of small files, few enough that a runner does not flood a shared server. A small file
+   * (≤ 1 MiB, sent from memory in one burst) counts as a quarter of a transfer: 32 of them at once.
    */
   STORAGE_PARALLEL_TRANSFERS: 8,
   /**

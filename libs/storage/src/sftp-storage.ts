@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
@@ -92,22 +93,58 @@ class ConnectionLost extends Error {}
 const FOLDER_GONE = { attempts: 2, delayMs: backoff.constant(0) } as const;
 class FolderGone extends Error {}
 
-/** A counting semaphore: at most `n` transfers over one connection. */
+/**
+ * The socket writes made in one tick of the event loop leave in one writev: ssh2 without its native crypto
+ * binding writes every SSH packet in three or four pieces (length, ciphertext, tag), each a syscall (and,
+ * with Nagle off, a TCP segment of its own), and the requests of the transfers in flight (their opens, their
+ * writes and close, their renames) are sent from the same tick as the replies that trigger them arrive
+ * together. Corked until the tick's work is done (process.nextTick runs after its promise jobs).
+ */
+function writesOfOneTickInOne(sock: Socket): void {
+  const write = sock.write;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = function (this: Socket, ...args: Parameters<Socket['write']>): boolean {
+    if (!corked) {
+      corked = true;
+      this.cork();
+      process.nextTick(uncork);
+    }
+    return write.apply(this, args);
+  } as Socket['write'];
+}
+
+/**
+ * Transfer slots are counted in quarters: a streamed transfer (a file over SMALL_UPLOAD_BYTES, a download,
+ * any other call) takes a whole slot; a small file sent from memory in one burst (its open, then its writes
+ * and close at once: two round trips, at most 1 MiB) takes a quarter. With 8 slots, 8 streamed transfers or
+ * 32 small files are in flight: the 13 small outputs of a job go out together instead of in two or three
+ * waves (each wave two more round trips per job).
+ */
+const UNITS_PER_SLOT = 4;
+
+/** A counting semaphore of slot units, first come first served: at most `n` transfers over one connection. */
 class Slots {
   private free: number;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<{ units: number; go: () => void }> = [];
   constructor(n: number) {
-    this.free = Math.max(1, n);
+    this.free = Math.max(1, n) * UNITS_PER_SLOT;
   }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
+  async run<T>(units: number, fn: () => Promise<T>): Promise<T> {
+    if (this.waiting.length === 0 && this.free >= units) this.free -= units;
+    else await new Promise<void>((go) => this.waiting.push({ units, go }));
     try {
       return await fn();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
+      this.free += units;
+      while (this.waiting.length > 0 && this.free >= this.waiting[0].units) {
+        const next = this.waiting.shift() as { units: number; go: () => void };
+        this.free -= next.units;
+        next.go();
+      }
     }
   }
 }
@@ -168,10 +205,14 @@ export class SftpConnection {
     client.on('close', () => this.lost(client));
     client.on('end', () => this.lost(client));
     // Nagle + delayed ACK held every small request ~40 ms (a stat: 45 ms on loopback); SFTP is request/reply
-    const ssh = (client as unknown as { client: { setNoDelay(on: boolean): void; setMaxListeners(n: number): void } }).client;
-    client.on('connect', () => ssh.setNoDelay(true));
-    // ssh2-sftp-client adds three listeners per call in flight: room for every transfer slot
-    ssh.setMaxListeners(o.parallelTransfers * 3 + 10);
+    const ssh = (client as unknown as { client: { setNoDelay(on: boolean): void; setMaxListeners(n: number): void; _sock?: Socket } }).client;
+    client.on('connect', () => {
+      ssh.setNoDelay(true);
+      if (ssh._sock) writesOfOneTickInOne(ssh._sock);
+    });
+    // ssh2-sftp-client adds three listeners per call in flight: room for every transfer slot (a small
+    // upload uses ssh2 directly, but removes its temp file through the wrapper when it fails)
+    ssh.setMaxListeners(o.parallelTransfers * UNITS_PER_SLOT * 3 + 10);
     this.connects++;
     try {
       await client.connect({
@@ -244,9 +285,11 @@ export class SftpConnection {
    * once more on a new one (every caller's `fn` is idempotent: uploads go to a fresh temp name). Errors
    * become StorageErrors: `what()` names the path, the classification decides transient or permanent;
    * `notFound` (the file or directory does not exist) is returned to the caller instead when it asks.
+   * `slot`: 'small' for a small upload sent in one burst (a quarter of a slot); false for a request that
+   * moves no data (a rename): it goes out at once, beside the transfers.
    */
-  async run<T>(what: () => string, fn: (c: SftpClient) => Promise<T>, opts: { notFound?: () => T } = {}): Promise<T> {
-    return this.slots.run(() =>
+  async run<T>(what: () => string, fn: (c: SftpClient) => Promise<T>, opts: { notFound?: () => T; slot?: false | 'small' } = {}): Promise<T> {
+    const call = (): Promise<T> =>
       withRetry(
         async (attempt) => {
           const client = await this.get().catch((err: unknown) => {
@@ -271,8 +314,8 @@ export class SftpConnection {
           retryable: (err) => err instanceof ConnectionLost,
           onRetry: (err) => this.o.logger?.warn({ storage: this.origin, err: (err as Error).message }, 'SFTP connection lost; connecting again'),
         },
-      ),
-    );
+      );
+    return opts.slot === false ? call() : this.slots.run(opts.slot === 'small' ? 1 : UNITS_PER_SLOT, call);
   }
 
   async close(): Promise<void> {
@@ -329,6 +372,7 @@ interface RawSftp {
   open(path: string, flags: string, cb: (err: Error | undefined, handle: Buffer) => void): void;
   write(handle: Buffer, buf: Buffer, off: number, len: number, pos: number, cb: (err: Error | undefined) => void): void;
   close(handle: Buffer, cb: (err: Error | undefined) => void): void;
+  ext_openssh_rename(from: string, to: string, cb: (err: Error | undefined) => void): void;
   /** Largest data of one WRITE request the server accepts (OpenSSH's limits@openssh.com, else 32 KiB). */
   _maxWriteLen?: number;
 }
@@ -562,7 +606,7 @@ export class SftpStorage implements StorageBackend {
               }
             },
             // the folder vanished since it was checked (removed on the server): check and create it again, once
-            { notFound: () => null },
+            { notFound: () => null, slot: local.data ? 'small' : undefined },
           );
           if (done) return done;
           this.forgetDirs();
@@ -576,12 +620,17 @@ export class SftpStorage implements StorageBackend {
     }
   }
 
-  /** Rename an upload onto its final name (OpenSSH's posix-rename replaces an existing file atomically). */
+  /**
+   * Rename an upload onto its final name (OpenSSH's posix-rename replaces an existing file atomically): one
+   * request, sent at once beside the transfers (it moves no data, so it takes no transfer slot).
+   */
   private async commit(u: Uploaded): Promise<StoredFile> {
+    const to = path.posix.join(u.dir, u.name);
     await this.conn.run(
       () => `cannot store ${u.rel} in ${this.describe()}`,
       // (a directory under the final name makes the rename fail: SSH_FX_FAILURE, permanent)
-      (c) => c.posixRename(u.tmp, path.posix.join(u.dir, u.name)),
+      (c) => new Promise<void>((resolve, reject) => raw(c).ext_openssh_rename(u.tmp, to, (err) => (err ? reject(err) : resolve()))),
+      { slot: false },
     );
     return { relPath: u.rel, fullPath: this.url(u.dir, u.name), size: u.local.size, mtime: u.mtime, sha256: u.local.sha256 };
   }
@@ -598,31 +647,54 @@ export class SftpStorage implements StorageBackend {
 
   /**
    * Every file uploaded to its temp name at once (within the connection's transfer slots); each file without
-   * `last` is renamed onto its name as soon as it is uploaded, the `last` ones once all the others are
-   * renamed. A failure discards the temp files not yet renamed (the files already renamed stay stored; none
-   * of the `last` ones is renamed after a failure of another file).
+   * `last` is renamed onto its name as soon as it is uploaded (the rename sent at once, its slot already free
+   * for the next upload), the `last` ones together once all the others are renamed. A failure discards the
+   * temp files not yet renamed, after the renames in flight ended (the files already renamed stay stored;
+   * none of the `last` ones is renamed after a failure of another file).
    */
   async storeMany(items: readonly StoreItem[]): Promise<StoredFile[]> {
     const uploads = new Array<Uploaded | undefined>(items.length);
     const out = new Array<StoredFile>(items.length);
     let failed = false;
-    try {
-      await mapBounded(items, this.conn.o.parallelTransfers, async (it, i) => {
-        try {
-          uploads[i] = await this.upload(it.localPath, it.relPath);
-          if (it.last || failed) return;
-          out[i] = await this.commit(uploads[i] as Uploaded);
-          uploads[i] = undefined;
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      });
-      const last = items.map((it, i) => (it.last ? i : -1)).filter((i) => i >= 0);
-      await mapBounded(last, this.conn.o.parallelTransfers, async (i) => {
+    const commit = async (i: number): Promise<void> => {
+      try {
         out[i] = await this.commit(uploads[i] as Uploaded);
         uploads[i] = undefined;
-      });
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    };
+    // the renames in flight (a failure is thrown once all of them ended: none is left unhandled meanwhile)
+    const renames: Array<Promise<void>> = [];
+    const rename = (i: number): void => {
+      const p = commit(i);
+      p.catch(() => undefined);
+      renames.push(p);
+    };
+    const renamed = async (): Promise<void> => {
+      const failure = (await Promise.allSettled(renames)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      renames.length = 0;
+      if (failure) throw failure.reason;
+    };
+    try {
+      try {
+        // as many at once as the connection's slots can take (small files: a quarter of a slot each)
+        await mapBounded(items, this.conn.o.parallelTransfers * UNITS_PER_SLOT, async (it, i) => {
+          try {
+            uploads[i] = await this.upload(it.localPath, it.relPath);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
+          if (!it.last && !failed) rename(i);
+        });
+      } finally {
+        await Promise.allSettled(renames);
+      }
+      await renamed();
+      items.forEach((it, i) => it.last && rename(i));
+      await renamed();
     } catch (err) {
       await this.discard(uploads);
       throw err;
