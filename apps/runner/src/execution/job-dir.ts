@@ -1,4 +1,4 @@
-import { promises as fs, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { promises as fs, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { checkBaseDir, checkChemistry, checkExecutable, checkOnionInputs, preflightLine } from '@pdr/domain';
 import { describeError } from '@pdr/storage';
@@ -30,14 +30,133 @@ async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
   }
 }
 
-/** Create `<workRoot>/<model>/<job>.<attempt>-XXXXXX`. */
-export async function createJobDir(spec: JobRunSpec): Promise<string> {
+/**
+ * Job directories kept between the jobs of one runner (at most one per slot), so a quick job does not lay
+ * out and remove ~20 directories and links each time: on ext4 without a journal every inode created soon
+ * after others were deleted costs a scan of the recently deleted ones (docs/benchmarks.md, issue 17). A
+ * directory is parked (renamed to `<workRoot>/.reuse-<pid>-<suffix>`) only after `clearJobDir`, and the
+ * next job's `populateJobDir` brings it to exactly that job's layout: nothing of an earlier job is left.
+ */
+export class JobDirPool {
+  private readonly parked: string[] = [];
+
+  constructor(
+    private readonly workRoot: string,
+    /** Directories kept at most (the runner's slots): more are removed. */
+    private readonly max: number,
+  ) {}
+
+  /** A parked directory, or null. */
+  take(): string | null {
+    return this.parked.pop() ?? null;
+  }
+
+  /**
+   * Park a job directory that `clearJobDir` emptied; false when the pool is full or the rename failed (the
+   * caller removes it).
+   */
+  park(dir: string): boolean {
+    if (this.parked.length >= this.max) return false;
+    const to = path.join(this.workRoot, `.reuse-${process.pid}-${suffixOf(dir)}`);
+    try {
+      if (existsSync(to)) return false;
+      renameSync(dir, to);
+    } catch {
+      return false;
+    }
+    this.parked.push(to);
+    return true;
+  }
+
+  /** Removes the parked directories (runner shutdown). */
+  close(): void {
+    for (const d of this.parked.splice(0)) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** The random part of a job directory's name (`<job>.<attempt>-XXXXXX`, `.reuse-<pid>-XXXXXX`). */
+function suffixOf(dir: string): string {
+  const base = path.basename(dir);
+  return base.slice(base.lastIndexOf('-') + 1);
+}
+
+/**
+ * Create `<workRoot>/<model>/<job>.<attempt>-XXXXXX`, or rename a parked directory of `pool` to that name
+ * (`reused`: its layout is corrected by populateJobDir; never with keepTmp, whose directory stays).
+ */
+export async function createJobDir(spec: JobRunSpec, pool?: JobDirPool): Promise<{ dir: string; reused: boolean }> {
   const parent = path.join(spec.workRoot, spec.modelName);
   try {
     mkdirSync(parent, { recursive: true });
-    return mkdtempSync(path.join(parent, `${spec.jobName}.${spec.attempt}-`));
+    const parked = spec.keepTmp ? null : (pool?.take() ?? null);
+    if (parked) {
+      const dir = path.join(parent, `${spec.jobName}.${spec.attempt}-${suffixOf(parked)}`);
+      try {
+        if (!existsSync(dir)) {
+          renameSync(parked, dir);
+          return { dir, reused: true };
+        }
+      } catch {
+        // a fresh one below
+      }
+      rmSync(parked, { recursive: true, force: true });
+    }
+    return { dir: mkdtempSync(path.join(parent, `${spec.jobName}.${spec.attempt}-`)), reused: false };
   } catch (err) {
     throw new JobFailure('internal', `cannot create a job directory under ${parent}: ${describeError(err)}`, true, { cause: err });
+  }
+}
+
+/** Rendered input files of the job directory. */
+const RENDERED = ['PDRNEW.INP', 'pdr_config.json'] as const;
+
+/**
+ * What a finished job leaves for the next one: the input directories, the top-level links and the rendered
+ * inputs (all checked again by populateJobDir), the output directories emptied; everything else removed.
+ */
+export function clearJobDir(jobDir: string): void {
+  for (const e of readdirSync(jobDir, { withFileTypes: true })) {
+    const p = path.join(jobDir, e.name);
+    if (e.isDirectory() && (OUTPUT_DIRS as readonly string[]).includes(e.name)) emptyDir(p);
+    else if (!(e.isDirectory() && (INPUT_DIRS as readonly string[]).includes(e.name)) && !e.isSymbolicLink() && !(e.isFile() && (RENDERED as readonly string[]).includes(e.name))) {
+      rmSync(p, { recursive: true, force: true });
+    }
+  }
+}
+
+function emptyDir(dir: string, keep?: ReadonlySet<string>): void {
+  for (const name of readdirSync(dir)) if (!keep?.has(name)) rmSync(path.join(dir, name), { recursive: true, force: true });
+}
+
+/** `p` is a real directory (not a link to one); anything else in its place is removed first. */
+function ensureDir(p: string): void {
+  const st = lstatOrNull(p);
+  if (st?.isDirectory()) return;
+  if (st) rmSync(p, { recursive: true, force: true });
+  mkdirSync(p);
+}
+
+/** `p` is a symlink to `target`; anything else in its place is removed first. */
+function ensureLink(p: string, target: string): void {
+  const st = lstatOrNull(p);
+  if (st?.isSymbolicLink() && readlinkSync(p) === target) return;
+  if (st) rmSync(p, { recursive: true, force: true });
+  symlinkSync(target, p);
+}
+
+/** `p` holds `content`: a regular file with one link is rewritten in place, anything else replaced. */
+function ensureFile(p: string, content: string): void {
+  const st = lstatOrNull(p);
+  if (st && !(st.isFile() && st.nlink === 1)) rmSync(p, { recursive: true, force: true });
+  writeFileSync(p, content);
+}
+
+function lstatOrNull(p: string): import('node:fs').Stats | null {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return null;
+    throw err;
   }
 }
 
@@ -78,25 +197,36 @@ export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { n
   if (opts.needOnion) exes.push([spec.executables.onion, path.join(spec.baseDir, spec.executables.onion)]);
 
   try {
-    for (const d of OUTPUT_DIRS) mkdirSync(path.join(jobDir, d));
+    // the layout, whatever the directory held before (a reused one: an earlier job's; see JobDirPool)
+    const top = new Set<string>([...OUTPUT_DIRS, ...INPUT_DIRS, ...exes.map(([name]) => name)]);
+    for (const f of RENDERED) if ((f === 'PDRNEW.INP' ? spec.inputs.pdrnewInp : spec.inputs.pdrConfigJson) !== null) top.add(f);
+    emptyDir(jobDir, top);
+    for (const d of OUTPUT_DIRS) {
+      ensureDir(path.join(jobDir, d));
+      emptyDir(path.join(jobDir, d));
+    }
     for (const d of INPUT_DIRS) {
       const src = path.join(spec.baseDir, d);
+      const dst = path.join(jobDir, d);
       const st = await statOrNull(src);
+      ensureDir(dst);
       if (!st || !st.isDirectory()) {
         warnings.push(`input directory ${src} not found; the job directory has an empty ${d}/`);
-        mkdirSync(path.join(jobDir, d));
+        emptyDir(dst);
         continue;
       }
-      mkdirSync(path.join(jobDir, d));
+      const links = new Map<string, string>();
       for (const entry of await fs.readdir(src)) {
         if (d === 'pdrinpdata' && entry === CHEM_LINK) continue;
-        symlinkSync(path.join(src, entry), path.join(jobDir, d, entry));
+        links.set(entry, path.join(src, entry));
       }
+      if (d === 'pdrinpdata' && chemStat?.isFile()) links.set(CHEM_LINK, chemPath);
+      emptyDir(dst, new Set(links.keys()));
+      for (const [name, target] of links) ensureLink(path.join(dst, name), target);
     }
-    if (chemStat?.isFile()) symlinkSync(chemPath, path.join(jobDir, 'pdrinpdata', CHEM_LINK));
-    for (const [name, target] of exes) symlinkSync(target, path.join(jobDir, name));
-    if (spec.inputs.pdrnewInp !== null) writeFileSync(path.join(jobDir, 'PDRNEW.INP'), spec.inputs.pdrnewInp);
-    if (spec.inputs.pdrConfigJson !== null) writeFileSync(path.join(jobDir, 'pdr_config.json'), spec.inputs.pdrConfigJson);
+    for (const [name, target] of exes) ensureLink(path.join(jobDir, name), target);
+    if (spec.inputs.pdrnewInp !== null) ensureFile(path.join(jobDir, 'PDRNEW.INP'), spec.inputs.pdrnewInp);
+    if (spec.inputs.pdrConfigJson !== null) ensureFile(path.join(jobDir, 'pdr_config.json'), spec.inputs.pdrConfigJson);
   } catch (err) {
     throw new JobFailure('internal', `cannot set up job directory ${jobDir}: ${describeError(err)}`, true, { cause: err });
   }
