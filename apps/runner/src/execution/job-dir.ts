@@ -165,20 +165,31 @@ function lstatOrNull(p: string): import('node:fs').Stats | null {
  * (@pdr/domain preflight): a problem fails the point, permanently, before anything runs.
  */
 async function preflight(spec: JobRunSpec, needs: { needPdr: boolean; needOnion: boolean }): Promise<void> {
-  const base = await checkBaseDir(spec.baseDir);
+  // all at once (each is a stat and an access through the thread pool, a round trip of a few ms on a busy
+  // machine: one after the other they were ~20 ms of every job), reported in this order
+  const [base, chem, pdr, onion, inputs] = await Promise.all([
+    checkBaseDir(spec.baseDir),
+    needs.needPdr ? checkChemistry(spec.baseDir, spec.chemDatabase) : null,
+    needs.needPdr ? checkExecutable('pdr', spec.baseDir, spec.executables.pdr) : null,
+    needs.needOnion ? checkExecutable('onion', spec.baseDir, spec.executables.onion) : null,
+    needs.needOnion ? checkOnionInputs(spec.baseDir, spec.species) : [],
+  ]);
   if (base) throw new JobFailure('setup', preflightLine(base), false);
-  if (needs.needPdr) {
-    const chem = await checkChemistry(spec.baseDir, spec.chemDatabase);
-    if (chem) throw new JobFailure('input', preflightLine(chem), false);
-    const pdr = await checkExecutable('pdr', spec.baseDir, spec.executables.pdr);
-    if (pdr) throw new JobFailure('setup', preflightLine(pdr), false);
-  }
-  if (needs.needOnion) {
-    const onion = await checkExecutable('onion', spec.baseDir, spec.executables.onion);
-    if (onion) throw new JobFailure('setup', preflightLine(onion), false);
-    const inputs = await checkOnionInputs(spec.baseDir, spec.species);
-    if (inputs.length > 0) throw new JobFailure('input', inputs.map(preflightLine).join('; '), false);
-  }
+  if (chem) throw new JobFailure('input', preflightLine(chem), false);
+  if (pdr) throw new JobFailure('setup', preflightLine(pdr), false);
+  if (onion) throw new JobFailure('setup', preflightLine(onion), false);
+  if (inputs.length > 0) throw new JobFailure('input', inputs.map(preflightLine).join('; '), false);
+}
+
+/** The entries of each input directory of the base dir (null: missing or not a directory), read all at once. */
+async function readInputDirs(baseDir: string): Promise<Array<string[] | null>> {
+  return Promise.all(
+    INPUT_DIRS.map(async (d) => {
+      const src = path.join(baseDir, d);
+      const st = await statOrNull(src);
+      return st?.isDirectory() ? fs.readdir(src) : null;
+    }),
+  );
 }
 
 /**
@@ -189,9 +200,12 @@ async function preflight(spec: JobRunSpec, needs: { needPdr: boolean; needOnion:
  */
 export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { needPdr: boolean; needOnion: boolean }): Promise<string[]> {
   const warnings: string[] = [];
-  await preflight(spec, opts);
   const chemPath = path.join(spec.baseDir, 'pdrinpdata', spec.chemDatabase);
-  const chemStat = await statOrNull(chemPath).catch(() => null);
+  // the base dir's checks and listings together; a failed check is reported before a failed listing
+  const [checked, listed, chemStat] = await Promise.allSettled([preflight(spec, opts), readInputDirs(spec.baseDir), statOrNull(chemPath).catch(() => null)]);
+  if (checked.status === 'rejected') throw checked.reason;
+  if (listed.status === 'rejected') throw new JobFailure('internal', `cannot set up job directory ${jobDir}: ${describeError(listed.reason)}`, true, { cause: listed.reason });
+  const chem = chemStat.status === 'fulfilled' ? chemStat.value : null;
   const exes: Array<[string, string]> = [];
   if (opts.needPdr) exes.push([spec.executables.pdr, path.join(spec.baseDir, spec.executables.pdr)]);
   if (opts.needOnion) exes.push([spec.executables.onion, path.join(spec.baseDir, spec.executables.onion)]);
@@ -205,22 +219,22 @@ export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { n
       ensureDir(path.join(jobDir, d));
       emptyDir(path.join(jobDir, d));
     }
-    for (const d of INPUT_DIRS) {
+    for (const [i, d] of INPUT_DIRS.entries()) {
       const src = path.join(spec.baseDir, d);
       const dst = path.join(jobDir, d);
-      const st = await statOrNull(src);
+      const entries = listed.value[i];
       ensureDir(dst);
-      if (!st || !st.isDirectory()) {
+      if (!entries) {
         warnings.push(`input directory ${src} not found; the job directory has an empty ${d}/`);
         emptyDir(dst);
         continue;
       }
       const links = new Map<string, string>();
-      for (const entry of await fs.readdir(src)) {
+      for (const entry of entries) {
         if (d === 'pdrinpdata' && entry === CHEM_LINK) continue;
         links.set(entry, path.join(src, entry));
       }
-      if (d === 'pdrinpdata' && chemStat?.isFile()) links.set(CHEM_LINK, chemPath);
+      if (d === 'pdrinpdata' && chem?.isFile()) links.set(CHEM_LINK, chemPath);
       emptyDir(dst, new Set(links.keys()));
       for (const [name, target] of links) ensureLink(path.join(dst, name), target);
     }
