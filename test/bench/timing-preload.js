@@ -22,6 +22,19 @@ const add = (key, ms, n = 1) => {
   stats.set(key, s);
 };
 
+/** Replaces the synchronous obj[name] with a timed version. */
+function timeSync(obj, name, key) {
+  const orig = obj[name];
+  obj[name] = function (...args) {
+    const t0 = performance.now();
+    try {
+      return orig.apply(this, args);
+    } finally {
+      add(key, performance.now() - t0);
+    }
+  };
+}
+
 /** Replaces obj[name] with a timed version keyed by key(args). */
 function timeMethod(obj, name, key, count = () => 1) {
   const orig = obj[name];
@@ -69,6 +82,26 @@ if (out) {
       timeMethod(LocalStorage.prototype, 'storeMany', () => "storage storeMany (a job's files: copy + sha256, one fsync barrier, renames)", ([items]) => items.length);
       const { JobHandler } = require(path.join(REPO, 'apps/runner/dist/consume/handle-job.js'));
       timeMethod(JobHandler.prototype, 'handle', () => 'job handled (event → ack)');
+      const runJob = require(path.join(REPO, 'apps/runner/dist/execution/run-job.js'));
+      timeMethod(runJob, 'runJob', () => 'runJob (job dir → executables → store → clean-up)');
+      const jobDir = require(path.join(REPO, 'apps/runner/dist/execution/job-dir.js'));
+      timeMethod(jobDir, 'createJobDir', () => 'job dir: create (or take a parked one)');
+      timeMethod(jobDir, 'populateJobDir', () => 'job dir: preflight + layout + rendered inputs');
+      if (jobDir.clearJobDir) timeSync(jobDir, 'clearJobDir', 'job dir: clear for the next job');
+      const tar = require(path.join(REPO, 'apps/runner/dist/execution/tar.js'));
+      timeMethod(tar, 'tarGz', () => 'MCDRT tarball');
+      const render = require(path.join(REPO, 'apps/runner/dist/prepare/render-inputs.js'));
+      timeMethod(render, 'renderInputs', () => 'render inputs');
+      const fsMod = require('node:fs');
+      const rmSync = fsMod.rmSync;
+      fsMod.rmSync = function (p, opts) {
+        const t0 = performance.now();
+        try {
+          return rmSync.call(this, p, opts);
+        } finally {
+          if (opts && opts.recursive) add('fs.rmSync recursive (job dir removal)', performance.now() - t0);
+        }
+      };
     });
   }
   process.on('exit', () => {

@@ -11,6 +11,7 @@ import { closeStorageConnections, filesystemKind } from '@pdr/storage';
 import { JobConsumer, SelfStop } from './consume/job-consumer';
 import { allocationEnd, WalltimeGuard } from './consume/walltime';
 import { JobHandler } from './consume/handle-job';
+import { JobDirPool } from './execution';
 import { RunnerMetrics } from './consume/metrics';
 import { ProvenanceCache } from './prepare/provenance';
 import { RUNNER_LIMITS } from './consume/limits';
@@ -87,6 +88,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   await ensureJobStreamOrWait(nc, n, streamSettings, logger);
   const running = { count: () => 0 };
   const metrics = o.metrics && o.metrics.port !== null ? new RunnerMetrics(() => ({ busy: running.count(), total: o.concurrency })) : undefined;
+  const jobDirs = new JobDirPool(workRoot, o.concurrency);
   const handler = new JobHandler({
     state: new ContractClient(nc, ns),
     runnerId,
@@ -97,6 +99,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     heartbeatMs: o.heartbeatMs ?? limitFromEnv('HEARTBEAT_INTERVAL_MS'),
     retryDelayMs: o.retryDelayMs ?? limitFromEnv('TRANSIENT_RETRY_DELAY_MS'),
     metrics,
+    jobDirs,
   });
   running.count = () => handler.busy;
   const endsAt = o.endsAt !== undefined ? o.endsAt : await allocationEnd();
@@ -166,6 +169,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       if (closed) return;
       closed = true;
       await consumer.stop(graceMs);
+      jobDirs.close();
       await metricsServer?.close();
       await closeStorageConnections().catch(() => undefined);
       health.unsubscribe();

@@ -4,7 +4,7 @@ import { createStorage } from '@pdr/storage';
 import type { Logger } from '@pdr/logging';
 import { JsMsg } from 'nats';
 import { hostname } from 'os';
-import { runJob, JobRunResult } from '../execution';
+import { runJob, JobRunResult, type JobDirPool } from '../execution';
 import { ProvenanceCache } from '../prepare/provenance';
 import { renderInputs } from '../prepare/render-inputs';
 import { RUNNER_LIMITS } from './limits';
@@ -23,6 +23,8 @@ export interface HandlerDeps {
   heartbeatMs?: number;
   retryDelayMs?: number;
   metrics?: RunnerMetrics;
+  /** Job directories reused by the slot's next job (see JobDirPool); without it each is removed. */
+  jobDirs?: JobDirPool;
 }
 
 /** Why a running job was stopped from outside. */
@@ -208,6 +210,7 @@ export class JobHandler {
           storage: this.measured(createStorage(job.run.storage, { logger: log }), job.run.storage.type),
           signal: ctrl.signal,
           onStoring: () => lease?.storing(),
+          jobDirs: this.d.jobDirs,
           report: async (event) => {
             this.d.metrics?.step(event);
             const { type, jobKey: _k, attempt: _a, at, ...detail } = event;

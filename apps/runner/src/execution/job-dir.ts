@@ -1,4 +1,4 @@
-import { promises as fs, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { promises as fs, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { checkBaseDir, checkChemistry, checkExecutable, checkOnionInputs, preflightLine } from '@pdr/domain';
 import { describeError } from '@pdr/storage';
@@ -30,14 +30,133 @@ async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
   }
 }
 
-/** Create `<workRoot>/<model>/<job>.<attempt>-XXXXXX`. */
-export async function createJobDir(spec: JobRunSpec): Promise<string> {
+/**
+ * Job directories kept between the jobs of one runner (at most one per slot), so a quick job does not lay
+ * out and remove ~20 directories and links each time: on ext4 without a journal every inode created soon
+ * after others were deleted costs a scan of the recently deleted ones (docs/benchmarks.md, issue 17). A
+ * directory is parked (renamed to `<workRoot>/.reuse-<pid>-<suffix>`) only after `clearJobDir`, and the
+ * next job's `populateJobDir` brings it to exactly that job's layout: nothing of an earlier job is left.
+ */
+export class JobDirPool {
+  private readonly parked: string[] = [];
+
+  constructor(
+    private readonly workRoot: string,
+    /** Directories kept at most (the runner's slots): more are removed. */
+    private readonly max: number,
+  ) {}
+
+  /** A parked directory, or null. */
+  take(): string | null {
+    return this.parked.pop() ?? null;
+  }
+
+  /**
+   * Park a job directory that `clearJobDir` emptied; false when the pool is full or the rename failed (the
+   * caller removes it).
+   */
+  park(dir: string): boolean {
+    if (this.parked.length >= this.max) return false;
+    const to = path.join(this.workRoot, `.reuse-${process.pid}-${suffixOf(dir)}`);
+    try {
+      if (existsSync(to)) return false;
+      renameSync(dir, to);
+    } catch {
+      return false;
+    }
+    this.parked.push(to);
+    return true;
+  }
+
+  /** Removes the parked directories (runner shutdown). */
+  close(): void {
+    for (const d of this.parked.splice(0)) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** The random part of a job directory's name (`<job>.<attempt>-XXXXXX`, `.reuse-<pid>-XXXXXX`). */
+function suffixOf(dir: string): string {
+  const base = path.basename(dir);
+  return base.slice(base.lastIndexOf('-') + 1);
+}
+
+/**
+ * Create `<workRoot>/<model>/<job>.<attempt>-XXXXXX`, or rename a parked directory of `pool` to that name
+ * (`reused`: its layout is corrected by populateJobDir; never with keepTmp, whose directory stays).
+ */
+export async function createJobDir(spec: JobRunSpec, pool?: JobDirPool): Promise<{ dir: string; reused: boolean }> {
   const parent = path.join(spec.workRoot, spec.modelName);
   try {
     mkdirSync(parent, { recursive: true });
-    return mkdtempSync(path.join(parent, `${spec.jobName}.${spec.attempt}-`));
+    const parked = spec.keepTmp ? null : (pool?.take() ?? null);
+    if (parked) {
+      const dir = path.join(parent, `${spec.jobName}.${spec.attempt}-${suffixOf(parked)}`);
+      try {
+        if (!existsSync(dir)) {
+          renameSync(parked, dir);
+          return { dir, reused: true };
+        }
+      } catch {
+        // a fresh one below
+      }
+      rmSync(parked, { recursive: true, force: true });
+    }
+    return { dir: mkdtempSync(path.join(parent, `${spec.jobName}.${spec.attempt}-`)), reused: false };
   } catch (err) {
     throw new JobFailure('internal', `cannot create a job directory under ${parent}: ${describeError(err)}`, true, { cause: err });
+  }
+}
+
+/** Rendered input files of the job directory. */
+const RENDERED = ['PDRNEW.INP', 'pdr_config.json'] as const;
+
+/**
+ * What a finished job leaves for the next one: the input directories, the top-level links and the rendered
+ * inputs (all checked again by populateJobDir), the output directories emptied; everything else removed.
+ */
+export function clearJobDir(jobDir: string): void {
+  for (const e of readdirSync(jobDir, { withFileTypes: true })) {
+    const p = path.join(jobDir, e.name);
+    if (e.isDirectory() && (OUTPUT_DIRS as readonly string[]).includes(e.name)) emptyDir(p);
+    else if (!(e.isDirectory() && (INPUT_DIRS as readonly string[]).includes(e.name)) && !e.isSymbolicLink() && !(e.isFile() && (RENDERED as readonly string[]).includes(e.name))) {
+      rmSync(p, { recursive: true, force: true });
+    }
+  }
+}
+
+function emptyDir(dir: string, keep?: ReadonlySet<string>): void {
+  for (const name of readdirSync(dir)) if (!keep?.has(name)) rmSync(path.join(dir, name), { recursive: true, force: true });
+}
+
+/** `p` is a real directory (not a link to one); anything else in its place is removed first. */
+function ensureDir(p: string): void {
+  const st = lstatOrNull(p);
+  if (st?.isDirectory()) return;
+  if (st) rmSync(p, { recursive: true, force: true });
+  mkdirSync(p);
+}
+
+/** `p` is a symlink to `target`; anything else in its place is removed first. */
+function ensureLink(p: string, target: string): void {
+  const st = lstatOrNull(p);
+  if (st?.isSymbolicLink() && readlinkSync(p) === target) return;
+  if (st) rmSync(p, { recursive: true, force: true });
+  symlinkSync(target, p);
+}
+
+/** `p` holds `content`: a regular file with one link is rewritten in place, anything else replaced. */
+function ensureFile(p: string, content: string): void {
+  const st = lstatOrNull(p);
+  if (st && !(st.isFile() && st.nlink === 1)) rmSync(p, { recursive: true, force: true });
+  writeFileSync(p, content);
+}
+
+function lstatOrNull(p: string): import('node:fs').Stats | null {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return null;
+    throw err;
   }
 }
 
@@ -46,20 +165,31 @@ export async function createJobDir(spec: JobRunSpec): Promise<string> {
  * (@pdr/domain preflight): a problem fails the point, permanently, before anything runs.
  */
 async function preflight(spec: JobRunSpec, needs: { needPdr: boolean; needOnion: boolean }): Promise<void> {
-  const base = await checkBaseDir(spec.baseDir);
+  // all at once (each is a stat and an access through the thread pool, a round trip of a few ms on a busy
+  // machine: one after the other they were ~20 ms of every job), reported in this order
+  const [base, chem, pdr, onion, inputs] = await Promise.all([
+    checkBaseDir(spec.baseDir),
+    needs.needPdr ? checkChemistry(spec.baseDir, spec.chemDatabase) : null,
+    needs.needPdr ? checkExecutable('pdr', spec.baseDir, spec.executables.pdr) : null,
+    needs.needOnion ? checkExecutable('onion', spec.baseDir, spec.executables.onion) : null,
+    needs.needOnion ? checkOnionInputs(spec.baseDir, spec.species) : [],
+  ]);
   if (base) throw new JobFailure('setup', preflightLine(base), false);
-  if (needs.needPdr) {
-    const chem = await checkChemistry(spec.baseDir, spec.chemDatabase);
-    if (chem) throw new JobFailure('input', preflightLine(chem), false);
-    const pdr = await checkExecutable('pdr', spec.baseDir, spec.executables.pdr);
-    if (pdr) throw new JobFailure('setup', preflightLine(pdr), false);
-  }
-  if (needs.needOnion) {
-    const onion = await checkExecutable('onion', spec.baseDir, spec.executables.onion);
-    if (onion) throw new JobFailure('setup', preflightLine(onion), false);
-    const inputs = await checkOnionInputs(spec.baseDir, spec.species);
-    if (inputs.length > 0) throw new JobFailure('input', inputs.map(preflightLine).join('; '), false);
-  }
+  if (chem) throw new JobFailure('input', preflightLine(chem), false);
+  if (pdr) throw new JobFailure('setup', preflightLine(pdr), false);
+  if (onion) throw new JobFailure('setup', preflightLine(onion), false);
+  if (inputs.length > 0) throw new JobFailure('input', inputs.map(preflightLine).join('; '), false);
+}
+
+/** The entries of each input directory of the base dir (null: missing or not a directory), read all at once. */
+async function readInputDirs(baseDir: string): Promise<Array<string[] | null>> {
+  return Promise.all(
+    INPUT_DIRS.map(async (d) => {
+      const src = path.join(baseDir, d);
+      const st = await statOrNull(src);
+      return st?.isDirectory() ? fs.readdir(src) : null;
+    }),
+  );
 }
 
 /**
@@ -70,33 +200,47 @@ async function preflight(spec: JobRunSpec, needs: { needPdr: boolean; needOnion:
  */
 export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { needPdr: boolean; needOnion: boolean }): Promise<string[]> {
   const warnings: string[] = [];
-  await preflight(spec, opts);
   const chemPath = path.join(spec.baseDir, 'pdrinpdata', spec.chemDatabase);
-  const chemStat = await statOrNull(chemPath).catch(() => null);
+  // the base dir's checks and listings together; a failed check is reported before a failed listing
+  const [checked, listed, chemStat] = await Promise.allSettled([preflight(spec, opts), readInputDirs(spec.baseDir), statOrNull(chemPath).catch(() => null)]);
+  if (checked.status === 'rejected') throw checked.reason;
+  if (listed.status === 'rejected') throw new JobFailure('internal', `cannot set up job directory ${jobDir}: ${describeError(listed.reason)}`, true, { cause: listed.reason });
+  const chem = chemStat.status === 'fulfilled' ? chemStat.value : null;
   const exes: Array<[string, string]> = [];
   if (opts.needPdr) exes.push([spec.executables.pdr, path.join(spec.baseDir, spec.executables.pdr)]);
   if (opts.needOnion) exes.push([spec.executables.onion, path.join(spec.baseDir, spec.executables.onion)]);
 
   try {
-    for (const d of OUTPUT_DIRS) mkdirSync(path.join(jobDir, d));
-    for (const d of INPUT_DIRS) {
+    // the layout, whatever the directory held before (a reused one: an earlier job's; see JobDirPool)
+    const top = new Set<string>([...OUTPUT_DIRS, ...INPUT_DIRS, ...exes.map(([name]) => name)]);
+    for (const f of RENDERED) if ((f === 'PDRNEW.INP' ? spec.inputs.pdrnewInp : spec.inputs.pdrConfigJson) !== null) top.add(f);
+    emptyDir(jobDir, top);
+    for (const d of OUTPUT_DIRS) {
+      ensureDir(path.join(jobDir, d));
+      emptyDir(path.join(jobDir, d));
+    }
+    for (const [i, d] of INPUT_DIRS.entries()) {
       const src = path.join(spec.baseDir, d);
-      const st = await statOrNull(src);
-      if (!st || !st.isDirectory()) {
+      const dst = path.join(jobDir, d);
+      const entries = listed.value[i];
+      ensureDir(dst);
+      if (!entries) {
         warnings.push(`input directory ${src} not found; the job directory has an empty ${d}/`);
-        mkdirSync(path.join(jobDir, d));
+        emptyDir(dst);
         continue;
       }
-      mkdirSync(path.join(jobDir, d));
-      for (const entry of await fs.readdir(src)) {
+      const links = new Map<string, string>();
+      for (const entry of entries) {
         if (d === 'pdrinpdata' && entry === CHEM_LINK) continue;
-        symlinkSync(path.join(src, entry), path.join(jobDir, d, entry));
+        links.set(entry, path.join(src, entry));
       }
+      if (d === 'pdrinpdata' && chem?.isFile()) links.set(CHEM_LINK, chemPath);
+      emptyDir(dst, new Set(links.keys()));
+      for (const [name, target] of links) ensureLink(path.join(dst, name), target);
     }
-    if (chemStat?.isFile()) symlinkSync(chemPath, path.join(jobDir, 'pdrinpdata', CHEM_LINK));
-    for (const [name, target] of exes) symlinkSync(target, path.join(jobDir, name));
-    if (spec.inputs.pdrnewInp !== null) writeFileSync(path.join(jobDir, 'PDRNEW.INP'), spec.inputs.pdrnewInp);
-    if (spec.inputs.pdrConfigJson !== null) writeFileSync(path.join(jobDir, 'pdr_config.json'), spec.inputs.pdrConfigJson);
+    for (const [name, target] of exes) ensureLink(path.join(jobDir, name), target);
+    if (spec.inputs.pdrnewInp !== null) ensureFile(path.join(jobDir, 'PDRNEW.INP'), spec.inputs.pdrnewInp);
+    if (spec.inputs.pdrConfigJson !== null) ensureFile(path.join(jobDir, 'pdr_config.json'), spec.inputs.pdrConfigJson);
   } catch (err) {
     throw new JobFailure('internal', `cannot set up job directory ${jobDir}: ${describeError(err)}`, true, { cause: err });
   }

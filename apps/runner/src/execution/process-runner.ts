@@ -93,8 +93,9 @@ export function runProcess(opts: ProcessRunOptions): Promise<ProcessOutcome> {
       if (settled) return;
       settled = true;
       cleanup();
-      // Whatever the executable left running in its group goes with it when we stopped it.
-      if (stopping) killGroup('SIGKILL');
+      // Whatever the executable left running in its group goes with it: when we stopped it, and after a
+      // normal exit too (its job directory may be handed to the next job, see JobDirPool).
+      killGroup('SIGKILL');
       resolve({
         exitCode: code,
         signal: sig,

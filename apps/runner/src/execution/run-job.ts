@@ -11,7 +11,7 @@ import {
   type JobStoragePaths,
   type StoredFile,
 } from '@pdr/storage';
-import { createJobDir, populateJobDir } from './job-dir';
+import { clearJobDir, createJobDir, populateJobDir } from './job-dir';
 import { JobFailure } from './job-failure';
 import { dropQuarantine, inputsKey, quarantine, readQuarantine } from './quarantine';
 import { runProcess, type ProcessOutcome } from './process-runner';
@@ -258,7 +258,19 @@ export async function runJob(spec: JobRunSpec, deps: JobRunDeps): Promise<JobRun
     if (spec.keepTmp) workDirKept = true;
     else {
       try {
-        rmSync(run.workDir, { recursive: true, force: true });
+        // a job that ended normally hands its directory to the slot's next job (JobDirPool); one that
+        // failed or was stopped may have left anything behind, and a process of it may still be exiting
+        const pool = outcome.status === 'finished' || outcome.status === 'problem' ? deps.jobDirs : undefined;
+        let parked = false;
+        if (pool) {
+          try {
+            clearJobDir(run.workDir);
+            parked = pool.park(run.workDir);
+          } catch {
+            // removed below
+          }
+        }
+        if (!parked) rmSync(run.workDir, { recursive: true, force: true });
       } catch (err) {
         workDirKept = true;
         run.warnings.push(`cannot remove job directory ${run.workDir}: ${describeError(err)}`);
@@ -307,7 +319,7 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   if (onionOnly) await run.report({ type: 'outputs-exist', forceOnion: true, files: REQUIRED_PDR_ROLES.length });
 
   // 2. Job directory
-  run.workDir = await createJobDir(spec);
+  run.workDir = (await createJobDir(spec, deps.jobDirs)).dir;
   const jobDir = run.workDir;
   run.warnings.push(...(await populateJobDir(spec, jobDir, { needPdr: !onionOnly, needOnion: spec.species.length > 0 })));
   await run.report({ type: 'setup-finished', workDir: jobDir });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tarGz } from './tar';
+import { SYNC_TAR_BYTES, tarGz } from './tar';
 
 describe('tarGz (in-process tar.gz of a job directory entry)', () => {
   let tmp: string;
@@ -25,8 +25,10 @@ describe('tarGz (in-process tar.gz of a job directory entry)', () => {
     'Out/sub/ρ-Ophiuchi_α.txt': Buffer.from('unicode\n'),
   };
 
-  async function build(): Promise<void> {
-    for (const [rel, data] of Object.entries(files)) {
+  /** With `big`, Out/ holds more than SYNC_TAR_BYTES: archived asynchronously instead of synchronously. */
+  const bigFile = { 'Out/huge.dat': Buffer.alloc(SYNC_TAR_BYTES, 5) };
+  async function build(big = false): Promise<void> {
+    for (const [rel, data] of Object.entries({ ...files, ...(big ? bigFile : {}) })) {
       await fs.mkdir(path.dirname(path.join(tmp, rel)), { recursive: true });
       await fs.writeFile(path.join(tmp, rel), data);
     }
@@ -34,16 +36,20 @@ describe('tarGz (in-process tar.gz of a job directory entry)', () => {
     await fs.symlink('mcdrt.out', path.join(tmp, 'Out/link.out'));
   }
 
-  it('GNU tar lists and extracts every file, directory and symlink with its content', async () => {
-    await build();
+  it.each([
+    ['a small Out/ (synchronously)', false],
+    ['a big Out/ (asynchronously)', true],
+  ])('GNU tar lists and extracts every file, directory and symlink with its content: %s', async (_what, big) => {
+    await build(big);
     const archive = path.join(tmp, 'MCDRTx.tar.gz');
     await tarGz(tmp, 'Out', archive);
     const listed = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).trim().split('\n').sort();
-    expect(listed).toEqual(expect.arrayContaining(['Out/', 'Out/emptydir/', 'Out/link.out', 'Out/sub/', ...Object.keys(files)]));
+    const all = { ...files, ...(big ? bigFile : {}) };
+    expect(listed).toEqual(expect.arrayContaining(['Out/', 'Out/emptydir/', 'Out/link.out', 'Out/sub/', ...Object.keys(all)]));
     const out = path.join(tmp, 'x');
     await fs.mkdir(out);
     execFileSync('tar', ['-xzf', archive, '-C', out]);
-    for (const [rel, data] of Object.entries(files)) expect((await fs.readFile(path.join(out, rel))).equals(data)).toBe(true);
+    for (const [rel, data] of Object.entries(all)) expect((await fs.readFile(path.join(out, rel))).equals(data)).toBe(true);
     expect(await fs.readlink(path.join(out, 'Out/link.out'))).toBe('mcdrt.out');
     expect((await fs.stat(path.join(out, 'Out/emptydir'))).isDirectory()).toBe(true);
   });
@@ -56,8 +62,12 @@ describe('tarGz (in-process tar.gz of a job directory entry)', () => {
     expect(names.trim().split('\n')).toEqual(expect.arrayContaining(Object.keys(files)));
   });
 
-  it('an entry that is no file, directory or symlink fails naming it, and leaves no archive', async () => {
+  it.each([
+    ['small', false],
+    ['big', true],
+  ])('an entry that is no file, directory or symlink fails naming it, and leaves no archive (%s Out/)', async (_what, big) => {
     await fs.mkdir(path.join(tmp, 'Out'));
+    if (big) await fs.writeFile(path.join(tmp, 'Out/huge.dat'), bigFile['Out/huge.dat']);
     execFileSync('mkfifo', [path.join(tmp, 'Out/pipe')]);
     const archive = path.join(tmp, 'bad.tar.gz');
     await expect(tarGz(tmp, 'Out', archive)).rejects.toThrow(/Out\/pipe is not a regular file, directory or symlink/);

@@ -110,4 +110,6 @@ export interface JobRunDeps {
    * free within the store's time, so the runner may claim its next job now (claim-ahead, JobConsumer).
    */
   onStoring?: () => void;
+  /** Job directories kept for the next job (one per slot); without it each job's directory is removed. */
+  jobDirs?: import('./job-dir').JobDirPool;
 }
