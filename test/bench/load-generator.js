@@ -24,7 +24,7 @@
  */
 const crypto = require('node:crypto');
 const { performance } = require('node:perf_hooks');
-const { jobEvent, ContractError, LIMITS, names, MAX_HEARTBEATS_PER_REQUEST } = require('@pdr/contracts');
+const { backoff, jobEvent, ContractError, LIMITS, names, MAX_HEARTBEATS_PER_REQUEST } = require('@pdr/contracts');
 const { connectNats, ContractClient, ServiceUnavailableError } = require('@pdr/messaging');
 
 const FINISH_ATTEMPTS = 20;
@@ -237,7 +237,7 @@ async function startVirtualRunners(o) {
           if (isTransient(err) && !stopping) {
             fleet.counts.claimRetries++;
             m.working();
-            await sleep(retryDelayMs);
+            await sleep(backoff.spread(retryDelayMs)()); // as the runner (apps/runner/src/consume/handle-job.ts)
             continue;
           }
           if (!isTransient(err)) {
