@@ -1,3 +1,5 @@
+import { MEMBER_COUNT } from '@pdr/persistence';
+
 /**
  * grid_counts (kept by the triggers of Migration20261201000000GridCounts) against a recount of the
  * tables they count: the rows where they differ, [] when the triggers kept up. `db` qualifies the
@@ -7,7 +9,7 @@ export function gridCountsDriftSql(db = ''): string {
   return `SELECT grid_id, what, SUM(kept) AS kept, SUM(counted) AS counted FROM (
       SELECT grid_id, what, n AS kept, 0 AS counted FROM ${db}grid_counts
       UNION ALL SELECT grid_id, COALESCE(status, ''), 0, 1 FROM ${db}pdr_model_jobs WHERE grid_id IS NOT NULL
-      UNION ALL SELECT grid_id, '(member)', 0, 1 FROM ${db}grid_points
+      UNION ALL SELECT grid_id, '${MEMBER_COUNT}', 0, 1 FROM ${db}grid_points
     ) t GROUP BY grid_id, what HAVING SUM(kept) <> SUM(counted) ORDER BY grid_id, what`;
 }
 

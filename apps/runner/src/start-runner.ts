@@ -89,6 +89,8 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const running = { count: () => 0 };
   const metrics = o.metrics && o.metrics.port !== null ? new RunnerMetrics(() => ({ busy: running.count(), total: o.concurrency })) : undefined;
   const jobDirs = new JobDirPool(workRoot, o.concurrency);
+  const swept = jobDirs.sweepDead();
+  if (swept.length) logger.info({ workRoot, removed: swept }, 'removed the parked job directories of runners of this host that are gone');
   const handler = new JobHandler({
     state: new ContractClient(nc, ns),
     runnerId,

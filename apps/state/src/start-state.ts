@@ -107,7 +107,7 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
   let metrics: StateMetrics | undefined;
   let metricsServer: MetricsServer | undefined;
   try {
-    const applied = await migrateUp(orm);
+    const applied = await migrateUp(orm, { warn: (message) => logger.warn({ database: describeDatabase(settings) }, message) });
     const installationId = await readInstallationId(orm.em);
     logger.info({ database: describeDatabase(settings), created, migrations: applied, installationId }, 'database ready');
     let progress!: ProgressPublisher;

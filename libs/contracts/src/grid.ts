@@ -122,8 +122,10 @@ export const gridSummary = z.object({
   createdAt: isoDate,
   total: z.number().int().nonnegative(),
   counts: statusCounts,
-  firstStartedAt: isoDate.nullable(),
-  lastFinishedAt: isoDate.nullable(),
+  firstStartedAt: isoDate
+    .nullable()
+    .describe('earliest start recorded for the grid\'s jobs; kept when a job is run again (a grid sharing points with another: the earliest start its member jobs hold now)'),
+  lastFinishedAt: isoDate.nullable().describe('latest finish recorded for the grid\'s jobs (a grid sharing points with another: the latest its member jobs hold now)'),
   cancelRequested: z.boolean(),
   seed: z.number().int().nullable(),
   requestHash: z

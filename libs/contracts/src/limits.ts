@@ -57,7 +57,8 @@ export const LIMITS = {
   /**
    * Transfers at once over one runner's SFTP connection (all its slots share it): enough to hide the
    * round trips of small files, few enough that a runner does not flood a shared server. A small file
-   * (≤ 1 MiB, sent from memory in one burst) counts as a quarter of a transfer: 32 of them at once.
+   * (≤ 1 MiB, sent from memory in one burst) counts as a quarter of a transfer: 32 of them at once. Small
+   * files are read before their turn, so a job storing many holds up to 4 × this many MiB in memory.
    */
   STORAGE_PARALLEL_TRANSFERS: 8,
   /**

@@ -4,7 +4,7 @@
  * grid or to none, NULL statuses, deletes of jobs with memberships, and many single-job transitions
  * from concurrent connections (lock order, deadlock victims run again). Real MariaDB.
  */
-import { all, one, run, transaction } from './index';
+import { all, migrateUp, one, run, transaction } from './index';
 import { useUseCaseDb } from '../../../test/support/use-case-db';
 import { gridCountsDrift } from '../../../test/support/grid-counts';
 
@@ -78,4 +78,20 @@ it('gives the earliest start and the latest finish seen, and a grid deleted take
   await run(t.em(), `DELETE FROM grids WHERE id = ?`, [g.gridId]);
   expect(await all(t.em(), `SELECT * FROM grid_counts WHERE grid_id = ?`, [g.gridId])).toEqual([]);
   expect(await drift()).toEqual([]);
+});
+
+it('triggers missing at start (a dump restored without them) are created again and every count recounted', async () => {
+  const g = await t.grid(10);
+  await run(t.em(), 'DROP TRIGGER grid_counts_job_update');
+  await run(t.em(), 'DROP TRIGGER grid_counts_member_insert');
+  await run(t.em(), `UPDATE pdr_model_jobs SET status = 'queued' WHERE grid_id = ?`, [g.gridId]); // not counted: no trigger
+  expect((await drift()).length).toBeGreaterThan(0);
+  const warnings: string[] = [];
+  expect(await migrateUp(t.orm, { warn: (m) => warnings.push(m) })).toEqual([]);
+  expect(warnings).toEqual([expect.stringMatching(/^grid counts: trigger\(s\) grid_counts_job_update, grid_counts_member_insert were missing .*recounted$/)]);
+  expect(await drift()).toEqual([]);
+  await run(t.em(), `UPDATE pdr_model_jobs SET status = 'running' WHERE grid_id = ?`, [g.gridId]); // counted again
+  expect(await drift()).toEqual([]);
+  expect(await migrateUp(t.orm, { warn: (m) => warnings.push(m) })).toEqual([]);
+  expect(warnings).toHaveLength(1); // nothing missing the second time
 });

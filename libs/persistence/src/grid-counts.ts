@@ -21,6 +21,8 @@
  *   log_bin_trust_function_creators=1): MariaDB's own error names what is missing.
  */
 import { MEMBER_COUNT } from './entities/grid';
+import type { Em } from './orm';
+import { all, run } from './sql';
 
 export const GRID_COUNT_TRIGGERS = ['grid_counts_job_insert', 'grid_counts_job_update', 'grid_counts_job_delete', 'grid_counts_member_insert', 'grid_counts_member_delete'] as const;
 
@@ -73,12 +75,37 @@ END`,
   ];
 }
 
-/** grid_counts counted afresh from the tables (with nothing else writing them: migrations, upgrade). */
+/**
+ * grid_counts counted afresh from the tables (migrations, upgrade: with the services stopped). Each recount
+ * row overwrites the kept one, so a trigger that fired between the DELETE and the INSERT (a state instance
+ * still running) cannot make the recount fail on a duplicate key.
+ */
 export function reseedGridCounts(): string[] {
+  const overwrite = 'ON DUPLICATE KEY UPDATE n = VALUES(n), first_start = VALUES(first_start), last_finish = VALUES(last_finish)';
   return [
     'DELETE FROM grid_counts',
     `INSERT INTO grid_counts (grid_id, what, shard, n, first_start, last_finish)
-  SELECT grid_id, COALESCE(status, ''), id % ${SHARDS}, COUNT(*), MIN(time_of_start), MAX(time_of_finish) FROM pdr_model_jobs WHERE grid_id IS NOT NULL GROUP BY 1, 2, 3`,
-    `INSERT INTO grid_counts (grid_id, what, shard, n) SELECT grid_id, ${MEMBER}, job_id % ${SHARDS}, COUNT(*) FROM grid_points GROUP BY 1, 2, 3`,
+  SELECT grid_id, COALESCE(status, ''), id % ${SHARDS}, COUNT(*), MIN(time_of_start), MAX(time_of_finish) FROM pdr_model_jobs WHERE grid_id IS NOT NULL GROUP BY 1, 2, 3
+  ${overwrite}`,
+    `INSERT INTO grid_counts (grid_id, what, shard, n, first_start, last_finish) SELECT grid_id, ${MEMBER}, job_id % ${SHARDS}, COUNT(*), NULL, NULL FROM grid_points GROUP BY 1, 2, 3
+  ${overwrite}`,
   ];
+}
+
+/**
+ * The triggers that are missing from the current database (a dump restored with --skip-triggers, one
+ * dropped by hand): created again and the counts recounted, so gridStatus never reads counts nobody keeps.
+ * Returns the names that were missing ([] as a rule). Fails with MariaDB's own error when they cannot be
+ * created (no TRIGGER privilege).
+ */
+export async function restoreGridCountTriggers(em: Em): Promise<string[]> {
+  const present = new Set(
+    (await all<{ n: string }>(em, `SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()`)).map((r) => r.n),
+  );
+  const missing = GRID_COUNT_TRIGGERS.filter((t) => !present.has(t));
+  if (!missing.length) return [];
+  const tables = await all<{ n: string }>(em, `SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'grid_counts'`);
+  if (!tables.length) return []; // not migrated that far yet: the migration creates them
+  for (const sql of [...gridCountTriggers(), ...reseedGridCounts()]) await run(em, sql);
+  return missing;
 }

@@ -18,3 +18,4 @@ export { adoptLegacyJobs, legacyGridHash } from './legacy/legacy-grid';
 export type { UpgradeOptions, UpgradeResult } from './legacy/upgrade';
 export * from './legacy/merge-plan';
 export { PDR_RUN_TABLES } from './legacy/target-schema';
+export { GRID_COUNT_TRIGGERS, gridCountTriggers, reseedGridCounts, restoreGridCountTriggers } from './grid-counts';

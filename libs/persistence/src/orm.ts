@@ -6,6 +6,7 @@ import { ALL_ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { checkDatabaseName, checkDatabaseSettings, DatabaseSettings, describeDatabase } from './settings';
 import { assertNotLegacy } from './legacy/detect';
+import { restoreGridCountTriggers } from './grid-counts';
 
 export type Orm = MikroORM<MySqlDriver>;
 export type Em = EntityManager;
@@ -138,7 +139,7 @@ const MIGRATION_LOCK_TIMEOUT_S = 120;
  * concurrent starts of several state instances run them once. Returns the names applied now.
  * A database that holds pdr_run's schema, not upgraded yet, is refused (LegacySchemaError).
  */
-export async function migrateUp(orm: Orm): Promise<string[]> {
+export async function migrateUp(orm: Orm, opts: { warn?: (message: string) => void } = {}): Promise<string[]> {
   const knex = orm.em.getConnection().getKnex();
   const lockName = `pdr_migrations_${orm.config.get('dbName')}`;
   return knex.transaction(async (trx) => {
@@ -149,6 +150,8 @@ export async function migrateUp(orm: Orm): Promise<string[]> {
       const c = orm.config;
       await assertNotLegacy(orm.em.fork(), `mysql://${c.get('user')}@${c.get('host')}:${c.get('port')}/${c.get('dbName')}`);
       const applied = await orm.getMigrator().up();
+      const restored = await restoreGridCountTriggers(orm.em.fork() as Em);
+      if (restored.length) opts.warn?.(`grid counts: trigger(s) ${restored.join(', ')} were missing (a dump restored without triggers?); created again and every count recounted`);
       return applied.map((m) => m.name);
     } finally {
       await trx.raw('SELECT RELEASE_LOCK(?)', [lockName]);

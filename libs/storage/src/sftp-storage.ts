@@ -626,12 +626,24 @@ export class SftpStorage implements StorageBackend {
    */
   private async commit(u: Uploaded): Promise<StoredFile> {
     const to = path.posix.join(u.dir, u.name);
-    await this.conn.run(
-      () => `cannot store ${u.rel} in ${this.describe()}`,
+    const what = () => `cannot store ${u.rel} in ${this.describe()}`;
+    let tries = 0;
+    const renamed = await this.conn.run(
+      what,
       // (a directory under the final name makes the rename fail: SSH_FX_FAILURE, permanent)
-      (c) => new Promise<void>((resolve, reject) => raw(c).ext_openssh_rename(u.tmp, to, (err) => (err ? reject(err) : resolve()))),
-      { slot: false },
+      (c) => {
+        tries++;
+        return new Promise<boolean>((resolve, reject) => raw(c).ext_openssh_rename(u.tmp, to, (err) => (err ? reject(err) : resolve(true))));
+      },
+      { slot: false, notFound: () => false },
     );
+    if (!renamed) {
+      // the temp file is gone. After a lost connection that is the first rename having been applied while
+      // its reply was lost: the file is under its name when its size is the one sent. Otherwise (or on a
+      // first try: someone removed the temp file) the store failed.
+      const size = tries > 1 ? await this.conn.run(what, async (c) => (await c.stat(to)).size, { notFound: () => -1 }) : -1;
+      if (size !== u.local.size) throw new StorageError(`${what()}: the uploaded temp file ${u.tmp} vanished before its rename`, { transient: false });
+    }
     return { relPath: u.rel, fullPath: this.url(u.dir, u.name), size: u.local.size, mtime: u.mtime, sha256: u.local.sha256 };
   }
 

@@ -118,4 +118,20 @@ describe('JobDirPool: a reused job directory holds nothing of the earlier job', 
     expect(readdirSync(path.join(workRoot, 'm')).sort()).toEqual([path.basename(kept.workDir!)]);
     pool.close();
   });
+
+  it('after close nothing is parked; what gone runners of this host parked is removed at the next start', async () => {
+    const pool = new JobDirPool(workRoot, 2);
+    pool.close();
+    const late = await runJob(spec('l_1', false), { storage, report: async () => undefined, jobDirs: pool });
+    expect(late.status).toBe('finished');
+    expect(existsSync(late.workDir!)).toBe(false);
+    expect(readdirSync(workRoot).filter((n) => n.startsWith('.reuse-'))).toEqual([]);
+
+    const host = os.hostname().replace(/[^A-Za-z0-9_.]/g, '_');
+    const dead = require('node:child_process').spawnSync('true').pid as number; // exited: its pid is free
+    const left = [`.reuse-${host}-${dead}-aaaaaa`, `.reuse-${host}-${process.pid}-bbbbbb`, `.reuse-otherhost-${dead}-cccccc`];
+    for (const d of left) require('node:fs').mkdirSync(path.join(workRoot, d, 'pdroutput'), { recursive: true });
+    expect(new JobDirPool(workRoot, 1).sweepDead()).toEqual([left[0]]);
+    expect(readdirSync(workRoot).filter((n) => n.startsWith('.reuse-')).sort()).toEqual([left[1], left[2]].sort());
+  });
 });

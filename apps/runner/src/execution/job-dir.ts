@@ -1,4 +1,5 @@
 import { promises as fs, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { checkBaseDir, checkChemistry, checkExecutable, checkOnionInputs, preflightLine } from '@pdr/domain';
 import { describeError } from '@pdr/storage';
@@ -39,6 +40,9 @@ async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
  */
 export class JobDirPool {
   private readonly parked: string[] = [];
+  private closed = false;
+  /** `.reuse-<host>-<pid>-`: this runner's parked directories; another runner's on this host are its own. */
+  private readonly prefix = `.reuse-${safeHost()}-${process.pid}-`;
 
   constructor(
     private readonly workRoot: string,
@@ -46,18 +50,41 @@ export class JobDirPool {
     private readonly max: number,
   ) {}
 
+  /**
+   * Removes what runners of this host that are gone left parked (a runner killed at the end of its Slurm
+   * walltime does not close its pool): `.reuse-<this host>-<pid>-*` whose pid is not alive. Best effort.
+   */
+  sweepDead(): string[] {
+    const removed: string[] = [];
+    let names: string[];
+    try {
+      names = readdirSync(this.workRoot);
+    } catch {
+      return removed;
+    }
+    const mine = `.reuse-${safeHost()}-`;
+    for (const name of names) {
+      if (!name.startsWith(mine)) continue;
+      const pid = Number(name.slice(mine.length).split('-')[0]);
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+      rmSync(path.join(this.workRoot, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
   /** A parked directory, or null. */
   take(): string | null {
     return this.parked.pop() ?? null;
   }
 
   /**
-   * Park a job directory that `clearJobDir` emptied; false when the pool is full or the rename failed (the
-   * caller removes it).
+   * Park a job directory that `clearJobDir` emptied; false when the pool is full or closed, or the rename
+   * failed (the caller removes it).
    */
   park(dir: string): boolean {
-    if (this.parked.length >= this.max) return false;
-    const to = path.join(this.workRoot, `.reuse-${process.pid}-${suffixOf(dir)}`);
+    if (this.closed || this.parked.length >= this.max) return false;
+    const to = path.join(this.workRoot, `${this.prefix}${suffixOf(dir)}`);
     try {
       if (existsSync(to)) return false;
       renameSync(dir, to);
@@ -68,9 +95,24 @@ export class JobDirPool {
     return true;
   }
 
-  /** Removes the parked directories (runner shutdown). */
+  /** Removes the parked directories (runner shutdown); jobs that end later remove their own. */
   close(): void {
+    this.closed = true;
     for (const d of this.parked.splice(0)) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** The host name as a file name part (no separators or dashes: the pid follows the next dash). */
+function safeHost(): string {
+  return hostname().replace(/[^A-Za-z0-9_.]/g, '_') || 'host';
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errno(err) === 'EPERM';
   }
 }
 

@@ -68,8 +68,8 @@ export const GridPoint = new EntitySchema<GridPointRow>({
 });
 
 /**
- * A grid's counts kept by the database itself: triggers on pdr_model_jobs and grid_points (migration
- * Migration20261201000000GridCounts, the one place they are written) add and subtract in the same
+ * A grid's counts kept by the database itself: triggers on pdr_model_jobs and grid_points (their SQL:
+ * libs/persistence/src/grid-counts.ts, run by their migration and by `pdr db upgrade`) add and subtract in the same
  * transaction as every insert, status change, change of owning grid and delete, so `gridStatus` of a
  * 10^6-point grid reads a few hundred rows instead of counting a million index entries. `what` is a job
  * status ('' for pdr_run rows without one) counting the jobs the grid owns (pdr_model_jobs.grid_id), or

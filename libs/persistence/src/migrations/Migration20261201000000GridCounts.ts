@@ -9,10 +9,13 @@ import { gridCountTriggers, GRID_COUNT_TRIGGERS, reseedGridCounts } from '../gri
  */
 export class Migration20261201000000GridCounts extends Migration {
   override async up(): Promise<void> {
-    this.addSql(
-      'CREATE TABLE grid_counts (grid_id INT NOT NULL, what VARCHAR(50) NOT NULL, shard INT NOT NULL, n BIGINT NOT NULL DEFAULT 0, first_start DATETIME(3) NULL, last_finish DATETIME(3) NULL, PRIMARY KEY (grid_id, what, shard)) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin',
-    );
-    this.addSql('ALTER TABLE grid_counts ADD CONSTRAINT grid_counts_grid_id_foreign FOREIGN KEY (grid_id) REFERENCES grids (id) ON UPDATE RESTRICT ON DELETE CASCADE');
+    // IF NOT EXISTS, the key inside, triggers CREATE OR REPLACE, the recount overwriting: a run that stopped
+    // half-way (no TRIGGER privilege yet: the table was made, the migration not recorded) runs again whole
+    this.addSql(`CREATE TABLE IF NOT EXISTS grid_counts (
+  grid_id INT NOT NULL, what VARCHAR(50) NOT NULL, shard INT NOT NULL, n BIGINT NOT NULL DEFAULT 0, first_start DATETIME(3) NULL, last_finish DATETIME(3) NULL,
+  PRIMARY KEY (grid_id, what, shard),
+  CONSTRAINT grid_counts_grid_id_foreign FOREIGN KEY (grid_id) REFERENCES grids (id) ON UPDATE RESTRICT ON DELETE CASCADE
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`);
     for (const sql of [...gridCountTriggers(), ...reseedGridCounts()]) this.addSql(sql);
   }
 
