@@ -4,7 +4,7 @@
  * grid or to none, NULL statuses, deletes of jobs with memberships, and many single-job transitions
  * from concurrent connections (lock order, deadlock victims run again). Real MariaDB.
  */
-import { all, migrateUp, one, run, transaction } from './index';
+import { all, GRID_COUNT_TRIGGERS, migrateUp, MIGRATIONS_TABLE, one, run, transaction } from './index';
 import { useUseCaseDb } from '../../../test/support/use-case-db';
 import { gridCountsDrift } from '../../../test/support/grid-counts';
 
@@ -94,4 +94,15 @@ it('triggers missing at start (a dump restored without them) are created again a
   expect(await drift()).toEqual([]);
   expect(await migrateUp(t.orm, { warn: (m) => warnings.push(m) })).toEqual([]);
   expect(warnings).toHaveLength(1); // nothing missing the second time
+});
+
+it('the migration runs again whole when it stopped half-way (table made, triggers refused, not recorded)', async () => {
+  const g = await t.grid(5);
+  for (const trig of GRID_COUNT_TRIGGERS) await run(t.em(), `DROP TRIGGER ${trig}`);
+  await run(t.em(), `DELETE FROM ${MIGRATIONS_TABLE} WHERE name = 'Migration20261201000000GridCounts'`);
+  await run(t.em(), `UPDATE pdr_model_jobs SET status = 'failed' WHERE grid_id = ?`, [g.gridId]); // uncounted meanwhile
+  expect(await migrateUp(t.orm)).toEqual(['Migration20261201000000GridCounts']);
+  expect(await drift()).toEqual([]);
+  const triggers = await all<{ n: string }>(t.em(), 'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1');
+  expect(triggers.map((r) => r.n)).toEqual([...GRID_COUNT_TRIGGERS].sort());
 });
