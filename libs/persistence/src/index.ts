@@ -4,6 +4,7 @@ import 'reflect-metadata';
 export * from './settings';
 export * from './orm';
 export * from './sql';
+export * from './packet-transaction';
 export * from './time';
 export * from './status';
 export * from './get-or-create';

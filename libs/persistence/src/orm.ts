@@ -87,7 +87,9 @@ export function createOrmConfig(settings: DatabaseSettings, opts: OrmOptions = {
         });
       },
     },
-    driverOptions: { connection: { connectTimeout: opts.connectTimeoutMs ?? 5000 }, ...(opts.log ? { log: knexLog(opts.log) } : {}) },
+    // multipleStatements: packetTransaction (packet-transaction.ts) sends a transaction's statements in one
+    // packet; set on the driver only, so MikroORM's own schema SQL keeps running statement by statement
+    driverOptions: { connection: { connectTimeout: opts.connectTimeoutMs ?? 5000, multipleStatements: true }, ...(opts.log ? { log: knexLog(opts.log) } : {}) },
   };
 }
 

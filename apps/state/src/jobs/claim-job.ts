@@ -1,6 +1,23 @@
 import { ClaimedJob, JobClaimReply, quarantineRef, RpcRequestParsed, runOptions, safeName } from '@pdr/contracts';
 import { KOSMATAU_PARAMETER_NAMES, ParameterValue } from '@pdr/domain';
-import { all, dbNow, Em, ident, isTerminal, JobAttempt, one, PdrModelJob, run, setStatusSql, STALE_RUNNING_SQL, transaction } from '@pdr/persistence';
+import {
+  all,
+  countsOf,
+  dbNow,
+  Em,
+  ident,
+  isTerminal,
+  JobAttempt,
+  one,
+  packetTransaction,
+  PdrModelJob,
+  rowsOf,
+  setStatusSql,
+  STALE_RUNNING_SQL,
+  Stmt,
+  stmt,
+  transaction,
+} from '@pdr/persistence';
 import { PROGRESS_COLUMNS_SQL, ProgressRow } from '../infrastructure/progress';
 import { loadJobStateOrFail } from './load-job';
 
@@ -18,14 +35,15 @@ export interface ClaimOptions {
  * exactly one wins. The winner gets a job_attempts row (a reclaimed attempt is closed as failed) and
  * everything it needs to run; the others get granted:false with the reason and ack their event.
  *
- * The granted path (CAS UPDATE, the claimed row with its joins, the attempt INSERT) stays SQL through the
- * forked EM's connection (`run`/`one`), not entities or the QueryBuilder: it is the state service's hot path,
- * and state's CPU is what bounds the lifecycle rate (`BENCH_ONLY=load`: state 3.3–4.3 ms CPU per
- * lifecycle, the bare-SQL floor's client 1.9–2.8 ms). Measured per statement on the same connection
- * (MikroORM 6.6, warm; docs/benchmarks.md): raw 50–86 µs CPU, QueryBuilder 130–155 µs, em.nativeUpdate
- * 210 µs, em.insert 155 µs, em.findOne 300 µs — the ORM path would add ≈ 0.5–1 ms per lifecycle. The
- * rarer paths (a reclaim closing the earlier attempt, the same claim again, the refusal's read) use
- * the ORM.
+ * The granted path is ONE packet to MariaDB (packetTransaction): BEGIN, the CAS, the claimed row with
+ * its joins, the earlier attempts closed, the attempt INSERT, the reads of what earlier attempts left,
+ * COMMIT. The writes after the CAS are conditional on it in SQL (`@pdr_claimed`, the CAS's ROW_COUNT()),
+ * so a CAS that did not apply changes nothing and its transaction commits empty. It was four round trips
+ * with seven statements sent one by one or pipelined; state's CPU bounds the lifecycle rate and each
+ * write to MariaDB's socket cost ≈ 0.2 ms of it on this machine (docs/benchmarks.md). The statements stay
+ * SQL, not entities or the QueryBuilder, for the same reason (the ORM path costs 2–3× the CPU per
+ * statement, MikroORM 6.6). The rarer paths — the refusal's read, the same claim again — run afterwards in
+ * a transaction of their own through the ORM.
  */
 export async function claimJob(
   em: Em,
@@ -41,55 +59,56 @@ export async function claimJob(
       progress: [],
     };
   }
-  return transaction(em, async (tem) => {
-    // the CAS and the read of the claimed row are sent together: the driver runs them in order on the
-    // transaction's connection (the read sees the CAS's change), without a turn of the event loop between
-    // them; the row is used only when the CAS applied
-    const [cas, row] = await Promise.all([
-      run(
-        tem,
-        `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,
-         heartbeat_at = NOW(3), time_of_start = NOW(3), time_of_finish = NULL, reason = NULL
-       WHERE id = ? AND generation = ? AND cancel_requested = 0 AND grid_id IS NOT NULL
-         AND (status IN ('pending', 'queued') OR ${STALE_RUNNING_SQL})`,
-        [req.runnerId, req.jobId, req.generation, opts.staleHeartbeatMs * 1000],
-      ),
-      readClaimRow(tem, req.jobId),
-    ]);
-    if (cas.affectedRows !== 1) {
+  const results = await packetTransaction(em, (tx) => tx.send(claimStatements(req, opts), { commit: true }));
+  if (countsOf(results[0]).affectedRows !== 1) {
+    return transaction(em, async (tem) => {
       const job = await loadJobStateOrFail(tem, req.jobId);
       if (await isSameClaimAgain(tem, job, req)) {
-        const [again, kept] = await Promise.all([readClaimRow(tem, job.id), keptRecords(tem, job.id)]);
+        const [again, kept] = await Promise.all([one<ClaimRow>(tem, claimRowStmt(job.id).sql, claimRowStmt(job.id).params), keptRecords(tem, job.id)]);
         return { reply: { granted: true, job: claimedJob(again, job.id, kept, job.attempt).job }, changed: [], progress: [] };
       }
       return { reply: refusal(job, req), changed: [], progress: [] };
-    }
-    // granted: the job's row (read once, with everything the runner needs and its progress event's
-    // columns) gives the new attempt number
-    if (!row) throw new Error(`job ${req.jobId}: model name, grid or parameter row missing`);
-    const attempt = Number(row.attempt);
+    });
+  }
+  // granted: the job's row (read once, with everything the runner needs and its progress event's
+  // columns) gives the new attempt number
+  const row = rowsOf<ClaimRow>(results[2])[0];
+  const kept = { recordedFiles: toRecordedFiles(rowsOf<FileRow>(results[5])), quarantine: toQuarantine(rowsOf<{ detail: unknown }>(results[6])[0]) };
+  const { job, progress } = claimedJob(row, req.jobId, kept);
+  return { reply: { granted: true, job }, changed: [job.jobId], progress: [progress] };
+}
 
-    // earlier attempts still open (a reclaim after a lost heartbeat) are closed, never overwritten
-    if (attempt > 1) {
-      await tem.nativeUpdate(
-        JobAttempt,
-        { job_id: req.jobId, attempt: { $lt: attempt }, finished_at: null },
-        { status: 'failed', finished_at: dbNow(), reason: `heartbeat lost; reclaimed by attempt ${attempt}` },
-      );
-    }
-    // the attempt row and the reads of what earlier attempts left (stored files, quarantined outputs) go
-    // out together on the transaction's connection: no extra round trip on the hot path
-    const [, kept] = await Promise.all([
-      run(
-        tem,
-        `INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`,
-        [req.jobId, attempt, req.generation, req.runnerId, req.delivery],
-      ),
-      keptRecords(tem, req.jobId),
-    ]);
-    const { job, progress } = claimedJob(row, req.jobId, kept);
-    return { reply: { granted: true, job }, changed: [job.jobId], progress: [progress] };
-  });
+/**
+ * The claim's one packet: [0] the CAS, [1] its ROW_COUNT() kept as @pdr_claimed, [2] the claimed row,
+ * [3] earlier attempts still open closed as failed (a reclaim after a lost heartbeat; never overwritten),
+ * [4] the new attempt's row, [5] the job's stored files, [6] outputs kept in quarantine. [3] and [4] do
+ * nothing unless the CAS applied.
+ */
+function claimStatements(req: RpcRequestParsed<'jobClaim'>, opts: ClaimOptions): Stmt[] {
+  return [
+    stmt(
+      `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,
+         heartbeat_at = NOW(3), time_of_start = NOW(3), time_of_finish = NULL, reason = NULL
+       WHERE id = ? AND generation = ? AND cancel_requested = 0 AND grid_id IS NOT NULL
+         AND (status IN ('pending', 'queued') OR ${STALE_RUNNING_SQL})`,
+      [req.runnerId, req.jobId, req.generation, opts.staleHeartbeatMs * 1000],
+    ),
+    stmt('SET @pdr_claimed = ROW_COUNT()'),
+    claimRowStmt(req.jobId),
+    stmt(
+      `UPDATE job_attempts a JOIN pdr_model_jobs j ON j.id = a.job_id
+       SET a.status = 'failed', a.finished_at = NOW(3), a.reason = CONCAT('heartbeat lost; reclaimed by attempt ', j.attempt)
+       WHERE @pdr_claimed = 1 AND a.job_id = ? AND a.attempt < j.attempt AND a.finished_at IS NULL`,
+      [req.jobId],
+    ),
+    stmt(
+      `INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at)
+       SELECT j.id, j.attempt, ?, ?, ?, 'running', NOW(3) FROM pdr_model_jobs j WHERE j.id = ? AND @pdr_claimed = 1`,
+      [req.generation, req.runnerId, req.delivery, req.jobId],
+    ),
+    recordedFilesStmt(req.jobId),
+    keptOutputsStmt(req.jobId),
+  ];
 }
 
 /**
@@ -134,9 +153,8 @@ interface ClaimRow extends ProgressRow {
 const PARAM_SELECT = KOSMATAU_PARAMETER_NAMES.map((c) => `p.${ident(c)}`).join(', ');
 
 /** The claimed job's row: parameters, model, the grid's run options and the progress event's columns. */
-function readClaimRow(em: Em, jobId: number): Promise<ClaimRow | undefined> {
-  return one<ClaimRow>(
-    em,
+function claimRowStmt(jobId: number): Stmt {
+  return stmt(
     `SELECT j.id, j.grid_id, j.onion_species, m.model_name, m.model_path, g.run_options, ${PROGRESS_COLUMNS_SQL}, ${PARAM_SELECT}
      FROM pdr_model_jobs j
      JOIN model_names m ON m.id = j.model_name_id
@@ -177,17 +195,24 @@ type KeptRecords = Pick<ClaimedJob, 'recordedFiles' | 'quarantine'>;
 
 /** What earlier attempts left for the job: its stored files and outputs kept in quarantine (two reads sent together). */
 async function keptRecords(em: Em, jobId: number): Promise<KeptRecords> {
-  const [files, quarantine] = await Promise.all([recordedFiles(em, jobId), keptOutputs(em, jobId)]);
-  return { recordedFiles: files, quarantine };
+  const [f, q] = [recordedFilesStmt(jobId), keptOutputsStmt(jobId)];
+  const [files, quarantine] = await Promise.all([all<FileRow>(em, f.sql, f.params), all<{ detail: unknown }>(em, q.sql, q.params)]);
+  return { recordedFiles: toRecordedFiles(files), quarantine: toQuarantine(quarantine[0]) };
+}
+
+interface FileRow {
+  role: string;
+  rel_path: string;
+  file_size: number | string;
+  sha256_sum: string;
 }
 
 /** The files job_files records for the job (its runner's "already stored" check compares storage with them). */
-async function recordedFiles(em: Em, jobId: number): Promise<ClaimedJob['recordedFiles']> {
-  const rows = await all<{ role: string; rel_path: string; file_size: number | string; sha256_sum: string }>(
-    em,
-    'SELECT role, rel_path, file_size, sha256_sum FROM job_files WHERE job_id = ? ORDER BY id LIMIT 500',
-    [jobId],
-  );
+function recordedFilesStmt(jobId: number): Stmt {
+  return stmt('SELECT role, rel_path, file_size, sha256_sum FROM job_files WHERE job_id = ? ORDER BY id LIMIT 500', [jobId]);
+}
+
+function toRecordedFiles(rows: FileRow[]): ClaimedJob['recordedFiles'] {
   return rows.map((f) => ({ role: f.role, relPath: f.rel_path, size: Number(f.file_size), sha256: f.sha256_sum }));
 }
 
@@ -196,14 +221,16 @@ async function recordedFiles(em: Em, jobId: number): Promise<ClaimedJob['recorde
  * folder, host and runner) and that no later attempt stored, restored or found stored: whichever runner
  * claims the job next looks there first.
  */
-async function keptOutputs(em: Em, jobId: number): Promise<ClaimedJob['quarantine']> {
-  const q = await one<{ detail: unknown }>(
-    em,
+function keptOutputsStmt(jobId: number): Stmt {
+  return stmt(
     `SELECT q.detail FROM job_steps q WHERE q.job_id = ? AND q.step = 'outputs-quarantined'
        AND NOT EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = q.job_id AND s.id > q.id AND s.step IN ('outputs-stored', 'outputs-restored', 'outputs-exist'))
      ORDER BY q.id DESC LIMIT 1`,
     [jobId],
   );
+}
+
+function toQuarantine(q: { detail: unknown } | undefined): ClaimedJob['quarantine'] {
   if (!q) return null;
   const parsed = quarantineRef.safeParse(typeof q.detail === 'string' ? JSON.parse(q.detail) : q.detail);
   return parsed.success ? parsed.data : null;
