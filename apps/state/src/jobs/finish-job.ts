@@ -1,21 +1,24 @@
 import { ExecutableInfo, PdrFileRole, RpcReply, RpcRequestParsed, StoredFileInfo } from '@pdr/contracts';
 import {
+  countsOf,
   Em,
   ident,
   intervalToDbTime,
   JobFileColumn,
-  one,
+  packetTransaction,
   placeholders,
-  run,
+  rowsOf,
   setStatusSql,
   SqlValue,
+  Stmt,
+  stmt,
   toDbTime,
   transaction,
   upsertExecutable,
 } from '@pdr/persistence';
 import { PROGRESS_COLUMNS_SQL, ProgressRow } from '../infrastructure/progress';
 import { loadJobStateOrFail } from './load-job';
-import { insertSteps, insertStepsOnce } from './record-step';
+import { insertStepsOnce, insertStepsStmt } from './record-step';
 
 /**
  * pdr_run's job columns per stored file role (SPEC §5.11; `output_hdf5_file`, never written by
@@ -92,16 +95,16 @@ function identityKey(x: ExecutableInfo): string {
  * applies; for an attempt that lost the job they are recorded all the same, each step once (the runner
  * repeats a report whose answer it did not get).
  *
- * Per job of a known grid that is seven statements: the CAS (which also sets the executable, user and
- * chemistry), one SELECT (which also gives the progress event's columns), steps, job_files, hdf_files,
- * json_files and the attempt.
- *
- * They stay SQL through the forked EM's connection (`run`/`one`) rather than entities, nativeUpdate or
- * insertMany: this is the hot path whose CPU bounds the lifecycle rate, and the ORM path costs 2–3× the
- * CPU per statement here (raw 50–86 µs, QueryBuilder 130–155 µs, nativeUpdate 210 µs, em.insert 155 µs,
- * MikroORM 6.6 warm, same connection; ≈ +0.5–1 ms on state's 3.3–4.3 ms per lifecycle — see claim-job.ts
- * and docs/benchmarks.md). The executables' get-or-create (once per grid and state instance) goes
- * through libs/persistence's upsertExecutable.
+ * Per job of a known grid that is two packets to MariaDB (packetTransaction): BEGIN, the CAS (which also
+ * sets the executable, user and chemistry) and one SELECT (which also gives the progress event's columns);
+ * then steps, job_files, hdf_files, json_files, the attempt and COMMIT. It was eight round trips, one per
+ * statement: each write to MariaDB's socket cost state ≈ 0.2 ms of CPU on this machine, and state's CPU
+ * bounds the lifecycle rate (docs/benchmarks.md). The statements stay SQL rather than entities,
+ * nativeUpdate or insertMany: the ORM path costs 2–3× the CPU per statement (raw 50–86 µs, QueryBuilder
+ * 130–155 µs, nativeUpdate 210 µs, em.insert 155 µs, MikroORM 6.6 warm, same connection). The executables'
+ * get-or-create (once per grid and state instance) goes through libs/persistence's upsertExecutable, in a
+ * transaction of its own before the CAS; a report the CAS refuses (a repeat, or an attempt that lost the
+ * job) is answered from a second transaction through the ORM.
  */
 export async function finishJob(
   em: Em,
@@ -119,36 +122,31 @@ export async function finishJob(
       fileValues.push(f.fullPath);
     }
   }
-  const learned = { ids: [] as Array<[ExecutableInfo, number]>, gridRows: [] as Array<[number, number, string]> };
-  const result = await transaction(em, async (tem) => {
-    learned.ids = [];
-    learned.gridRows = [];
-    // executables first (get-or-create, harmless if the CAS then fails): the pdr one goes on the job
-    const exeIds: Array<[ExecutableInfo, number]> = [];
-    for (const x of req.executables) {
-      let id = executables.idOf(x);
-      if (id === undefined) {
-        id = await upsertExecutable(tem, {
-          fileName: x.fileName,
-          fullPath: x.fullPath,
-          sha256: x.sha256,
-          revision: x.revision,
-          compilationDate: x.compilationDate,
-          comment: x.reasons.length ? x.reasons.join('; ').slice(0, 250) : null,
-        });
-        learned.ids.push([x, id]);
+  // executables first (get-or-create, committed on their own: harmless if the CAS then fails; once per
+  // grid and state instance, the cache answers the rest): the pdr one goes on the job
+  const exeIds: Array<[ExecutableInfo, number]> = [];
+  const unknown = req.executables.filter((x) => executables.idOf(x) === undefined);
+  if (unknown.length) {
+    const ids = await transaction(em, async (tem) => {
+      const out: Array<[ExecutableInfo, number]> = [];
+      for (const x of unknown) {
+        const comment = x.reasons.length ? x.reasons.join('; ').slice(0, 250) : null;
+        out.push([x, await upsertExecutable(tem, { fileName: x.fileName, fullPath: x.fullPath, sha256: x.sha256, revision: x.revision, compilationDate: x.compilationDate, comment })]);
       }
-      exeIds.push([x, id]);
-    }
-    const pdrExeId = exeIds.find(([x]) => x.role === 'pdr')?.[1] ?? null;
-    // the CAS and the read of the job's keys are sent together (the driver runs them in order on the
-    // transaction's one connection, with no turn of state's event loop between them); the read is used only
-    // when the CAS applied. The writes below are NOT pipelined: when InnoDB picks a statement as a deadlock
-    // victim it rolls the transaction back and the session is in autocommit again, so statements already
-    // queued behind it would commit one by one, outside the transaction (review of the pipelined version)
-    const [cas, job] = await Promise.all([
-      run(
-        tem,
+      return out;
+    });
+    executables.remember({ ids, gridRows: [] });
+  }
+  for (const x of req.executables) exeIds.push([x, executables.idOf(x)!]);
+  const pdrExeId = exeIds.find(([x]) => x.role === 'pdr')?.[1] ?? null;
+  const gridRows: Array<[number, number, string]> = [];
+  const result = await packetTransaction(em, async (tx) => {
+    gridRows.length = 0;
+    // first packet: BEGIN, the CAS, and the job's keys with its progress event's columns as this
+    // transaction sees them after the CAS (no query after the commit); the read is used only when the CAS
+    // applied
+    const [cas, keys] = await tx.send([
+      stmt(
         `UPDATE pdr_model_jobs SET ${setStatusSql(req.status)}, version = version + 1, heartbeat_at = NULL, reason = ?,
          time_of_start = ?, time_of_finish = ?, execution_time = ?, execution_ms = ?${fileSets.join('')},
          kosmatau_executable_id = COALESCE(?, kosmatau_executable_id),
@@ -157,45 +155,37 @@ export async function finishJob(
        WHERE id = ? AND attempt = ? AND status = 'running'`,
         [req.reason, startedAt, finishedAt, intervalToDbTime(req.executionMs), req.executionMs, ...fileValues, pdrExeId, req.jobId, req.attempt],
       ),
-      // the job's keys, and its progress event's columns as this transaction sees them after the CAS (no
-      // query after the commit); used only when the CAS applied
-      one<{ grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null } & ProgressRow>(
-        tem,
-        `SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`,
-        [req.jobId],
-      ),
+      stmt(`SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`, [req.jobId]),
     ]);
-    if (cas.affectedRows !== 1) {
-      const now = await loadJobStateOrFail(tem, req.jobId);
-      // an attempt that lost the job (reclaimed by a later one) still has its history kept
-      if (req.attempt < now.attempt) await insertStepsOnce(tem, req.jobId, req.attempt, req.steps);
-      return { reply: { applied: false, status: now.status }, changed: [], progress: [] };
-    }
-    const gridId = job!.grid_id;
-    // one after the other (see above): a failure stops the rest, and the transaction's rollback undoes all
-    const writes: Array<() => Promise<unknown>> = [() => insertSteps(tem, req.jobId, req.attempt, req.steps)];
-    if (gridId !== null) {
+    if (countsOf(cas).affectedRows !== 1) return null; // nothing changed; committed empty
+    const job = rowsOf<{ grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null } & ProgressRow>(keys)[0];
+    // second packet: everything the outcome carries, and COMMIT. MariaDB stops a packet at its first
+    // failing statement (nothing after it runs, COMMIT included) and the transaction is rolled back
+    const writes: Stmt[] = [];
+    const steps = insertStepsStmt(req.jobId, req.attempt, req.steps);
+    if (steps) writes.push(steps);
+    if (job.grid_id !== null) {
       for (const [x, id] of exeIds) {
-        if (executables.hasGridRow(gridId, id, x.role)) continue;
-        writes.push(() => run(tem, 'INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [gridId, id, x.role]));
-        learned.gridRows.push([gridId, id, x.role]);
+        if (executables.hasGridRow(job.grid_id, id, x.role)) continue;
+        writes.push(stmt('INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [job.grid_id, id, x.role]));
+        gridRows.push([job.grid_id, id, x.role]);
       }
     }
-    writes.push(() => recordJobFiles(tem, req.jobId, req.attempt, files));
-    writes.push(() => recordHdfFiles(tem, req.jobId, pdrExeId, job!.kosmatau_parameters_id, job!.model_name_id, files));
+    writes.push(...jobFilesStmts(req.jobId, req.attempt, files));
+    const hdf = hdfFilesStmt(req.jobId, pdrExeId, job.kosmatau_parameters_id, job.model_name_id, files);
+    if (hdf) writes.push(hdf);
     const json = files.find((f) => f.role === 'json');
     if (json) {
-      writes.push(() =>
-        run(
-          tem,
+      writes.push(
+        stmt(
           `INSERT INTO json_files (name, path, sha256_sum, created_at, job_id) VALUES (?, ?, ?, NOW(3), ?)
          ON DUPLICATE KEY UPDATE path = VALUES(path), sha256_sum = VALUES(sha256_sum), created_at = VALUES(created_at)`,
           [json.fileName, json.fullPath, json.sha256, req.jobId],
         ),
       );
     }
-    writes.push(() =>
-      run(tem, `UPDATE job_attempts SET status = ?, reason = ?, exit_codes = ?, finished_at = ? WHERE job_id = ? AND attempt = ?`, [
+    writes.push(
+      stmt(`UPDATE job_attempts SET status = ?, reason = ?, exit_codes = ?, finished_at = ? WHERE job_id = ? AND attempt = ?`, [
         req.status,
         req.reason,
         JSON.stringify(req.exitCodes),
@@ -204,26 +194,37 @@ export async function finishJob(
         req.attempt,
       ]),
     );
-    for (const write of writes) await write();
-    const { id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms } = job!;
-    return { reply: { applied: true, status: req.status }, changed: [req.jobId], progress: [{ id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms }] };
+    await tx.send(writes, { commit: true });
+    return job;
   });
-  executables.remember(learned); // only after the commit: a rolled-back row is never taken as recorded
-  return result;
+  if (result === null) {
+    return transaction(em, async (tem) => {
+      const now = await loadJobStateOrFail(tem, req.jobId);
+      // an attempt that lost the job (reclaimed by a later one) still has its history kept
+      if (req.attempt < now.attempt) await insertStepsOnce(tem, req.jobId, req.attempt, req.steps);
+      return { reply: { applied: false, status: now.status }, changed: [], progress: [] };
+    });
+  }
+  executables.remember({ ids: [], gridRows }); // only after the commit: a rolled-back row is never taken as recorded
+  const { id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms } = result;
+  return { reply: { applied: true, status: req.status }, changed: [req.jobId], progress: [{ id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms }] };
 }
 
 /** The job's stored files: the latest finished attempt's set replaces the earlier one. */
-async function recordJobFiles(em: Em, jobId: number, attempt: number, files: StoredFileInfo[]): Promise<void> {
+function jobFilesStmts(jobId: number, attempt: number, files: StoredFileInfo[]): Stmt[] {
+  const out: Stmt[] = [];
   // attempt 1 is the job's first claim ever (attempts only count up): no earlier set to replace
-  if (attempt > 1) await run(em, 'DELETE FROM job_files WHERE job_id = ?', [jobId]);
-  if (!files.length) return;
+  if (attempt > 1) out.push(stmt('DELETE FROM job_files WHERE job_id = ?', [jobId]));
+  if (!files.length) return out;
   const values: SqlValue[] = [];
   for (const f of files) values.push(jobId, attempt, f.role, f.fileName, f.relPath, f.fullPath, f.size, toDbTime(f.mtime, `files.${f.role}.mtime`), f.sha256);
-  await run(
-    em,
-    `INSERT INTO job_files (job_id, attempt, role, file_name, rel_path, full_path, file_size, modification_time, sha256_sum) VALUES ${placeholders(files.length, 9)}`,
-    values,
+  out.push(
+    stmt(
+      `INSERT INTO job_files (job_id, attempt, role, file_name, rel_path, full_path, file_size, modification_time, sha256_sum) VALUES ${placeholders(files.length, 9)}`,
+      values,
+    ),
   );
+  return out;
 }
 
 /**
@@ -231,16 +232,15 @@ async function recordJobFiles(em: Em, jobId: number, attempt: number, files: Sto
  * with name, stored path, directory, mtime, sha256 and size of each HDF file that was stored; a file
  * that was not stored leaves its columns NULL. No row when none of the three was stored.
  */
-async function recordHdfFiles(
-  em: Em,
+function hdfFilesStmt(
   jobId: number,
   pdrExeId: number | null,
   parameterId: number | null,
   modelNameId: number | null,
   files: StoredFileInfo[],
-): Promise<void> {
+): Stmt | null {
   const byRole = new Map(files.map((f) => [f.role, f]));
-  if (!HDF_ROLES.some(([role]) => byRole.has(role))) return;
+  if (!HDF_ROLES.some(([role]) => byRole.has(role))) return null;
   const cols = ['job_id', 'pdrexe_id', 'parameter_id', 'model_name_id'];
   const values: SqlValue[] = [jobId, pdrExeId, parameterId, modelNameId];
   for (const [role, suffix] of HDF_ROLES) {
@@ -256,5 +256,5 @@ async function recordHdfFiles(
     );
   }
   const update = cols.filter((c) => c !== 'job_id').map((c) => `${c} = VALUES(${c})`);
-  await run(em, `INSERT INTO hdf_files (${cols.join(', ')}) VALUES ${placeholders(1, cols.length)} ON DUPLICATE KEY UPDATE ${update.join(', ')}`, values);
+  return stmt(`INSERT INTO hdf_files (${cols.join(', ')}) VALUES ${placeholders(1, cols.length)} ON DUPLICATE KEY UPDATE ${update.join(', ')}`, values);
 }

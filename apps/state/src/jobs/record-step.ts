@@ -1,5 +1,5 @@
 import { ContractError, JobStepInfo, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { dbNow, Em, PdrModelJob, placeholders, run, SqlValue, toDbTime } from '@pdr/persistence';
+import { dbNow, Em, PdrModelJob, placeholders, run, SqlValue, Stmt, stmt, toDbTime } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 
 /**
@@ -38,14 +38,14 @@ export async function recordSteps(em: Em, req: RpcRequestParsed<'jobStep'>): Pro
 }
 
 /**
- * Steps of an attempt known to exist (the caller holds its claim), in order; nothing for an empty list.
- * Part of finish's hot path: one multi-row INSERT as SQL (em.insertMany costs 2× the CPU, see finish-job.ts).
+ * Steps of an attempt known to exist (the caller holds its claim), in order; null for an empty list.
+ * Part of finish's packet: one multi-row INSERT as SQL (em.insertMany costs 2× the CPU, see finish-job.ts).
  */
-export async function insertSteps(em: Em, jobId: number, attempt: number, steps: readonly JobStepInfo[]): Promise<void> {
-  if (!steps.length) return;
+export function insertStepsStmt(jobId: number, attempt: number, steps: readonly JobStepInfo[]): Stmt | null {
+  if (!steps.length) return null;
   const values: SqlValue[] = [];
   steps.forEach((s, i) => values.push(jobId, attempt, s.step, JSON.stringify(s.detail), toDbTime(s.at, `steps[${i}].at`)));
-  await run(em, `INSERT INTO job_steps (job_id, attempt, step, detail, at) VALUES ${placeholders(steps.length, 5)}`, values);
+  return stmt(`INSERT INTO job_steps (job_id, attempt, step, detail, at) VALUES ${placeholders(steps.length, 5)}`, values);
 }
 
 /**
