@@ -29,8 +29,9 @@ const { fetch } = globalThis; // Node ≥ 18
 const { names } = require('@pdr/contracts');
 const { connectNats, ContractClient } = require('@pdr/messaging');
 const { testDatabaseSettings } = require('../support/database');
-const { databaseEnv, dropDatabase, ident, placeholders, setStatusSql, toDbTime, intervalToDbTime } = require('@pdr/persistence');
-const { KOSMATAU_PARAMETER_NAMES } = require('@pdr/domain');
+const { databaseEnv, dropDatabase, setStatusSql } = require('@pdr/persistence');
+const { claimStatements } = require('../../apps/state/dist/jobs/claim-job');
+const { finishCasStatements, finishWriteStatements } = require('../../apps/state/dist/jobs/finish-job');
 const { startService, waitHealthy, REPO, cpuSeconds } = require('./procs');
 const { startVirtualRunners, watchConnections, fileRecords } = require('./load-generator');
 
@@ -152,28 +153,15 @@ function gridRequest(modelName, n, storageDir) {
   };
 }
 
-const PARAM_SELECT = KOSMATAU_PARAMETER_NAMES.map((c) => `p.${ident(c)}`).join(', ');
-/** The columns claim and finish read for their progress events, inside their transactions (apps/state/src/infrastructure/progress.ts). */
-const { PROGRESS_COLUMNS_SQL } = require('../../apps/state/dist/infrastructure/progress');
-const ROLE_COLUMNS = {
-  hdf4: ['output_hdf4_file'],
-  hdf5_struct: ['output_hdf5_file'],
-  textout: ['output_textout_file', 'log_file'],
-  chemchk: ['output_chemchk_file'],
-  mcdrt: ['output_mcdrt_zip_file'],
-  ctrl_ind: ['output_ctrl_ind_file'],
-  pdrnew: ['input_pdrnew_inp_file'],
-  json: ['input_json_file'],
-};
-
 /**
  * The floor: the statements state issues for one quick job's claim and finish (apps/state/src/jobs/
  * claim-job.ts, finish-job.ts, executables already known), in the same transactions, over `conns` bare
  * mysql2 connections, for every job of the grid (set back to queued first). Returns lifecycles/s.
- * Claim: BEGIN, CAS UPDATE, attempt INSERT, the claimed row (with the progress columns), COMMIT; finish:
- * BEGIN, CAS UPDATE, the job's keys (with the progress columns), steps, job_files, hdf_files, json_files,
- * attempt UPDATE, COMMIT — 14 round trips, as state's. Not in it: what state does besides SQL (NATS,
- * decoding and validating, progress events), which is the cost the ratio shows.
+ * The statements are state's own (claimStatements, finishCasStatements, finishWriteStatements from
+ * apps/state/dist/jobs), sent in state's packets (multi-statement queries): the claim as one (BEGIN …
+ * COMMIT), the finish as two (BEGIN, CAS, keys; the writes, COMMIT) — 3 round trips per lifecycle, as
+ * state's. Not in it: what state does besides SQL (NATS, decoding and validating, progress events), which
+ * is the cost the ratio shows.
  */
 /** The grid's jobs back to queued, their attempts, steps and file rows gone (before a floor, and after the one before the run). */
 async function resetGrid(admin, gridId, ids) {
@@ -205,21 +193,26 @@ async function sqlFloor(db, gridId, conns) {
   await resetGrid(admin, gridId, jobs.map((j) => j.id));
   const [[exe]] = await admin.query('SELECT id FROM kosmatau_executables ORDER BY id LIMIT 1');
   await admin.end();
-  const pool = await Promise.all(Array.from({ length: conns }, () => mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database })));
+  const pool = await Promise.all(
+    Array.from({ length: conns }, () => mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, multipleStatements: true })),
+  );
   for (const c of pool) {
     await c.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = 10`);
     await c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   }
   let next = 0;
   let retried = 0;
-  /** As the state service's transaction(): a deadlock or lock wait timeout rolls back and runs again (5 tries). */
+  /** One packet (a multi-statement query) of formatted statements; one result per statement. */
+  const send = async (c, parts) => {
+    const [res] = await c.query(parts.join(';\n'));
+    return parts.length === 1 ? [res] : res;
+  };
+  const fmt = (c, stmts) => stmts.map((x) => c.format(x.sql, x.params));
+  /** As state's packetTransaction: ROLLBACK after any failure; a deadlock or lock wait timeout runs it again (5 tries). */
   const txn = async (c, fn) => {
     for (let i = 1; ; i++) {
-      await c.query('BEGIN');
       try {
-        await fn();
-        await c.query('COMMIT');
-        return;
+        return await fn();
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
         if (i >= 5 || ![1213, 1205].includes(err.errno)) throw err;
@@ -232,83 +225,22 @@ async function sqlFloor(db, gridId, conns) {
     await txn(c, () => claimSql(c, j));
     await txn(c, () => finishSql(c, j));
   };
+  // state's own statements (apps/state/src/jobs), in state's packets: the claim one packet with BEGIN and
+  // COMMIT; the finish the CAS + keys, then the writes + COMMIT
   const claimSql = async (c, j) => {
-    const [cas] = await c.query(
-      `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,
-         heartbeat_at = NOW(3), time_of_start = NOW(3), time_of_finish = NULL, reason = NULL
-       WHERE id = ? AND generation = ? AND cancel_requested = 0 AND grid_id IS NOT NULL
-         AND (status IN ('pending', 'queued') OR (status = 'running' AND heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND))`,
-      ['floor', j.id, 0, 45_000_000],
-    );
-    if (cas.affectedRows !== 1) throw new Error(`floor: claim of job ${j.id} not applied`);
-    await c.query(`INSERT INTO job_attempts (job_id, attempt, generation, runner_id, delivery, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', NOW(3))`, [j.id, 1, 0, 'floor', 1]);
-    await c.query(
-      `SELECT j.id, j.grid_id, j.onion_species, m.model_name, m.model_path, g.run_options, ${PROGRESS_COLUMNS_SQL}, ${PARAM_SELECT}
-       FROM pdr_model_jobs j JOIN model_names m ON m.id = j.model_name_id JOIN grids g ON g.id = j.grid_id
-       JOIN kosmatau_parameters p ON p.id = j.kosmatau_parameters_id WHERE j.id = ?`,
-      [j.id],
-    );
+    const req = { runnerId: 'floor', jobId: j.id, generation: 0, delivery: 1 };
+    const res = await send(c, ['BEGIN', ...fmt(c, claimStatements(req, { staleHeartbeatMs: 45_000 })), 'COMMIT']);
+    if (res[1].affectedRows !== 1) throw new Error(`floor: claim of job ${j.id} not applied`);
   };
   const finishSql = async (c, j) => {
     const files = fileRecords({ run: { storage: { baseDir: '/floor' } }, modelName: j.model_name, jobName: j.model_job_name, onionSpecies: ['CO'] });
-    const sets = [];
-    const vals = [];
-    for (const f of files) {
-      for (const col of ROLE_COLUMNS[f.role] || []) {
-        sets.push(`, ${ident(col)} = ?`);
-        vals.push(f.fullPath);
-      }
-    }
-    const now = new Date();
-    const [fin] = await c.query(
-      `UPDATE pdr_model_jobs SET ${setStatusSql('finished')}, version = version + 1, heartbeat_at = NULL, reason = ?,
-         time_of_start = ?, time_of_finish = ?, execution_time = ?, execution_ms = ?${sets.join('')},
-         kosmatau_executable_id = COALESCE(?, kosmatau_executable_id),
-         user_id = COALESCE((SELECT g.user_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), user_id),
-         chemical_database_id = COALESCE((SELECT g.chemical_database_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), chemical_database_id)
-       WHERE id = ? AND attempt = ? AND status = 'running'`,
-      [null, toDbTime(now), toDbTime(now), intervalToDbTime(100), 100, ...vals, exe ? exe.id : null, j.id, 1],
-    );
-    if (fin.affectedRows !== 1) throw new Error(`floor: finish of job ${j.id} not applied`);
-    await c.query(`SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`, [j.id]);
-    const steps = ['setup-finished', 'pdr-started', 'pdr-finished', 'onion-finished', 'outputs-stored'];
-    await c.query(
-      `INSERT INTO job_steps (job_id, attempt, step, detail, at) VALUES ${placeholders(steps.length, 5)}`,
-      steps.flatMap((s) => [j.id, 1, s, '{}', toDbTime(now)]),
-    );
-    await c.query(
-      `INSERT INTO job_files (job_id, attempt, role, file_name, rel_path, full_path, file_size, modification_time, sha256_sum) VALUES ${placeholders(files.length, 9)}`,
-      files.flatMap((f) => [j.id, 1, f.role, f.fileName, f.relPath, f.fullPath, f.size, toDbTime(f.mtime), f.sha256]),
-    );
-    const hdf = ['hdf4', 'hdf5_struct', 'hdf5_chem'].map((r) => files.find((f) => f.role === r));
-    const hcols = ['job_id', 'pdrexe_id', 'parameter_id', 'model_name_id'];
-    const hvals = [j.id, exe ? exe.id : null, null, null];
-    ['', '_hdf5_s', '_hdf5_c'].forEach((sfx, i) => {
-      const f = hdf[i];
-      hcols.push(`file_name${sfx}`, `full_path${sfx}`, `path${sfx}`, `modification_time${sfx}`, `sha256_sum${sfx}`, `file_size${sfx}`);
-      hvals.push(f.fileName, f.fullPath, path.dirname(f.fullPath), toDbTime(f.mtime), f.sha256, f.size);
-    });
-    await c.query(
-      `INSERT INTO hdf_files (${hcols.join(', ')}) VALUES ${placeholders(1, hcols.length)} ON DUPLICATE KEY UPDATE ${hcols
-        .filter((x) => x !== 'job_id')
-        .map((x) => `${x} = VALUES(${x})`)
-        .join(', ')}`,
-      hvals,
-    );
-    const json = files.find((f) => f.role === 'json');
-    await c.query(
-      `INSERT INTO json_files (name, path, sha256_sum, created_at, job_id) VALUES (?, ?, ?, NOW(3), ?)
-       ON DUPLICATE KEY UPDATE path = VALUES(path), sha256_sum = VALUES(sha256_sum), created_at = VALUES(created_at)`,
-      [json.fileName, json.fullPath, json.sha256, j.id],
-    );
-    await c.query(`UPDATE job_attempts SET status = ?, reason = ?, exit_codes = ?, finished_at = ? WHERE job_id = ? AND attempt = ?`, [
-      'finished',
-      null,
-      JSON.stringify({ pdr: 0, onion: { CO: 0 } }),
-      toDbTime(now),
-      j.id,
-      1,
-    ]);
+    const now = new Date().toISOString();
+    const steps = ['setup-finished', 'pdr-started', 'pdr-finished', 'onion-finished', 'outputs-stored'].map((step) => ({ step, detail: {}, at: now }));
+    const req = { jobId: j.id, attempt: 1, status: 'finished', reason: null, startedAt: now, finishedAt: now, executionMs: 100, files, steps, exitCodes: { pdr: 0, onion: { CO: 0 } }, executables: [] };
+    const pdrExeId = exe ? exe.id : null;
+    const res = await send(c, ['BEGIN', ...fmt(c, finishCasStatements(req, pdrExeId))]);
+    if (res[1].affectedRows !== 1) throw new Error(`floor: finish of job ${j.id} not applied`);
+    await send(c, [...fmt(c, finishWriteStatements(req, res[2][0], pdrExeId, [])), 'COMMIT']);
   };
   const cpu0 = cpuNow({ mariadb: mariadbPid() });
   const t0 = performance.now();

@@ -33,6 +33,16 @@ it("a lost attempt's steps are kept once; the winning attempt's with its outcome
   // r1 goes silent; r2 reclaims the job
   await run(h.em(), 'UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) - INTERVAL 1 HOUR WHERE id = ?', [jobId]);
   expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 2, runnerId: 'r2' })).granted).toBe(true);
+  // the reclaim closed attempt 1 (never overwritten) and opened attempt 2, in the claim's one packet
+  const attempts = await all<{ attempt: number; runner_id: string; delivery: number; status: string; reason: string | null; closed: number }>(
+    h.em(),
+    'SELECT attempt, runner_id, delivery, status, reason, finished_at IS NOT NULL AS closed FROM job_attempts WHERE job_id = ? ORDER BY attempt',
+    [jobId],
+  );
+  expect(attempts.map((a) => [a.attempt, a.runner_id, a.delivery, a.status, a.reason, Number(a.closed)])).toEqual([
+    [1, 'r1', 1, 'failed', 'heartbeat lost; reclaimed by attempt 2', 1],
+    [2, 'r2', 2, 'running', null, 0],
+  ]);
 
   const late = finish(jobId, 1, 'r1', [
     { step: 'setup-finished', at: '2026-01-01T00:00:01Z' },

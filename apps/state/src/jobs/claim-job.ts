@@ -82,9 +82,9 @@ export async function claimJob(
  * The claim's one packet: [0] the CAS, [1] its ROW_COUNT() kept as @pdr_claimed, [2] the claimed row,
  * [3] earlier attempts still open closed as failed (a reclaim after a lost heartbeat; never overwritten),
  * [4] the new attempt's row, [5] the job's stored files, [6] outputs kept in quarantine. [3] and [4] do
- * nothing unless the CAS applied.
+ * nothing unless the CAS applied. Also the bench's SQL floor (test/bench/load.js).
  */
-function claimStatements(req: RpcRequestParsed<'jobClaim'>, opts: ClaimOptions): Stmt[] {
+export function claimStatements(req: RpcRequestParsed<'jobClaim'>, opts: ClaimOptions): Stmt[] {
   return [
     stmt(
       `UPDATE pdr_model_jobs SET ${setStatusSql('running')}, attempt = attempt + 1, version = version + 1, runner_id = ?,

@@ -111,20 +111,8 @@ export async function finishJob(
   req: RpcRequestParsed<'jobFinish'>,
   executables: ExecutableCache = new ExecutableCache(),
 ): Promise<{ reply: RpcReply<'jobFinish'>; changed: number[]; progress: ProgressRow[] }> {
-  const files = [...new Map(req.files.map((f) => [f.role, f])).values()];
-  const startedAt = toDbTime(req.startedAt, 'startedAt');
-  const finishedAt = toDbTime(req.finishedAt, 'finishedAt');
-  const fileSets: string[] = [];
-  const fileValues: SqlValue[] = [];
-  for (const f of files) {
-    for (const col of ROLE_COLUMNS[f.role as PdrFileRole] ?? []) {
-      fileSets.push(`, ${ident(col)} = ?`);
-      fileValues.push(f.fullPath);
-    }
-  }
   // executables first (get-or-create, committed on their own: harmless if the CAS then fails; once per
   // grid and state instance, the cache answers the rest): the pdr one goes on the job
-  const exeIds: Array<[ExecutableInfo, number]> = [];
   const unknown = req.executables.filter((x) => executables.idOf(x) === undefined);
   if (unknown.length) {
     const ids = await transaction(em, async (tem) => {
@@ -137,64 +125,20 @@ export async function finishJob(
     });
     executables.remember({ ids, gridRows: [] });
   }
-  for (const x of req.executables) exeIds.push([x, executables.idOf(x)!]);
+  const exeIds: Array<[ExecutableInfo, number]> = req.executables.map((x) => [x, executables.idOf(x)!]);
   const pdrExeId = exeIds.find(([x]) => x.role === 'pdr')?.[1] ?? null;
-  const gridRows: Array<[number, number, string]> = [];
+  let gridRows: Array<[number, number, string]> = [];
   const result = await packetTransaction(em, async (tx) => {
-    gridRows.length = 0;
     // first packet: BEGIN, the CAS, and the job's keys with its progress event's columns as this
     // transaction sees them after the CAS (no query after the commit); the read is used only when the CAS
     // applied
-    const [cas, keys] = await tx.send([
-      stmt(
-        `UPDATE pdr_model_jobs SET ${setStatusSql(req.status)}, version = version + 1, heartbeat_at = NULL, reason = ?,
-         time_of_start = ?, time_of_finish = ?, execution_time = ?, execution_ms = ?${fileSets.join('')},
-         kosmatau_executable_id = COALESCE(?, kosmatau_executable_id),
-         user_id = COALESCE((SELECT g.user_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), user_id),
-         chemical_database_id = COALESCE((SELECT g.chemical_database_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), chemical_database_id)
-       WHERE id = ? AND attempt = ? AND status = 'running'`,
-        [req.reason, startedAt, finishedAt, intervalToDbTime(req.executionMs), req.executionMs, ...fileValues, pdrExeId, req.jobId, req.attempt],
-      ),
-      stmt(`SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`, [req.jobId]),
-    ]);
+    const [cas, keys] = await tx.send(finishCasStatements(req, pdrExeId));
     if (countsOf(cas).affectedRows !== 1) return null; // nothing changed; committed empty
-    const job = rowsOf<{ grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null } & ProgressRow>(keys)[0];
+    const job = rowsOf<FinishedJobRow>(keys)[0];
+    gridRows = job.grid_id === null ? [] : exeIds.filter(([x, id]) => !executables.hasGridRow(job.grid_id!, id, x.role)).map(([x, id]) => [job.grid_id!, id, x.role]);
     // second packet: everything the outcome carries, and COMMIT. MariaDB stops a packet at its first
     // failing statement (nothing after it runs, COMMIT included) and the transaction is rolled back
-    const writes: Stmt[] = [];
-    const steps = insertStepsStmt(req.jobId, req.attempt, req.steps);
-    if (steps) writes.push(steps);
-    if (job.grid_id !== null) {
-      for (const [x, id] of exeIds) {
-        if (executables.hasGridRow(job.grid_id, id, x.role)) continue;
-        writes.push(stmt('INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [job.grid_id, id, x.role]));
-        gridRows.push([job.grid_id, id, x.role]);
-      }
-    }
-    writes.push(...jobFilesStmts(req.jobId, req.attempt, files));
-    const hdf = hdfFilesStmt(req.jobId, pdrExeId, job.kosmatau_parameters_id, job.model_name_id, files);
-    if (hdf) writes.push(hdf);
-    const json = files.find((f) => f.role === 'json');
-    if (json) {
-      writes.push(
-        stmt(
-          `INSERT INTO json_files (name, path, sha256_sum, created_at, job_id) VALUES (?, ?, ?, NOW(3), ?)
-         ON DUPLICATE KEY UPDATE path = VALUES(path), sha256_sum = VALUES(sha256_sum), created_at = VALUES(created_at)`,
-          [json.fileName, json.fullPath, json.sha256, req.jobId],
-        ),
-      );
-    }
-    writes.push(
-      stmt(`UPDATE job_attempts SET status = ?, reason = ?, exit_codes = ?, finished_at = ? WHERE job_id = ? AND attempt = ?`, [
-        req.status,
-        req.reason,
-        JSON.stringify(req.exitCodes),
-        finishedAt,
-        req.jobId,
-        req.attempt,
-      ]),
-    );
-    await tx.send(writes, { commit: true });
+    await tx.send(finishWriteStatements(req, job, pdrExeId, gridRows), { commit: true });
     return job;
   });
   if (result === null) {
@@ -208,6 +152,89 @@ export async function finishJob(
   executables.remember({ ids: [], gridRows }); // only after the commit: a rolled-back row is never taken as recorded
   const { id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms } = result;
   return { reply: { applied: true, status: req.status }, changed: [req.jobId], progress: [{ id, grid_ids, model_job_name, status, attempt, reason, at, execution_ms }] };
+}
+
+/** The finished job's keys and its progress event's columns, read after the CAS. */
+export type FinishedJobRow = { grid_id: number | null; kosmatau_parameters_id: number | null; model_name_id: number | null } & ProgressRow;
+
+/** One stored file per role (the last one sent wins). */
+function filesByRole(req: RpcRequestParsed<'jobFinish'>): StoredFileInfo[] {
+  return [...new Map(req.files.map((f) => [f.role, f])).values()];
+}
+
+/**
+ * The finish's first packet: [0] the CAS running(attempt) → the outcome, with pdr_run's times, the file
+ * columns of the stored files' roles, the pdr executable, the grid's user and chemistry; [1] the job's
+ * keys and progress columns (FinishedJobRow). Also the bench's SQL floor (test/bench/load.js).
+ */
+export function finishCasStatements(req: RpcRequestParsed<'jobFinish'>, pdrExeId: number | null): Stmt[] {
+  const fileSets: string[] = [];
+  const fileValues: SqlValue[] = [];
+  for (const f of filesByRole(req)) {
+    for (const col of ROLE_COLUMNS[f.role as PdrFileRole] ?? []) {
+      fileSets.push(`, ${ident(col)} = ?`);
+      fileValues.push(f.fullPath);
+    }
+  }
+  return [
+    stmt(
+      `UPDATE pdr_model_jobs SET ${setStatusSql(req.status)}, version = version + 1, heartbeat_at = NULL, reason = ?,
+         time_of_start = ?, time_of_finish = ?, execution_time = ?, execution_ms = ?${fileSets.join('')},
+         kosmatau_executable_id = COALESCE(?, kosmatau_executable_id),
+         user_id = COALESCE((SELECT g.user_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), user_id),
+         chemical_database_id = COALESCE((SELECT g.chemical_database_id FROM grids g WHERE g.id = pdr_model_jobs.grid_id), chemical_database_id)
+       WHERE id = ? AND attempt = ? AND status = 'running'`,
+      [
+        req.reason,
+        toDbTime(req.startedAt, 'startedAt'),
+        toDbTime(req.finishedAt, 'finishedAt'),
+        intervalToDbTime(req.executionMs),
+        req.executionMs,
+        ...fileValues,
+        pdrExeId,
+        req.jobId,
+        req.attempt,
+      ],
+    ),
+    stmt(`SELECT j.id, j.grid_id, j.kosmatau_parameters_id, j.model_name_id, ${PROGRESS_COLUMNS_SQL} FROM pdr_model_jobs j WHERE j.id = ?`, [req.jobId]),
+  ];
+}
+
+/**
+ * The finish's second packet, after a CAS that applied: the steps not reported yet, the grid's executable
+ * rows not yet recorded (`gridRows`: grid, executable id, role), job_files (replacing an earlier attempt's
+ * set), hdf_files, json_files and the attempt closed. Also the bench's SQL floor.
+ */
+export function finishWriteStatements(req: RpcRequestParsed<'jobFinish'>, job: Omit<FinishedJobRow, keyof ProgressRow>, pdrExeId: number | null, gridRows: ReadonlyArray<[number, number, string]>): Stmt[] {
+  const files = filesByRole(req);
+  const writes: Stmt[] = [];
+  const steps = insertStepsStmt(req.jobId, req.attempt, req.steps);
+  if (steps) writes.push(steps);
+  for (const [g, e, role] of gridRows) writes.push(stmt('INSERT INTO grid_executables (grid_id, executable_id, role) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE role = role', [g, e, role]));
+  writes.push(...jobFilesStmts(req.jobId, req.attempt, files));
+  const hdf = hdfFilesStmt(req.jobId, pdrExeId, job.kosmatau_parameters_id, job.model_name_id, files);
+  if (hdf) writes.push(hdf);
+  const json = files.find((f) => f.role === 'json');
+  if (json) {
+    writes.push(
+      stmt(
+        `INSERT INTO json_files (name, path, sha256_sum, created_at, job_id) VALUES (?, ?, ?, NOW(3), ?)
+         ON DUPLICATE KEY UPDATE path = VALUES(path), sha256_sum = VALUES(sha256_sum), created_at = VALUES(created_at)`,
+        [json.fileName, json.fullPath, json.sha256, req.jobId],
+      ),
+    );
+  }
+  writes.push(
+    stmt(`UPDATE job_attempts SET status = ?, reason = ?, exit_codes = ?, finished_at = ? WHERE job_id = ? AND attempt = ?`, [
+      req.status,
+      req.reason,
+      JSON.stringify(req.exitCodes),
+      toDbTime(req.finishedAt, 'finishedAt'),
+      req.jobId,
+      req.attempt,
+    ]),
+  );
+  return writes;
 }
 
 /** The job's stored files: the latest finished attempt's set replaces the earlier one. */
