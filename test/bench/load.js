@@ -255,6 +255,29 @@ async function sqlFloor(db, gridId, conns) {
   return { rate: jobs.length / (ms / 1000), ms, conns, retried, cpu };
 }
 
+/**
+ * With BENCH_CPU_PROF=<dir>, a CPU profile of this process (the virtual fleet) while the fleet runs, as
+ * <dir>/<label>.cpuprofile beside the services' (procs.js); otherwise nothing.
+ */
+async function fleetProfiler(label) {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return { stop: async () => undefined };
+  const { Session } = require('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await post('Profiler.stop');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `${label}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 /** One configuration: `states` state instances, a planner, a grid of `jobs` points, `slots` virtual slots. */
 async function loadRun({ root, record, say, nats, states, slots, jobs, duration, perRunner }) {
   const ns = `benchload${crypto.randomBytes(3).toString('hex')}`;
@@ -291,6 +314,7 @@ async function loadRun({ root, record, say, nats, states, slots, jobs, duration,
     const before = await nats.varz();
     const cpuPids = { state: procs.filter((p) => p.svc === 'state').map((p) => p.pid), nats: nats.pid, mariadb: mariadbPid() };
     const cpu0 = cpuNow(cpuPids);
+    const profile = await fleetProfiler(`fleet-${states}x${slots}`);
     const t0 = performance.now();
     const fleet = await startVirtualRunners({ natsUrl: nats.url, ns, runners: Math.ceil(slots / perRunner), slots: Math.min(perRunner, slots), duration, label: `load${states}x${slots}` });
     let ms;
@@ -299,6 +323,7 @@ async function loadRun({ root, record, say, nats, states, slots, jobs, duration,
       ms = performance.now() - t0;
     } finally {
       await fleet.stop(10_000);
+      await profile.stop();
     }
     const cpu = cpuPerJob(cpu0, cpuNow(cpuPids), n);
     const after = await nats.varz();

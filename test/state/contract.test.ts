@@ -6,7 +6,7 @@ import { RequestContext } from '@mikro-orm/core';
 import { JOB_STATUSES, names, progressEvent, ProgressEvent, RPC, RpcName } from '@pdr/contracts';
 import { buildParameterRow } from '@pdr/domain';
 import { collectHealth, decodeJson } from '@pdr/messaging';
-import { all, one, PdrModelJob } from '@pdr/persistence';
+import { all, one, PdrModelJob, run } from '@pdr/persistence';
 import { gridRequest, Harness, points, sha, useHarness } from './helpers';
 
 jest.setTimeout(120_000);
@@ -86,7 +86,11 @@ describe('every state.* subject with a valid request', () => {
       { step: 'setup-finished', detail: { workDir: '/w' }, at: '2026-01-01T00:00:00.100Z' },
       { step: 'pdr-started', detail: { pid: 42 }, at: '2026-01-01T00:00:00.200Z' },
     ];
+    // a step of the owning attempt is a heartbeat too (the heartbeat set an hour back first)
+    await run(h.em(), 'UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) - INTERVAL 1 HOUR WHERE id = ?', [jobIds[0]]);
     expect(await call('jobStep', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1', steps })).toEqual({ ok: true });
+    const beat = await one<{ age: number }>(h.em(), 'SELECT TIMESTAMPDIFF(SECOND, heartbeat_at, NOW(3)) AS age FROM pdr_model_jobs WHERE id = ?', [jobIds[0]]);
+    expect(Number(beat!.age)).toBeLessThan(60);
     expect(await call('jobStep', { v: 1, jobId: jobIds[0], attempt: 1, runnerId: 'r1', steps: [{ step: 'pdr-finished', at: '2026-01-01T00:00:01Z' }] })).toEqual({ ok: true });
     const history = await all<{ step: string; detail: string; at: string }>(
       h.em(),

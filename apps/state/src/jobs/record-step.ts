@@ -1,5 +1,5 @@
 import { ContractError, JobStepInfo, RpcReply, RpcRequestParsed } from '@pdr/contracts';
-import { dbNow, Em, PdrModelJob, placeholders, run, SqlValue, Stmt, stmt, toDbTime } from '@pdr/persistence';
+import { countsOf, Em, packetTransaction, placeholders, run, SqlValue, Stmt, stmt, toDbTime } from '@pdr/persistence';
 import { loadJobStateOrFail } from './load-job';
 
 /**
@@ -8,11 +8,12 @@ import { loadJobStateOrFail } from './load-job';
  * after the attempt lost the job); steps of the owning attempt also count as a heartbeat. An attempt
  * that was never claimed → CONFLICT, nothing recorded.
  *
- * Two statements, no transaction: one INSERT ... SELECT of all steps, conditional on the attempt
- * (ORDER BY keeps their order in the auto-increment ids), and the heartbeat (nativeUpdate), conditional
- * on the attempt still owning the job. Either alone is a consistent state. The insert stays SQL: the
- * QueryBuilder has no INSERT ... SELECT from a list of values, and check-then-insertMany would be a
- * third statement per report and no longer one atomic condition.
+ * One packet (packetTransaction: BEGIN, the INSERT ... SELECT of all steps conditional on the attempt —
+ * ORDER BY keeps their order in the auto-increment ids —, the heartbeat, conditional on steps having been
+ * recorded and on the attempt still owning the job, COMMIT): one round trip per report instead of two, and
+ * no ORM statement on a path every job takes. The insert stays SQL: the QueryBuilder has no INSERT ...
+ * SELECT from a list of values, and check-then-insertMany would be another statement per report and no
+ * longer one atomic condition.
  */
 export async function recordSteps(em: Em, req: RpcRequestParsed<'jobStep'>): Promise<RpcReply<'jobStep'>> {
   const values: SqlValue[] = [];
@@ -20,20 +21,27 @@ export async function recordSteps(em: Em, req: RpcRequestParsed<'jobStep'>): Pro
     values.push(i, s.step, JSON.stringify(s.detail), toDbTime(s.at, `steps[${i}].at`));
     return i === 0 ? 'SELECT ? AS n, ? AS step, ? AS detail, ? AS at' : 'SELECT ?, ?, ?, ?';
   });
-  const ins = await run(
-    em,
-    `INSERT INTO job_steps (job_id, attempt, step, detail, at)
-     SELECT a.job_id, a.attempt, s.step, s.detail, s.at
-     FROM job_attempts a JOIN (${rows.join(' UNION ALL ')}) s
-     WHERE a.job_id = ? AND a.attempt = ?
-     ORDER BY s.n`,
-    [...values, req.jobId, req.attempt],
+  const [ins] = await packetTransaction(em, (tx) =>
+    tx.send(
+      [
+        stmt(
+          `INSERT INTO job_steps (job_id, attempt, step, detail, at)
+           SELECT a.job_id, a.attempt, s.step, s.detail, s.at
+           FROM job_attempts a JOIN (${rows.join(' UNION ALL ')}) s
+           WHERE a.job_id = ? AND a.attempt = ?
+           ORDER BY s.n`,
+          [...values, req.jobId, req.attempt],
+        ),
+        stmt('SET @pdr_steps = ROW_COUNT()'),
+        stmt(`UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) WHERE id = ? AND attempt = ? AND status = 'running' AND @pdr_steps > 0`, [req.jobId, req.attempt]),
+      ],
+      { commit: true },
+    ),
   );
-  if (ins.affectedRows === 0) {
+  if (countsOf(ins).affectedRows === 0) {
     await loadJobStateOrFail(em, req.jobId); // NOT_FOUND for an unknown job
     throw new ContractError('CONFLICT', `attempt ${req.attempt} of job ${req.jobId} was never claimed`);
   }
-  await em.nativeUpdate(PdrModelJob, { id: req.jobId, attempt: req.attempt, status: 'running' }, { heartbeat_at: dbNow() });
   return { ok: true };
 }
 
