@@ -204,7 +204,9 @@ export const PdrModelJob = new EntitySchema<PdrModelJobRow>({
   tableName: 'pdr_model_jobs',
   uniques: [{ name: 'pdr_model_jobs_point_unique', properties: ['model_name_id', 'kosmatau_parameters_id'] }],
   indexes: [
-    // covering index of gridStatus: a 100k-point grid is counted from the index alone (docs/benchmarks.md)
+    // a grid's jobs by status: cancel and retry filter on (grid_id, status), jobsEstimate reads a grid's
+    // finished jobs in time_of_start order from it, and the gridStatus of a grid that shares points with
+    // another is counted from the index alone; a grid's own counts come from grid_counts (grid-counts.ts)
     { name: 'pdr_model_jobs_grid_status_index', properties: ['grid_id', 'status', 'time_of_start', 'time_of_finish'] },
     { name: 'pdr_model_jobs_status_heartbeat_index', properties: ['status', 'heartbeat_at'] },
     { name: 'pdr_model_jobs_status_time_created_index', properties: ['status', 'time_created'] },
