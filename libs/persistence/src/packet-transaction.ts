@@ -72,8 +72,15 @@ interface KnexClient {
   releaseConnection(conn: RawConnection): Promise<unknown> | void;
 }
 
-function query(conn: RawConnection, sql: string): Promise<unknown> {
-  return new Promise((resolve, reject) => conn.query(sql, (err, results) => (err ? reject(err) : resolve(results))));
+/**
+ * The driver's errors as the ORM path gives them (MikroORM's exception converter: DeadlockException,
+ * UniqueConstraintViolationException, … with the driver's code and errno kept); errors of the use case's
+ * own code pass through `packetTransaction` unchanged.
+ */
+type Convert = (err: unknown) => unknown;
+
+function query(conn: RawConnection, sql: string, convert: Convert): Promise<unknown> {
+  return new Promise((resolve, reject) => conn.query(sql, (err, results) => (err ? reject(convert(err)) : resolve(results))));
 }
 
 /**
@@ -83,12 +90,12 @@ function query(conn: RawConnection, sql: string): Promise<unknown> {
  */
 export async function packetTransaction<T>(em: Em, fn: (tx: PacketTx) => Promise<T>, attempts = 5): Promise<T> {
   const connection = em.getConnection() as unknown as AbstractSqlConnection;
-  const convert = (err: unknown): unknown => (err instanceof Error ? em.getPlatform().getExceptionConverter().convertException(err as never) : err);
+  const convert: Convert = (err) => (err instanceof Error ? em.getPlatform().getExceptionConverter().convertException(err as never) : err);
   const pause = backoff.jittered(5, 20);
   return withRetry(
     async () => {
       const client = connection.getKnex().client as unknown as KnexClient;
-      const conn = await client.acquireConnection();
+      const conn = await client.acquireConnection().catch((err: unknown) => Promise.reject(convert(err)));
       let open = false;
       try {
         const tx: PacketTx = {
@@ -100,7 +107,7 @@ export async function packetTransaction<T>(em: Em, fn: (tx: PacketTx) => Promise
             for (const s of stmts) parts.push(conn.format(s.sql, s.params as unknown[]));
             if (opts.commit) parts.push('COMMIT');
             open = true;
-            const raw = await query(conn, parts.join(';\n'));
+            const raw = await query(conn, parts.join(';\n'), convert);
             if (opts.commit) open = false;
             // one statement alone gives its result; several give one result each
             const results = (parts.length === 1 ? [raw] : (raw as unknown[])) as StmtResult[];
@@ -109,7 +116,7 @@ export async function packetTransaction<T>(em: Em, fn: (tx: PacketTx) => Promise
         };
         const result = await fn(tx);
         if (open) {
-          await query(conn, 'COMMIT');
+          await query(conn, 'COMMIT', convert);
           open = false;
         }
         return result;
@@ -117,8 +124,8 @@ export async function packetTransaction<T>(em: Em, fn: (tx: PacketTx) => Promise
         // whatever ran of the transaction is undone before the connection goes back to the pool (a
         // statement that failed stopped its packet: COMMIT, if it was in it, did not run)
         // (a connection that cannot even roll back is closed: the pool must never hand out an open transaction)
-        if (open) await query(conn, 'ROLLBACK').catch(() => conn.destroy());
-        throw convert(err);
+        if (open) await query(conn, 'ROLLBACK', convert).catch(() => conn.destroy());
+        throw err;
       } finally {
         await client.releaseConnection(conn);
       }
