@@ -1,10 +1,11 @@
 /**
  * Transactions whose statements travel to MariaDB several at a time: one packet (a multi-statement query)
- * instead of one round trip per statement. For the state service's hot path (claim, finish), where the
- * round trips — not the SQL — were the cost: each write to MariaDB's socket wakes a server thread, and on
- * a 2-core machine a claim's and a finish's 16 writes took ≈ 3.3 ms of state's 12 ms of CPU per lifecycle
- * (CPU profile, docs/benchmarks.md), while the transaction held a pooled connection across 12 turns of
- * state's event loop.
+ * instead of one round trip per statement. For the state service's hot path (claim, finish, steps), where
+ * the round trips — not the SQL — were the cost: a lifecycle's 16 statements went one by one through knex
+ * and MikroORM's `execute`, each with its turn of state's event loop while the transaction held a pooled
+ * connection, and a CPU profile had a third of state's busy samples inside the socket writes to MariaDB
+ * (on a saturated 2-core machine mostly the thread preempted by the server it woke). In packets, state's
+ * CPU per lifecycle fell from 12 to 6–8 ms (docs/benchmarks.md, "Fourth pass").
  *
  * The connection is one of the ORM's pool (the same pool, the same session settings: time zone, lock
  * wait, sql_mode, READ COMMITTED), taken for the whole transaction and given back after COMMIT or

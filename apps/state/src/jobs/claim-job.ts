@@ -39,10 +39,10 @@ export interface ClaimOptions {
  * its joins, the earlier attempts closed, the attempt INSERT, the reads of what earlier attempts left,
  * COMMIT. The writes after the CAS are conditional on it in SQL (`@pdr_claimed`, the CAS's ROW_COUNT()),
  * so a CAS that did not apply changes nothing and its transaction commits empty. It was four round trips
- * with seven statements sent one by one or pipelined; state's CPU bounds the lifecycle rate and each
- * write to MariaDB's socket cost ≈ 0.2 ms of it on this machine (docs/benchmarks.md). The statements stay
- * SQL, not entities or the QueryBuilder, for the same reason (the ORM path costs 2–3× the CPU per
- * statement, MikroORM 6.6). The rarer paths — the refusal's read, the same claim again — run afterwards in
+ * with seven statements sent one by one or pipelined through knex; state's CPU bounds the lifecycle rate,
+ * and with claim, finish and steps in packets it fell from 12 to 6–8 ms per lifecycle on the bench's
+ * machine (docs/benchmarks.md, "Fourth pass"). The statements stay SQL, not entities or the QueryBuilder,
+ * for the same reason (the ORM path costs 2–3× the CPU per statement, MikroORM 6.6). The rarer paths — the refusal's read, the same claim again — run afterwards in
  * a transaction of their own through the ORM.
  */
 export async function claimJob(
