@@ -321,7 +321,7 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   // 2. Job directory
   run.workDir = (await createJobDir(spec, deps.jobDirs)).dir;
   const jobDir = run.workDir;
-  run.warnings.push(...(await populateJobDir(spec, jobDir, { needPdr: !onionOnly, needOnion: spec.species.length > 0 })));
+  run.warnings.push(...(await populateJobDir(spec, jobDir, { needPdr: !onionOnly, needOnion: spec.species.length > 0 }, deps.baseDirReads)));
   await run.report({ type: 'setup-finished', workDir: jobDir });
   if (run.aborted) return abortedResult();
 
