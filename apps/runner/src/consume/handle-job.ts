@@ -169,11 +169,15 @@ export class JobHandler {
     let reporting: Promise<void> | null = null;
     let releaseSlot: (() => void) | null = null;
     try {
-      executables = await Promise.all([
-        this.d.provenance.get('pdr', job.run.baseDir, job.run.pdrFileName),
-        this.d.provenance.get('onion', job.run.baseDir, job.run.onionFileName),
+      // provenance and inputs at once (both read the base dir); a provenance failure is reported first
+      const [probed, rendered] = await Promise.allSettled([
+        Promise.all([this.d.provenance.get('pdr', job.run.baseDir, job.run.pdrFileName), this.d.provenance.get('onion', job.run.baseDir, job.run.onionFileName)]),
+        renderInputs(job),
       ]);
-      const inputs = await renderInputs(job);
+      if (probed.status === 'rejected') throw probed.reason;
+      executables = probed.value;
+      if (rendered.status === 'rejected') throw rendered.reason;
+      const inputs = rendered.value;
       for (const w of inputs.warnings) log.warn(w);
       const spec: JobRunSpec = {
         jobKey: String(job.jobId),
