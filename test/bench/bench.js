@@ -421,7 +421,13 @@ async function overheadPhase(root, sampler, results) {
   sampler.stop();
   if (grid.counts.finished !== total) throw new Error(`overhead grid: ${JSON.stringify(grid.counts)} (expected ${total} finished)`);
   const seen = doneAt ? 'end seen in the progress events' : 'end seen by polling gridStatus';
-  const cpu = [...sampler.cpu('overhead')].map(([l, sec]) => `${l.replace(/^run-/, '')} ${sec.toFixed(1)} s`).join(', ');
+  const split = sampler.cpuSplit('overhead');
+  const cpu = [...sampler.cpu('overhead')]
+    .map(([l, sec]) => {
+      const us = split.get(l);
+      return `${l.replace(/^run-/, '')} ${sec.toFixed(1)} s${us ? ` (user ${us.user.toFixed(1)}, sys ${us.sys.toFixed(1)})` : ''}`;
+    })
+    .join(', ');
   say(`  ${total} jobs through the stack (${RUNNERS} runners × concurrency ${RUNNER_CONCURRENCY}): ${fmtMs(projectMs)} (${seen}; ${load()})`);
   say(`  CPU used by the services meanwhile: ${cpu}`);
   await inst.close();

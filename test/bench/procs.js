@@ -11,15 +11,21 @@ const { collectHealth } = require('@pdr/messaging');
 
 const REPO = path.resolve(__dirname, '..', '..');
 
-/** CPU seconds (user + system) a process has used so far, or null once it is gone. */
-function cpuSeconds(pid) {
+/** CPU seconds a process has used so far, user and system apart, or null once it is gone. */
+function cpuSplit(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 }; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
     return null;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, or null once it is gone. */
+function cpuSeconds(pid) {
+  const c = cpuSplit(pid);
+  return c === null ? null : c.user + c.sys;
 }
 
 /** VmRSS of a process in MB, or null once it is gone. */
@@ -126,8 +132,8 @@ class RssSampler {
   mark(name) {
     this.phase = name;
     const cpu0 = new Map();
-    for (const [label, p] of this.procs) if (!p.exited) cpu0.set(label, cpuSeconds(p.pid));
-    this.phases.set(name, { samples: new Map(), cpu0, cpu: new Map() });
+    for (const [label, p] of this.procs) if (!p.exited) cpu0.set(label, cpuSplit(p.pid));
+    this.phases.set(name, { samples: new Map(), cpu0, cpu: new Map(), split: new Map() });
     this.sample();
   }
 
@@ -136,8 +142,11 @@ class RssSampler {
       this.sample();
       const ph = this.phases.get(this.phase);
       for (const [label, c0] of ph.cpu0) {
-        const c1 = cpuSeconds(this.procs.get(label).pid);
-        if (c0 !== null && c1 !== null) ph.cpu.set(label, c1 - c0);
+        const c1 = cpuSplit(this.procs.get(label).pid);
+        if (c0 !== null && c1 !== null) {
+          ph.cpu.set(label, c1.user + c1.sys - c0.user - c0.sys);
+          ph.split.set(label, { user: c1.user - c0.user, sys: c1.sys - c0.sys });
+        }
       }
     }
     this.phase = null;
@@ -146,6 +155,11 @@ class RssSampler {
   /** CPU seconds each service used during a phase: Map label → seconds. */
   cpu(phase) {
     return this.phases.get(phase)?.cpu ?? new Map();
+  }
+
+  /** The same apart: Map label → { user, sys } seconds. */
+  cpuSplit(phase) {
+    return this.phases.get(phase)?.split ?? new Map();
   }
 
   sample() {
@@ -183,4 +197,4 @@ class RssSampler {
   }
 }
 
-module.exports = { REPO, rssMb, cpuSeconds, startService, waitHealthy, RssSampler };
+module.exports = { REPO, rssMb, cpuSeconds, cpuSplit, startService, waitHealthy, RssSampler };

@@ -4,7 +4,8 @@
  * executables, local storage) in one process, with job directories reused per slot (`reuse`, JobDirPool) or
  * laid out and removed each time (`fresh`), alternating. Prints wall time per job and slot and this
  * process's CPU per job; RJ_GAPS=1 adds the time between step events and per phase. Files under RJ_TMP
- * (default $TMPDIR). Built code (npm run build) of the repository given, default this one:
+ * (default $TMPDIR). RJ_FACTORY=1: the storage comes from createStorage per job, as the runner's does (else
+ * one LocalStorage per round). Built code (npm run build) of the repository given, default this one:
  *   node test/bench/runjob-alone.js [jobsPerSlot=50] [rounds=3] [modes=fresh,reuse] [repo]
  */
 const path = require('path');
@@ -16,7 +17,7 @@ const N = Number(process.argv[2] || 50);
 const R = Number(process.argv[3] || 3);
 const modes = (process.argv[4] || 'fresh,reuse').split(',');
 const ex = require(path.join(repo, 'apps/runner/dist/execution'));
-const { LocalStorage } = require(path.join(repo, 'libs/storage/dist'));
+const { LocalStorage, createStorage } = require(path.join(repo, 'libs/storage/dist'));
 const MOCK = path.join(repo, 'deploy/kosmatau-mock');
 const T = new Map(); const addT = (k, v) => T.set(k, (T.get(k) || 0) + v);
 const wrapA = (o, n, k) => { const f = o[n]; o[n] = async function (...a) { const t = performance.now(); try { return await f.apply(this, a); } finally { addT(k, performance.now() - t); } }; };
@@ -41,7 +42,8 @@ const spec = (workRoot) => { const j = `j${seq++}`; return { jobKey: j, attempt:
     const gaps = new Map(); const last = new Map();
     const deps = { storage, jobDirs: pool, report: async (e) => { const t = performance.now(); const l = last.get(e.jobKey); const k = `${l ? l[1] : 'start'} → ${e.type}`; gaps.set(k, (gaps.get(k) || 0) + t - (l ? l[0] : t)); last.set(e.jobKey, [t, e.type]); } };
     const c0 = process.cpuUsage(); const t0 = performance.now(); let bad = 0;
-    await Promise.all([0, 1].map(async () => { for (let i = 0; i < N; i++) { const res = await ex.runJob(spec(workRoot), deps); if (res.status !== 'finished') bad++; } }));
+    const storageOf = process.env.RJ_FACTORY ? () => createStorage({ type: 'local', baseDir: path.join(tmp, `s-${mode}-${r}`) }) : () => storage;
+    await Promise.all([0, 1].map(async () => { for (let i = 0; i < N; i++) { const res = await ex.runJob(spec(workRoot), { ...deps, storage: storageOf() }); if (res.status !== 'finished') bad++; } }));
     const ms = performance.now() - t0; const c = process.cpuUsage(c0);
     console.log(`${mode.padEnd(6)} round ${r}: ${(ms / N).toFixed(1)} ms per job and slot, runner CPU ${((c.user + c.system) / 1000 / (2 * N)).toFixed(1)} ms per job (sys ${(c.system / 1000 / (2 * N)).toFixed(1)})${bad ? ` ${bad} not finished` : ''} load ${os.loadavg()[0].toFixed(1)}`);
     if (process.env.RJ_GAPS) for (const [k, v] of gaps) console.log(`   ${(v / (2 * N)).toFixed(1).padStart(7)} ms  ${k}`);

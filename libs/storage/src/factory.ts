@@ -75,6 +75,25 @@ function sftpStorage(conn: SftpConnection, baseDir: string): SftpStorage {
   return st;
 }
 
+/**
+ * One LocalStorage per base directory, shared by the jobs of a runner (as SFTP's above): the base's real
+ * path, its filesystem and the model's folders are resolved and checked once, and only confirmed (one
+ * realpath each) at every later call — a folder that vanished or moved is checked and created again. A new
+ * instance per job cost ~20 calls per job, 8 of them thread-pool round trips (docs/benchmarks.md). At most
+ * LOCAL_STORAGES are kept (the least recently used is dropped: it holds no resource).
+ */
+const LOCAL_STORAGES = 32;
+const localStorages = new Map<string, LocalStorage>();
+
+function localStorage(baseDir: string): LocalStorage {
+  let st = localStorages.get(baseDir);
+  if (st) localStorages.delete(baseDir);
+  else st = new LocalStorage(baseDir);
+  localStorages.set(baseDir, st); // most recently used last
+  if (localStorages.size > LOCAL_STORAGES) localStorages.delete(localStorages.keys().next().value as string);
+  return st;
+}
+
 function hashOf(v: string | undefined): string | null {
   return v === undefined ? null : createHash('sha256').update(v).digest('hex');
 }
@@ -90,7 +109,7 @@ export function createStorage(settings: StorageSettings, rt: StorageRuntime = {}
   let inner: StorageBackend;
   switch (settings.type) {
     case 'local':
-      inner = new LocalStorage(settings.baseDir);
+      inner = localStorage(settings.baseDir);
       break;
     case 'sftp':
       inner = sftpStorage(sftpConnection(settings, env, l, rt.logger), settings.baseDir);

@@ -104,6 +104,30 @@ describe.each([['auto'], ['never']] as const)('LocalStorage (syncCalls: %s)', (s
     expect(await fs.readdir(path.join(base, 'm/pdrgrid'))).toEqual([]);
   });
 
+  // one instance serves all of a runner's jobs (createStorage keeps it): what it checked once may change
+  it('a kept instance creates a folder again that vanished between two stores, and the base too', async () => {
+    await storage.storeMany([{ localPath: src, relPath: 'm/pdrgrid/a' }, { localPath: src, relPath: 'm/oniongrid/b', last: true }]);
+    await fs.rm(path.join(base, 'm', 'pdrgrid'), { recursive: true });
+    await storage.storeMany([{ localPath: src, relPath: 'm/pdrgrid/c' }, { localPath: src, relPath: 'm/oniongrid/d', last: true }]);
+    expect(await fs.readdir(path.join(base, 'm/pdrgrid'))).toEqual(['c']);
+    expect((await fs.readdir(path.join(base, 'm/oniongrid'))).sort()).toEqual(['b', 'd']);
+    await fs.rm(path.join(tmp, 'store'), { recursive: true });
+    expect(await storage.exists('m/pdrgrid/c')).toBe(false);
+    const stored = await storage.store(src, 'm/pdrgrid/e');
+    expect(stored.size).toBe(10);
+    expect(await fs.readdir(path.join(base, 'm/pdrgrid'))).toEqual(['e']);
+  });
+
+  it('a kept instance follows a base that moved and was replaced (stores land in the new base)', async () => {
+    await storage.store(src, 'm/pdrgrid/a');
+    await fs.rename(path.join(tmp, 'store'), path.join(tmp, 'old-store'));
+    await fs.mkdir(base, { recursive: true });
+    await storage.store(src, 'm/pdrgrid/b');
+    expect(await fs.readdir(path.join(base, 'm/pdrgrid'))).toEqual(['b']);
+    expect(await fs.readdir(path.join(tmp, 'old-store/base/m/pdrgrid'))).toEqual(['a']);
+    expect(await storage.exists('m/pdrgrid/a')).toBe(false);
+  });
+
   it('overwrites an existing stored file', async () => {
     await storage.store(src, 'm/pdrgrid/a');
     await fs.writeFile(src, 'second');
@@ -215,6 +239,16 @@ describe.each([['auto'], ['never']] as const)('LocalStorage (syncCalls: %s)', (s
       await fs.writeFile(path.join(outside, 'secret'), 'x');
       await expect(storage.exists('evil/secret')).rejects.toThrow(StoragePathError);
       await expect(storage.retrieve('evil/secret', path.join(tmp, 'r'))).rejects.toThrow(StoragePathError);
+    });
+
+    it('a kept instance never writes through a checked folder later replaced by a link out of the base', async () => {
+      await storage.store(src, 'm/pdrgrid/a');
+      const outside = path.join(tmp, 'outside');
+      await fs.mkdir(outside);
+      await fs.rename(path.join(base, 'm', 'pdrgrid'), path.join(tmp, 'moved'));
+      await fs.symlink(outside, path.join(base, 'm', 'pdrgrid'));
+      await expect(storage.store(src, 'm/pdrgrid/b')).rejects.toThrow(/m\/pdrgrid\/b.*outside the storage base/);
+      expect(await fs.readdir(outside)).toEqual([]);
     });
 
     it('does not follow a symlinked file out of the base on read', async () => {

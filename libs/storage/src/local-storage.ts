@@ -257,8 +257,8 @@ export class LocalStorage implements StorageBackend {
   readonly baseDir: string;
   private realBase: string | undefined;
   /**
-   * Directories this instance created or checked (relative path → real path inside the base). The runner
-   * makes one instance per job, so a job stores its 10+ files into `<model>/pdrgrid` after one check.
+   * Directories this instance created or checked (relative path → real path inside the base), confirmed
+   * with one realpath per call (ensureDir). A runner keeps one instance per storage (createStorage).
    */
   private readonly checkedDirs = new Map<string, string>();
   /** The base's filesystem (known once the base was resolved) and the calls that suit it. */
@@ -287,9 +287,17 @@ export class LocalStorage implements StorageBackend {
     return `local:${this.baseDir}`;
   }
 
-  /** Real path of the base; created (recursively) only when `create`. Undefined if missing. */
+  /**
+   * Real path of the base; created (recursively) only when `create`. Undefined if missing. An instance is
+   * kept across a runner's jobs (createStorage): the base resolved earlier is confirmed with one realpath
+   * (synchronous on a local filesystem), and resolved (or created) again when it vanished or moved.
+   */
   private async base(create: boolean): Promise<string | undefined> {
-    if (this.realBase) return this.realBase;
+    if (this.realBase) {
+      const known = this.realBase;
+      if ((await this.io.realpath(this.baseDir).catch(() => null)) === known) return known;
+      this.forget();
+    }
     if (create) {
       await createBaseDir(this.baseDir);
     }
@@ -308,17 +316,41 @@ export class LocalStorage implements StorageBackend {
     }
   }
 
+  /** The base and the checked directories are resolved again at their next use (one vanished or moved). */
+  private forget(): void {
+    this.realBase = undefined;
+    this.checkedDirs.clear();
+  }
+
   private confine(realBase: string, real: string, relPath: string): void {
     if (!isInside(realBase, real)) {
       throw new StoragePathError(relPath, `resolves outside the storage base ${this.baseDir} (through a symlink)`);
     }
   }
 
-  /** Create the directories of `dirSegs` one level at a time, checking each stays inside the base. */
-  private async ensureDir(dirSegs: string[], relPath: string): Promise<string> {
+  /**
+   * Create the directories of `dirSegs` one level at a time, checking each stays inside the base. A
+   * directory checked before (by an earlier call or job: the instance is kept) is confirmed with one
+   * realpath — it still resolves to the same place inside the base — and checked (and created) again when
+   * it vanished, moved or became a link. `seen`: the directories already confirmed in this call.
+   */
+  private async ensureDir(dirSegs: string[], relPath: string, seen?: Map<string, Promise<string>>): Promise<string> {
     const key = dirSegs.join('/');
+    let p = seen?.get(key);
+    if (!p) {
+      p = this.confirmDir(key, dirSegs, relPath);
+      seen?.set(key, p);
+    }
+    return p;
+  }
+
+  private async confirmDir(key: string, dirSegs: string[], relPath: string): Promise<string> {
     const known = this.checkedDirs.get(key);
-    if (known) return known;
+    if (known) {
+      const realBase = await this.base(true);
+      if (realBase && this.checkedDirs.get(key) === known && (await this.io.realpath(path.join(realBase, ...dirSegs)).catch(() => null)) === known) return known;
+      this.checkedDirs.delete(key);
+    }
     const real = await this.createDir(dirSegs, relPath);
     this.checkedDirs.set(key, real);
     return real;
@@ -389,6 +421,9 @@ export class LocalStorage implements StorageBackend {
    * at once (a bigger call goes through in groups, the `last` files after every group of the others).
    */
   async storeMany(items: readonly StoreItem[]): Promise<StoredFile[]> {
+    // a job's files (13 + 5 per species) fit in one group: one barrier for all, the last ones renamed after
+    // the others are durable (one stage and one fsync round fewer per job than a group per batch)
+    if (items.length <= STAGED_FILES) return this.storeGroup(items);
     const out = new Array<StoredFile>(items.length);
     for (const last of [false, true]) {
       const idx = items.map((it, i) => (Boolean(it.last) === last ? i : -1)).filter((i) => i >= 0);
@@ -401,7 +436,10 @@ export class LocalStorage implements StorageBackend {
     return out;
   }
 
-  /** Stage, one barrier, rename, one fsync per directory. Every file is finished (or cleaned up) before it returns. */
+  /**
+   * Stage, one barrier, then rename and one fsync per directory — the other files first, then the `last`
+   * ones (when the group holds both). Every file is finished (or cleaned up) before it returns.
+   */
   private async storeGroup(items: readonly StoreItem[]): Promise<StoredFile[]> {
     const limit = pLimit(PARALLEL_STORES);
     const staged = new Array<Staged | undefined>(items.length);
@@ -409,16 +447,20 @@ export class LocalStorage implements StorageBackend {
     const all = async (ps: Array<Promise<unknown>>): Promise<void> => {
       for (const r of await Promise.allSettled(ps)) if (r.status === 'rejected') failure ??= { err: r.reason };
     };
+    const seen = new Map<string, Promise<string>>();
     try {
-      await all(items.map((it, i) => limit(async () => (staged[i] = await this.stage(it.localPath, it.relPath)))));
+      await all(items.map((it, i) => limit(async () => (staged[i] = await this.stage(it.localPath, it.relPath, seen)))));
       if (!failure) await all(staged.map((st) => limit(() => (st as Staged).sync())));
-      if (!failure) {
-        for (const st of staged as Staged[]) {
+      for (const last of [false, true]) {
+        if (failure) break;
+        const phase = (staged as Staged[]).filter((_, i) => Boolean(items[i].last) === last);
+        if (phase.length === 0) continue;
+        for (const st of phase) {
           await this.io.rename(st.tmp, st.target).catch((err) => st.fail(describeError(err), err));
           st.renamed = true;
         }
-        await Promise.all([...new Set((staged as Staged[]).map((st) => st.dir))].map((dir) => this.io.syncDir(dir)));
-        await all((staged as Staged[]).map((st) => limit(() => st.verify())));
+        await Promise.all([...new Set(phase.map((st) => st.dir))].map((dir) => this.io.syncDir(dir)));
+        await all(phase.map((st) => limit(() => st.verify())));
       }
     } catch (err) {
       failure ??= { err };
@@ -438,7 +480,7 @@ export class LocalStorage implements StorageBackend {
   }
 
   /** Copy one file to a temp name beside its target, hashing it; the fsync and the rename are the caller's. */
-  private async stage(localPath: string, relPath: string): Promise<Staged> {
+  private async stage(localPath: string, relPath: string, seen?: Map<string, Promise<string>>): Promise<Staged> {
     const segs = splitRelPath(relPath);
     const rel = segs.join('/');
     const fail = (reason: string, cause?: unknown): never => {
@@ -447,14 +489,16 @@ export class LocalStorage implements StorageBackend {
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute');
     let sourceSize = 0;
     try {
-      const st = await fs.stat(localPath);
+      // the source is the runner's local scratch; read synchronously (as copySmallWithHash does) when the
+      // storage is local too, else through the thread pool
+      const st = this.fsKind?.local ? statSync(localPath) : await fs.stat(localPath);
       if (!st.isFile()) fail('the local path is not a regular file');
       sourceSize = st.size;
     } catch (err) {
       if (err instanceof StorageError) throw err;
       fail(describeError(err), err);
     }
-    const dir = await this.ensureDir(segs.slice(0, -1), rel);
+    const dir = await this.ensureDir(segs.slice(0, -1), rel, seen);
     const name = segs[segs.length - 1];
     const target = path.join(dir, name);
     try {

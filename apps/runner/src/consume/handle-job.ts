@@ -4,7 +4,7 @@ import { createStorage } from '@pdr/storage';
 import type { Logger } from '@pdr/logging';
 import { JsMsg } from 'nats';
 import { hostname } from 'os';
-import { runJob, JobRunResult, type JobDirPool } from '../execution';
+import { runJob, readBaseDir, JobRunResult, type BaseDirReads, type JobDirPool, type JobRunSpec } from '../execution';
 import { ProvenanceCache } from '../prepare/provenance';
 import { renderInputs } from '../prepare/render-inputs';
 import { RUNNER_LIMITS } from './limits';
@@ -169,16 +169,40 @@ export class JobHandler {
     let reporting: Promise<void> | null = null;
     let releaseSlot: (() => void) | null = null;
     try {
-      executables = await Promise.all([
-        this.d.provenance.get('pdr', job.run.baseDir, job.run.pdrFileName),
-        this.d.provenance.get('onion', job.run.baseDir, job.run.onionFileName),
+      // provenance and inputs at once (both read the base dir); a provenance failure is reported first
+      const [probed, rendered] = await Promise.allSettled([
+        Promise.all([this.d.provenance.get('pdr', job.run.baseDir, job.run.pdrFileName), this.d.provenance.get('onion', job.run.baseDir, job.run.onionFileName)]),
+        renderInputs(job),
       ]);
-      const inputs = await renderInputs(job);
+      if (probed.status === 'rejected') throw probed.reason;
+      executables = probed.value;
+      if (rendered.status === 'rejected') throw rendered.reason;
+      const inputs = rendered.value;
       for (const w of inputs.warnings) log.warn(w);
+      const spec: JobRunSpec = {
+        jobKey: String(job.jobId),
+        attempt: job.attempt,
+        modelName: job.modelName,
+        jobName: job.jobName,
+        baseDir: job.run.baseDir,
+        workRoot: this.d.workRoot,
+        executables: { pdr: job.run.pdrFileName, onion: job.run.onionFileName },
+        chemDatabase: job.run.chemDatabase,
+        species: job.onionSpecies,
+        inputs: { pdrnewInp: inputs.pdrnewInp, pdrConfigJson: inputs.pdrConfigJson },
+        timeouts: { pdrMs: job.run.timeouts.pdrMs, onionMs: job.run.timeouts.onionMs },
+        keepTmp: job.run.keepTmp,
+        forceOnion: job.run.forceOnion,
+        recorded: Object.fromEntries((job.recordedFiles ?? []).map((f) => [f.role, { relPath: f.relPath, size: f.size, sha256: f.sha256 }])),
+        quarantine: job.quarantine ?? null,
+      };
       // A job claimed ahead waits here until the slot's previous job has stored its outputs (an abort —
       // cancel, lost claim, shutdown — ends the wait at once: the job is then released, never run).
+      // Meanwhile the base dir's checks and listings for its job directory are read (read-only).
+      let baseDirReads: BaseDirReads | undefined;
       if (lease) {
         if (this.stopping) entry.abort('shutdown'); // claimed while the runner stops: released, not run
+        else baseDirReads = readBaseDir(spec, { needPdr: true, needOnion: spec.species.length > 0 });
         this.waiting++;
         try {
           releaseSlot = await slotUnlessAborted(lease.acquire, ctrl.signal);
@@ -189,28 +213,13 @@ export class JobHandler {
         entry.started = true;
       }
       result = await runJob(
-        {
-          jobKey: String(job.jobId),
-          attempt: job.attempt,
-          modelName: job.modelName,
-          jobName: job.jobName,
-          baseDir: job.run.baseDir,
-          workRoot: this.d.workRoot,
-          executables: { pdr: job.run.pdrFileName, onion: job.run.onionFileName },
-          chemDatabase: job.run.chemDatabase,
-          species: job.onionSpecies,
-          inputs: { pdrnewInp: inputs.pdrnewInp, pdrConfigJson: inputs.pdrConfigJson },
-          timeouts: { pdrMs: job.run.timeouts.pdrMs, onionMs: job.run.timeouts.onionMs },
-          keepTmp: job.run.keepTmp,
-          forceOnion: job.run.forceOnion,
-          recorded: Object.fromEntries((job.recordedFiles ?? []).map((f) => [f.role, { relPath: f.relPath, size: f.size, sha256: f.sha256 }])),
-          quarantine: job.quarantine ?? null,
-        },
+        spec,
         {
           storage: this.measured(createStorage(job.run.storage, { logger: log }), job.run.storage.type),
           signal: ctrl.signal,
           onStoring: () => lease?.storing(),
           jobDirs: this.d.jobDirs,
+          baseDirReads,
           report: async (event) => {
             this.d.metrics?.step(event);
             const { type, jobKey: _k, attempt: _a, at, ...detail } = event;

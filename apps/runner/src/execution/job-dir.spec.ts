@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalStorage } from '@pdr/storage';
-import { JobDirPool, runJob, type JobRunSpec } from './index';
+import { JobDirPool, readBaseDir, runJob, type JobRunSpec } from './index';
 
 const MOCK_BASE = path.resolve(__dirname, '../../../../deploy/kosmatau-mock');
 
@@ -101,6 +101,32 @@ describe('JobDirPool: a reused job directory holds nothing of the earlier job', 
     expect(tree(path.join(workRoot, parked[0])).filter((n) => /^(pdroutput|Out|onionoutput)\//.test(n))).toEqual([]);
     pool.close();
     expect(readdirSync(workRoot).filter((n) => n.startsWith('.reuse-'))).toEqual([]);
+  });
+
+  it('the base dir read before the slot was free (readBaseDir) lays out the job directory; other needs read it again', async () => {
+    rmSync(path.join(base, 'In'));
+    require('node:fs').mkdirSync(path.join(base, 'In'));
+    writeFileSync(path.join(base, 'In', 'early.dat'), 'early\n');
+    const s = spec('r_1', false, { keepTmp: true, executables: { pdr: 'mockpdr', onion: 'mockonion' } });
+    const reads = readBaseDir(s, { needPdr: true, needOnion: false });
+    await reads.settled;
+    writeFileSync(path.join(base, 'In', 'late.dat'), 'late\n'); // after the reads: not in their listing
+    const used = await runJob(s, { storage, report: async () => undefined, baseDirReads: reads });
+    expect(used.status).toBe('finished');
+    expect(readdirSync(path.join(used.workDir!, 'In')).sort()).toEqual(['early.dat']);
+    // reads made for other needs (onion too) are not used: the base dir is read again
+    const s2 = spec('r_2', false, { keepTmp: true, executables: { pdr: 'mockpdr', onion: 'mockonion' } });
+    const other = readBaseDir(s2, { needPdr: true, needOnion: true });
+    await other.settled;
+    writeFileSync(path.join(base, 'In', 'later.dat'), 'later\n');
+    const again = await runJob(s2, { storage, report: async () => undefined, baseDirReads: other });
+    expect(again.status).toBe('finished');
+    expect(readdirSync(path.join(again.workDir!, 'In')).sort()).toEqual(['early.dat', 'late.dat', 'later.dat']);
+    // a check that failed in the early reads fails the job with the preflight's words
+    const s3 = spec('r_3', false, { executables: { pdr: 'nopdr', onion: 'mockonion' } });
+    const bad = await runJob(s3, { storage, report: async () => undefined, baseDirReads: readBaseDir(s3, { needPdr: true, needOnion: false }) });
+    expect(bad).toMatchObject({ status: 'failed', failure: 'setup' });
+    expect(bad.reason).toMatch(/nopdr/);
   });
 
   it('a failed job and a keepTmp job never hand their directory on; the pool keeps at most its size', async () => {

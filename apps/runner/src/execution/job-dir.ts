@@ -234,17 +234,36 @@ async function readInputDirs(baseDir: string): Promise<Array<string[] | null>> {
   );
 }
 
+/** What a job directory's layout reads from the base dir: its checks, input listings and chemistry file. */
+export interface BaseDirReads {
+  needs: { needPdr: boolean; needOnion: boolean };
+  settled: Promise<[PromiseSettledResult<void>, PromiseSettledResult<Array<string[] | null>>, PromiseSettledResult<import('node:fs').Stats | null>]>;
+}
+
+/**
+ * The base dir's checks and listings a job's layout needs, started now (they never reject: populateJobDir
+ * reports their errors). The runner starts them while a job claimed ahead waits for its slot, so the
+ * ~15 thread-pool round trips are off the slot's path (issue 17); populateJobDir reads them again if the
+ * job turns out to need other checks (force-onion after a skip).
+ */
+export function readBaseDir(spec: JobRunSpec, needs: { needPdr: boolean; needOnion: boolean }): BaseDirReads {
+  const chemPath = path.join(spec.baseDir, 'pdrinpdata', spec.chemDatabase);
+  // the base dir's checks and listings together; a failed check is reported before a failed listing
+  return { needs, settled: Promise.allSettled([preflight(spec, needs), readInputDirs(spec.baseDir), statOrNull(chemPath).catch(() => null)]) };
+}
+
 /**
  * Lay out the job directory (SPEC §5.4 with defects 14 and 15 fixed): output dirs; input dirs as real
  * directories holding one symlink per base-dir entry (no copies); `pdrinpdata/chem_rates.dat` → the
  * chosen chemistry file; symlinks to the pdr and onion executables only; the rendered inputs.
- * Returns warnings (missing optional input directories).
+ * `reads`: the base dir's checks and listings started earlier (readBaseDir), used when made for the same
+ * needs. Returns warnings (missing optional input directories).
  */
-export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { needPdr: boolean; needOnion: boolean }): Promise<string[]> {
+export async function populateJobDir(spec: JobRunSpec, jobDir: string, opts: { needPdr: boolean; needOnion: boolean }, reads?: BaseDirReads): Promise<string[]> {
   const warnings: string[] = [];
   const chemPath = path.join(spec.baseDir, 'pdrinpdata', spec.chemDatabase);
-  // the base dir's checks and listings together; a failed check is reported before a failed listing
-  const [checked, listed, chemStat] = await Promise.allSettled([preflight(spec, opts), readInputDirs(spec.baseDir), statOrNull(chemPath).catch(() => null)]);
+  const same = reads !== undefined && reads.needs.needPdr === opts.needPdr && reads.needs.needOnion === opts.needOnion;
+  const [checked, listed, chemStat] = await (same ? reads : readBaseDir(spec, opts)).settled;
   if (checked.status === 'rejected') throw checked.reason;
   if (listed.status === 'rejected') throw new JobFailure('internal', `cannot set up job directory ${jobDir}: ${describeError(listed.reason)}`, true, { cause: listed.reason });
   const chem = chemStat.status === 'fulfilled' ? chemStat.value : null;

@@ -431,8 +431,8 @@ describe('runJob with the kosmatau-mock base dir', () => {
     const manifest = JSON.parse(readFileSync(path.join(kept, 'quarantine.json'), 'utf8'));
     expect(manifest).toMatchObject({ v: 1, status: 'finished', exitCodes: { pdr: 0, onion: { CO: 0, 'C+': 0 } } });
     // both species' onion outputs are kept (the second species does not overwrite the first's)
-    expect(readFileSync(path.join(kept, 'collected/onion/CO/TEXTOUT'), 'utf8')).toContain('CO');
-    expect(readFileSync(path.join(kept, 'collected/onion/C+/TEXTOUT'), 'utf8')).toContain('C+');
+    expect(readFileSync(path.join(kept, 'onionoutput.CO.TEXTOUT'), 'utf8')).toContain('CO');
+    expect(readFileSync(path.join(kept, 'onionoutput.C+.TEXTOUT'), 'utf8')).toContain('C+');
     expect(await requiredStored()).toContain(false);
 
     events = [];

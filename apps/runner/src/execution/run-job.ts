@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, mkdirSync, openSync, promises as fs, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, promises as fs, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -321,7 +321,7 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
   // 2. Job directory
   run.workDir = (await createJobDir(spec, deps.jobDirs)).dir;
   const jobDir = run.workDir;
-  run.warnings.push(...(await populateJobDir(spec, jobDir, { needPdr: !onionOnly, needOnion: spec.species.length > 0 })));
+  run.warnings.push(...(await populateJobDir(spec, jobDir, { needPdr: !onionOnly, needOnion: spec.species.length > 0 }, deps.baseDirReads)));
   await run.report({ type: 'setup-finished', workDir: jobDir });
   if (run.aborted) return abortedResult();
 
@@ -645,11 +645,11 @@ async function runOnion(
     const local = path.join(outDir, f);
     if (await isFile(local)) files.push([onionRole(species, f), local, sp.onionFile(f)]);
   }
-  const aside = path.join(jobDir, 'collected', 'onion', species);
+  // beside the job directory's other files as `onionoutput.<species>.<file>`: no directories made and
+  // removed per job (on ext4 every inode created and freed made the next creations slower, docs/benchmarks.md)
   try {
-    mkdirSync(aside, { recursive: true });
     for (const [role, local, rel] of files) {
-      const kept = path.join(aside, path.basename(local));
+      const kept = path.join(jobDir, `onionoutput.${species}.${path.basename(local)}`);
       renameSync(local, kept);
       run.collected.push([role, kept, rel]);
     }

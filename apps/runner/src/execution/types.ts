@@ -112,4 +112,6 @@ export interface JobRunDeps {
   onStoring?: () => void;
   /** Job directories kept for the next job (one per slot); without it each job's directory is removed. */
   jobDirs?: import('./job-dir').JobDirPool;
+  /** The base dir's checks and listings, started before the job got its slot (readBaseDir). */
+  baseDirReads?: import('./job-dir').BaseDirReads;
 }
