@@ -158,9 +158,9 @@ function gridRequest(modelName, n, storageDir) {
  * claim-job.ts, finish-job.ts, executables already known), in the same transactions, over `conns` bare
  * mysql2 connections, for every job of the grid (set back to queued first). Returns lifecycles/s.
  * The statements are state's own (claimStatements, finishCasStatements, finishWriteStatements from
- * apps/state/dist/jobs), sent in state's packets (multi-statement queries): the claim as one (BEGIN …
- * COMMIT), the finish as two (BEGIN, CAS, keys; the writes, COMMIT) — 3 round trips per lifecycle, as
- * state's. Not in it: what state does besides SQL (NATS, decoding and validating, progress events), which
+ * apps/state/dist/jobs), sent in state's packets (multi-statement queries): the claim as one (BEGIN …)
+ * and its COMMIT, the finish as two (BEGIN, CAS, keys; the writes, COMMIT) — 4 round trips per lifecycle,
+ * as state's. Not in it: what state does besides SQL (NATS, decoding and validating, progress events), which
  * is the cost the ratio shows.
  */
 /** The grid's jobs back to queued, their attempts, steps and file rows gone (before a floor, and after the one before the run). */
@@ -225,12 +225,13 @@ async function sqlFloor(db, gridId, conns) {
     await txn(c, () => claimSql(c, j));
     await txn(c, () => finishSql(c, j));
   };
-  // state's own statements (apps/state/src/jobs), in state's packets: the claim one packet with BEGIN and
-  // COMMIT; the finish the CAS + keys, then the writes + COMMIT
+  // state's own statements (apps/state/src/jobs, as built by `npm run bench`), in state's packets: the
+  // claim one packet with BEGIN, then COMMIT; the finish the CAS + keys, then the writes + COMMIT
   const claimSql = async (c, j) => {
     const req = { runnerId: 'floor', jobId: j.id, generation: 0, delivery: 1 };
-    const res = await send(c, ['BEGIN', ...fmt(c, claimStatements(req, { staleHeartbeatMs: 45_000 })), 'COMMIT']);
+    const res = await send(c, ['BEGIN', ...fmt(c, claimStatements(req, { staleHeartbeatMs: 45_000 }))]);
     if (res[1].affectedRows !== 1) throw new Error(`floor: claim of job ${j.id} not applied`);
+    await c.query('COMMIT');
   };
   const finishSql = async (c, j) => {
     const files = fileRecords({ run: { storage: { baseDir: '/floor' } }, modelName: j.model_name, jobName: j.model_job_name, onionSpecies: ['CO'] });

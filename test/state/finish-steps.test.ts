@@ -60,3 +60,23 @@ it("a lost attempt's steps are kept once; the winning attempt's with its outcome
     [2, 'outputs-stored'],
   ]);
 });
+
+it("a step report of a lost attempt is kept but is no heartbeat: only the owning attempt's refreshes it", async () => {
+  const { gridId } = await h.call('gridUpsert', gridRequest('step-heartbeat'));
+  const [[jobId]] = (await h.call('pointsUpsert', { v: 1, gridId, points: points(1) })).jobs;
+  expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 1, runnerId: 'r1' })).granted).toBe(true);
+  await run(h.em(), 'UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) - INTERVAL 1 HOUR WHERE id = ?', [jobId]);
+  expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 2, runnerId: 'r2' })).granted).toBe(true);
+  const ageS = async () => Number((await all<{ s: number }>(h.em(), 'SELECT TIMESTAMPDIFF(SECOND, heartbeat_at, NOW(3)) AS s FROM pdr_model_jobs WHERE id = ?', [jobId]))[0].s);
+  await run(h.em(), 'UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) - INTERVAL 1 HOUR WHERE id = ?', [jobId]);
+  const step = (attempt: number, runnerId: string, at: string) => h.call('jobStep', { v: 1, jobId, attempt, runnerId, steps: [{ step: 'pdr-started', at }] });
+  expect(await step(1, 'r1', '2026-01-01T00:00:01Z')).toEqual({ ok: true }); // history of the lost attempt
+  expect(await ageS()).toBeGreaterThan(3000);
+  expect(await step(2, 'r2', '2026-01-01T00:00:02Z')).toEqual({ ok: true });
+  expect(await ageS()).toBeLessThan(60);
+  // a finished job gets no heartbeat from a late step either
+  expect(await h.call('jobFinish', finish(jobId, 2, 'r2', []))).toEqual({ applied: true, status: 'finished' });
+  expect(await step(2, 'r2', '2026-01-01T00:00:03Z')).toEqual({ ok: true });
+  const row = (await all<{ hb: string | null }>(h.em(), 'SELECT heartbeat_at AS hb FROM pdr_model_jobs WHERE id = ?', [jobId]))[0];
+  expect(row.hb).toBeNull();
+});

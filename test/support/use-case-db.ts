@@ -33,7 +33,7 @@ async function insertIds(em: Em, entity: string, rows: object[]): Promise<number
 export async function openUseCaseDb(): Promise<UseCaseDb> {
   const db = testDatabaseSettings();
   await ensureDatabase(db);
-  const orm = await createOrm(db, { poolMax: 4 });
+  const orm = await createOrm(db, { poolMax: 4, multipleStatements: true }); // as the state service's (packetTransaction)
   await migrateUp(orm);
   const em = () => orm.em.fork() as Em;
   return {

@@ -101,6 +101,7 @@ export async function startStateService(o: StateServiceOptions = {}): Promise<St
   const poolMax = o.poolMax ?? fromEnv?.poolMax ?? DEFAULT_POOL_MAX;
   const orm = await createOrm(settings, {
     poolMax,
+    multipleStatements: true, // claim, finish and steps are packets (packetTransaction)
     log: (level, message) => logger[level]({ component: 'db' }, message),
   });
   let reconciler: Reconciler | undefined;

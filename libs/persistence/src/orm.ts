@@ -29,6 +29,12 @@ export interface OrmOptions {
   connectTimeoutMs?: number;
   /** Where the query builder's own warnings go (e.g. "Connection Error: ... lost"); default its console output. */
   log?: (level: 'warn' | 'error' | 'debug', message: string) => void;
+  /**
+   * The pool's connections accept multi-statement queries, which `packetTransaction` needs (the state
+   * service's hot path). Off unless asked: with it, a statement that spliced unescaped text would also
+   * allow stacked queries.
+   */
+  multipleStatements?: boolean;
 }
 
 function knexLog(log: NonNullable<OrmOptions['log']>) {
@@ -87,9 +93,9 @@ export function createOrmConfig(settings: DatabaseSettings, opts: OrmOptions = {
         });
       },
     },
-    // multipleStatements: packetTransaction (packet-transaction.ts) sends a transaction's statements in one
-    // packet; set on the driver only, so MikroORM's own schema SQL keeps running statement by statement
-    driverOptions: { connection: { connectTimeout: opts.connectTimeoutMs ?? 5000, multipleStatements: true }, ...(opts.log ? { log: knexLog(opts.log) } : {}) },
+    // multipleStatements (opt-in, OrmOptions): packetTransaction (packet-transaction.ts) sends a transaction's
+    // statements in one packet; set on the driver only, so MikroORM's own schema SQL keeps running one by one
+    driverOptions: { connection: { connectTimeout: opts.connectTimeoutMs ?? 5000, multipleStatements: opts.multipleStatements === true }, ...(opts.log ? { log: knexLog(opts.log) } : {}) },
   };
 }
 

@@ -5,6 +5,7 @@
  * run again and both end committed.
  */
 import { countsOf, packetTransaction, rowsOf, stmt } from './packet-transaction';
+import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { all, one, run } from './sql';
 import { useUseCaseDb } from '../../../test/support/use-case-db';
 
@@ -14,19 +15,32 @@ const t = useUseCaseDb();
 
 const statusOf = async (id: number) => (await one<{ status: string }>(t.em(), 'SELECT status FROM pdr_model_jobs WHERE id = ?', [id]))!.status;
 
-/** Every pooled connection (poolMax 4) at once: none may still be inside a transaction. */
-async function openTransactions(): Promise<number[]> {
-  const ems = Array.from({ length: 4 }, () => t.em());
-  return Promise.all(
-    ems.map((em) =>
-      em.transactional(async (tem) => {
-        // @@in_transaction is 1 inside this transaction; the question is whether it was already open before
-        // BEGIN: a leftover transaction's rows would be visible as uncommitted changes (checked by the callers)
-        return Number((await one<{ n: number }>(tem, 'SELECT COUNT(*) AS n FROM information_schema.innodb_trx WHERE trx_mysql_thread_id <> CONNECTION_ID()'))!.n);
-      }),
-    ),
-  );
+/**
+ * Every connection of the pool (poolMax 4), taken at once as raw driver connections (no BEGIN of our own,
+ * which would end a leftover transaction): per connection whether it is inside a transaction, and the
+ * session variable @pdr_after (set by a statement that must never have run).
+ */
+async function pooledSessions(): Promise<Array<{ inTransaction: number; after: unknown }>> {
+  type Raw = { query(sql: string, cb: (err: Error | null, rows: Array<Record<string, unknown>>) => void): void };
+  const client = (t.em().getConnection() as unknown as AbstractSqlConnection).getKnex().client as unknown as {
+    acquireConnection(): Promise<Raw>;
+    releaseConnection(c: Raw): unknown;
+  };
+  const conns = await Promise.all(Array.from({ length: 4 }, () => client.acquireConnection()));
+  try {
+    return await Promise.all(
+      conns.map(
+        (c) =>
+          new Promise<{ inTransaction: number; after: unknown }>((resolve, reject) =>
+            c.query('SELECT @@in_transaction AS t, @pdr_after AS a', (err, rows) => (err ? reject(err) : resolve({ inTransaction: Number(rows[0].t), after: rows[0].a }))),
+          ),
+      ),
+    );
+  } finally {
+    for (const c of conns) client.releaseConnection(c);
+  }
 }
+const clean = Array.from({ length: 4 }, () => ({ inTransaction: 0, after: null }));
 
 it('sends a packet, gives one result per statement, and commits', async () => {
   const { jobIds } = await t.grid(2);
@@ -50,6 +64,9 @@ it('sends a packet, gives one result per statement, and commits', async () => {
   });
   expect(await statusOf(jobIds[1])).toBe('running');
   expect(() => stmt('SELECT ?', [])).toThrow('1 placeholders but 0 values');
+  // what the driver's formatting reads differently from the placeholder count is refused
+  expect(() => stmt('SELECT ? AS a, \\? AS b', [1])).toThrow('\\? or ???');
+  expect(() => stmt('SELECT ???', [1])).toThrow('\\? or ???');
 });
 
 it('stops a packet at its failing statement and rolls the whole transaction back', async () => {
@@ -62,6 +79,7 @@ it('stops a packet at its failing statement and rolls the whole transaction back
         stmt(`UPDATE pdr_model_jobs SET status = 'running' WHERE id = ?`, [b]),
         stmt('INSERT INTO no_such_table (x) VALUES (1)'),
         stmt(`UPDATE pdr_model_jobs SET status = 'finished' WHERE id = ?`, [c]),
+        stmt('SET @pdr_after = 1'), // a session variable survives a rollback: it shows whether this ran
       ],
       { commit: true },
     );
@@ -69,8 +87,8 @@ it('stops a packet at its failing statement and rolls the whole transaction back
   expect(String(err)).toMatch(/no_such_table/);
   // nothing of it stayed: not a's change from the first packet, not b's before the failure, not c's after
   expect([await statusOf(a), await statusOf(b), await statusOf(c)]).toEqual(['pending', 'pending', 'pending']);
-  // and no pooled connection was given back inside a transaction
-  expect(await openTransactions()).toEqual([0, 0, 0, 0]);
+  // nothing after the failing statement ran, and no pooled connection was given back inside a transaction
+  expect(await pooledSessions()).toEqual(clean);
 
   // the driver's error comes as the ORM path gives it (MikroORM's converter: TableNotFoundException)
   expect((err as Error).name).toBe('TableNotFoundException');
@@ -84,7 +102,7 @@ it('stops a packet at its failing statement and rolls the whole transaction back
     }),
   ).rejects.toBe(own);
   expect(await statusOf(a)).toBe('pending');
-  expect(await openTransactions()).toEqual([0, 0, 0, 0]);
+  expect(await pooledSessions()).toEqual(clean);
 });
 
 it('runs a deadlock victim again: both transactions end committed', async () => {
@@ -110,6 +128,6 @@ it('runs a deadlock victim again: both transactions end committed', async () => 
   const rows = await all<{ id: number; reason: string }>(t.em(), 'SELECT id, reason FROM pdr_model_jobs WHERE id IN (?, ?) ORDER BY id', [x, y]);
   // each mark exactly once on each row: the victim's first try left nothing behind
   for (const r of rows) expect([...r.reason].sort().join('')).toBe('AB');
-  expect(await openTransactions()).toEqual([0, 0, 0, 0]);
+  expect(await pooledSessions()).toEqual(clean);
   await run(t.em(), 'UPDATE pdr_model_jobs SET reason = NULL WHERE id IN (?, ?)', [x, y]);
 });

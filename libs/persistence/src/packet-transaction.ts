@@ -5,7 +5,7 @@
  * and MikroORM's `execute`, each with its turn of state's event loop while the transaction held a pooled
  * connection, and a CPU profile had a third of state's busy samples inside the socket writes to MariaDB
  * (on a saturated 2-core machine mostly the thread preempted by the server it woke). In packets, state's
- * CPU per lifecycle fell from 12 to 6–8 ms (docs/benchmarks.md, "Fourth pass").
+ * CPU per lifecycle fell from 8–12 to 6–8 ms (docs/benchmarks.md, "Fourth pass").
  *
  * The connection is one of the ORM's pool (the same pool, the same session settings: time zone, lock
  * wait, sql_mode, READ COMMITTED), taken for the whole transaction and given back after COMMIT or
@@ -16,9 +16,13 @@
  * before the connection is returned; a deadlock or lock wait timeout runs the whole transaction again,
  * as `transaction()` does.
  *
- * Values are formatted by the driver (sqlstring, as MikroORM formats them): the same `?` rules as `run`.
- * The pool's connections accept multi-statement queries (`multipleStatements`, orm.ts) for this; every
- * statement of the project binds its values, so no text from outside is ever spliced into SQL.
+ * Values are formatted by the driver (sqlstring, as MikroORM formats them): `?` a value, `??` an
+ * identifier; `stmt()` refuses `\?` and `???`, which sqlstring reads differently from `run`'s count. The
+ * pool must accept multi-statement queries (`OrmOptions.multipleStatements`, set by the state service
+ * only); every statement sent here binds its values (spliced parts are our own identifiers and lists).
+ *
+ * Not on this path: knex's query log (`OrmOptions.log`) and MikroORM's transaction context — a caller
+ * inside `em.transactional` would get a second connection and a second transaction (none does).
  */
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { backoff, withRetry } from '@pdr/contracts';
@@ -33,6 +37,7 @@ export interface Stmt {
 
 /** A statement with its values, checked like `run`'s (as many values as placeholders). */
 export function stmt(sql: string, params: readonly SqlValue[] = []): Stmt {
+  if (/\\\?|\?\?\?/.test(sql)) throw new Error(`SQL with \\? or ??? (the driver's formatting would shift the values): ${sql.slice(0, 120)}`);
   const n = countPlaceholders(sql);
   if (n !== params.length) throw new Error(`SQL has ${n} placeholders but ${params.length} values: ${sql.slice(0, 120)}`);
   return { sql, params };
@@ -63,6 +68,7 @@ export interface PacketTx {
 
 /** The driver's connection, as far as it is used here (mysql2's callback API). */
 interface RawConnection {
+  config: { multipleStatements?: boolean };
   format(sql: string, values: unknown[]): string;
   query(sql: string, cb: (err: Error | null, results: unknown) => void): void;
   destroy(): void;
@@ -97,6 +103,10 @@ export async function packetTransaction<T>(em: Em, fn: (tx: PacketTx) => Promise
     async () => {
       const client = connection.getKnex().client as unknown as KnexClient;
       const conn = await client.acquireConnection().catch((err: unknown) => Promise.reject(convert(err)));
+      if (!conn.config.multipleStatements) {
+        await client.releaseConnection(conn);
+        throw new Error('packetTransaction needs a pool with multi-statement queries (createOrm with multipleStatements: true)');
+      }
       let open = false;
       try {
         const tx: PacketTx = {

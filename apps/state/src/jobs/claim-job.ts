@@ -35,12 +35,12 @@ export interface ClaimOptions {
  * exactly one wins. The winner gets a job_attempts row (a reclaimed attempt is closed as failed) and
  * everything it needs to run; the others get granted:false with the reason and ack their event.
  *
- * The granted path is ONE packet to MariaDB (packetTransaction): BEGIN, the CAS, the claimed row with
- * its joins, the earlier attempts closed, the attempt INSERT, the reads of what earlier attempts left,
- * COMMIT. The writes after the CAS are conditional on it in SQL (`@pdr_claimed`, the CAS's ROW_COUNT()),
- * so a CAS that did not apply changes nothing and its transaction commits empty. It was four round trips
- * with seven statements sent one by one or pipelined through knex; state's CPU bounds the lifecycle rate,
- * and with claim, finish and steps in packets it fell from 12 to 6–8 ms per lifecycle on the bench's
+ * The granted path is one packet to MariaDB (packetTransaction): BEGIN, the CAS, the claimed row with
+ * its joins, the earlier attempts closed, the attempt INSERT, the reads of what earlier attempts left;
+ * then COMMIT once the reply is built from them. The writes after the CAS are conditional on it in SQL
+ * (`@pdr_claimed`, the CAS's ROW_COUNT()), so a CAS that did not apply changes nothing and its transaction
+ * commits empty. It was four round trips with seven statements sent one by one or pipelined through knex; state's CPU bounds the lifecycle rate,
+ * and with claim, finish and steps in packets it fell from 8–12 to 6–8 ms per lifecycle on the bench's
  * machine (docs/benchmarks.md, "Fourth pass"). The statements stay SQL, not entities or the QueryBuilder,
  * for the same reason (the ORM path costs 2–3× the CPU per statement, MikroORM 6.6). The rarer paths — the refusal's read, the same claim again — run afterwards in
  * a transaction of their own through the ORM.
@@ -59,8 +59,18 @@ export async function claimJob(
       progress: [],
     };
   }
-  const results = await packetTransaction(em, (tx) => tx.send(claimStatements(req, opts), { commit: true }));
-  if (countsOf(results[0]).affectedRows !== 1) {
+  // COMMIT only once the reply is built: a claimed row the reply cannot be made of (a species name or run
+  // options that do not parse) rolls the claim back, as before, instead of leaving the job running for nobody
+  const granted = await packetTransaction(em, async (tx) => {
+    const results = await tx.send(claimStatements(req, opts));
+    if (countsOf(results[0]).affectedRows !== 1) return null; // nothing changed (the conditional writes did nothing)
+    // the job's row (read once, with everything the runner needs and its progress event's columns) gives
+    // the new attempt number
+    const row = rowsOf<ClaimRow>(results[2])[0];
+    const kept = { recordedFiles: toRecordedFiles(rowsOf<FileRow>(results[5])), quarantine: toQuarantine(rowsOf<{ detail: unknown }>(results[6])[0]) };
+    return claimedJob(row, req.jobId, kept);
+  });
+  if (granted === null) {
     return transaction(em, async (tem) => {
       const job = await loadJobStateOrFail(tem, req.jobId);
       if (await isSameClaimAgain(tem, job, req)) {
@@ -70,11 +80,7 @@ export async function claimJob(
       return { reply: refusal(job, req), changed: [], progress: [] };
     });
   }
-  // granted: the job's row (read once, with everything the runner needs and its progress event's
-  // columns) gives the new attempt number
-  const row = rowsOf<ClaimRow>(results[2])[0];
-  const kept = { recordedFiles: toRecordedFiles(rowsOf<FileRow>(results[5])), quarantine: toQuarantine(rowsOf<{ detail: unknown }>(results[6])[0]) };
-  const { job, progress } = claimedJob(row, req.jobId, kept);
+  const { job, progress } = granted;
   return { reply: { granted: true, job }, changed: [job.jobId], progress: [progress] };
 }
 
