@@ -26,13 +26,18 @@ const finish = (jobId: number, attempt: number, runnerId: string, steps: { step:
   steps: steps.map((s) => ({ ...s, detail: {} })),
 });
 
-it("a lost attempt's steps are kept once; the winning attempt's with its outcome", async () => {
-  const { gridId } = await h.call('gridUpsert', gridRequest('finish-steps'));
+/** A job of a new grid claimed by r1 (attempt 1), which goes silent; r2 reclaims it (attempt 2). */
+async function reclaimedJob(name: string): Promise<number> {
+  const { gridId } = await h.call('gridUpsert', gridRequest(name));
   const [[jobId]] = (await h.call('pointsUpsert', { v: 1, gridId, points: points(1) })).jobs;
   expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 1, runnerId: 'r1' })).granted).toBe(true);
-  // r1 goes silent; r2 reclaims the job
   await run(h.em(), 'UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) - INTERVAL 1 HOUR WHERE id = ?', [jobId]);
   expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 2, runnerId: 'r2' })).granted).toBe(true);
+  return jobId;
+}
+
+it("a lost attempt's steps are kept once; the winning attempt's with its outcome", async () => {
+  const jobId = await reclaimedJob('finish-steps');
   // the reclaim closed attempt 1 (never overwritten) and opened attempt 2, in the claim's one packet
   const attempts = await all<{ attempt: number; runner_id: string; delivery: number; status: string; reason: string | null; closed: number }>(
     h.em(),
@@ -62,11 +67,7 @@ it("a lost attempt's steps are kept once; the winning attempt's with its outcome
 });
 
 it("a step report of a lost attempt is kept but is no heartbeat: only the owning attempt's refreshes it", async () => {
-  const { gridId } = await h.call('gridUpsert', gridRequest('step-heartbeat'));
-  const [[jobId]] = (await h.call('pointsUpsert', { v: 1, gridId, points: points(1) })).jobs;
-  expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 1, runnerId: 'r1' })).granted).toBe(true);
-  await run(h.em(), 'UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) - INTERVAL 1 HOUR WHERE id = ?', [jobId]);
-  expect((await h.call('jobClaim', { v: 1, jobId, generation: 0, delivery: 2, runnerId: 'r2' })).granted).toBe(true);
+  const jobId = await reclaimedJob('step-heartbeat');
   const ageS = async () => Number((await all<{ s: number }>(h.em(), 'SELECT TIMESTAMPDIFF(SECOND, heartbeat_at, NOW(3)) AS s FROM pdr_model_jobs WHERE id = ?', [jobId]))[0].s);
   await run(h.em(), 'UPDATE pdr_model_jobs SET heartbeat_at = NOW(3) - INTERVAL 1 HOUR WHERE id = ?', [jobId]);
   const step = (attempt: number, runnerId: string, at: string) => h.call('jobStep', { v: 1, jobId, attempt, runnerId, steps: [{ step: 'pdr-started', at }] });
