@@ -39,11 +39,12 @@ export interface ClaimOptions {
  * its joins, the earlier attempts closed, the attempt INSERT, the reads of what earlier attempts left;
  * then COMMIT once the reply is built from them. The writes after the CAS are conditional on it in SQL
  * (`@pdr_claimed`, the CAS's ROW_COUNT()), so a CAS that did not apply changes nothing and its transaction
- * commits empty. It was four round trips with seven statements sent one by one or pipelined through knex; state's CPU bounds the lifecycle rate,
- * and with claim, finish and steps in packets it fell from 8–12 to 6–8 ms per lifecycle on the bench's
- * machine (docs/benchmarks.md, "Fourth pass"). The statements stay SQL, not entities or the QueryBuilder,
- * for the same reason (the ORM path costs 2–3× the CPU per statement, MikroORM 6.6). The rarer paths — the refusal's read, the same claim again — run afterwards in
- * a transaction of their own through the ORM.
+ * commits empty. It was four round trips with seven statements sent one by one or pipelined through
+ * knex; state's CPU bounds the lifecycle rate, and with claim, finish and steps in packets it fell from
+ * 8–12 to 6–8 ms per lifecycle on the bench's machine (docs/benchmarks.md, "Fourth pass"). The statements
+ * stay SQL, not entities or the QueryBuilder, for the same reason (the ORM path costs 2–3× the CPU per
+ * statement, MikroORM 6.6). The rarer paths — the refusal's read, the same claim again — run afterwards
+ * in a transaction of their own through the ORM.
  */
 export async function claimJob(
   em: Em,
@@ -74,7 +75,8 @@ export async function claimJob(
     return transaction(em, async (tem) => {
       const job = await loadJobStateOrFail(tem, req.jobId);
       if (await isSameClaimAgain(tem, job, req)) {
-        const [again, kept] = await Promise.all([one<ClaimRow>(tem, claimRowStmt(job.id).sql, claimRowStmt(job.id).params), keptRecords(tem, job.id)]);
+        const read = claimRowStmt(job.id);
+        const [again, kept] = await Promise.all([one<ClaimRow>(tem, read.sql, read.params), keptRecords(tem, job.id)]);
         return { reply: { granted: true, job: claimedJob(again, job.id, kept, job.attempt).job }, changed: [], progress: [] };
       }
       return { reply: refusal(job, req), changed: [], progress: [] };

@@ -98,13 +98,13 @@ function identityKey(x: ExecutableInfo): string {
  * Per job of a known grid that is two packets to MariaDB (packetTransaction): BEGIN, the CAS (which also
  * sets the executable, user and chemistry) and one SELECT (which also gives the progress event's columns);
  * then steps, job_files, hdf_files, json_files, the attempt and COMMIT. It was eight round trips, one per
- * statement through knex, each with its turn of state's event loop; state's CPU bounds the lifecycle rate
- * (docs/benchmarks.md, "Fourth pass": 8–12 → 6–8 ms per lifecycle). The statements stay SQL rather than entities,
- * nativeUpdate or insertMany: the ORM path costs 2–3× the CPU per statement (raw 50–86 µs, QueryBuilder
- * 130–155 µs, nativeUpdate 210 µs, em.insert 155 µs, MikroORM 6.6 warm, same connection). The executables'
- * get-or-create (once per grid and state instance) goes through libs/persistence's upsertExecutable, in a
- * transaction of its own before the CAS; a report the CAS refuses (a repeat, or an attempt that lost the
- * job) is answered from a second transaction through the ORM.
+ * statement through knex, each with its turn of state's event loop; state's CPU bounds the lifecycle
+ * rate (docs/benchmarks.md, "Fourth pass": 8–12 → 6–8 ms per lifecycle). The statements stay SQL rather
+ * than entities, nativeUpdate or insertMany: the ORM path costs 2–3× the CPU per statement (raw 50–86 µs,
+ * QueryBuilder 130–155 µs, nativeUpdate 210 µs, em.insert 155 µs, MikroORM 6.6 warm, same connection).
+ * The executables' get-or-create (once per grid and state instance) goes through libs/persistence's
+ * upsertExecutable, in a transaction of its own before the CAS; a report the CAS refuses (a repeat, or an
+ * attempt that lost the job) is answered from a second transaction through the ORM.
  */
 export async function finishJob(
   em: Em,
