@@ -5,7 +5,6 @@
  * run again and both end committed.
  */
 import { countsOf, packetTransaction, rowsOf, stmt } from './packet-transaction';
-import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { all, one, run } from './sql';
 import { useUseCaseDb } from '../../../test/support/use-case-db';
 
@@ -22,7 +21,7 @@ const statusOf = async (id: number) => (await one<{ status: string }>(t.em(), 'S
  */
 async function pooledSessions(): Promise<Array<{ inTransaction: number; after: unknown }>> {
   type Raw = { query(sql: string, cb: (err: Error | null, rows: Array<Record<string, unknown>>) => void): void };
-  const client = (t.em().getConnection() as unknown as AbstractSqlConnection).getKnex().client as unknown as {
+  const client = (t.em().getConnection() as unknown as { getKnex(): { client: unknown } }).getKnex().client as unknown as {
     acquireConnection(): Promise<Raw>;
     releaseConnection(c: Raw): unknown;
   };

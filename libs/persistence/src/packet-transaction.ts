@@ -24,7 +24,6 @@
  * Not on this path: knex's query log (`OrmOptions.log`) and MikroORM's transaction context — a caller
  * inside `em.transactional` would get a second connection and a second transaction (none does).
  */
-import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { backoff, withRetry } from '@pdr/contracts';
 import type { Em } from './orm';
 import { countPlaceholders, isRetryableTxError, RunResult, SqlValue } from './sql';
@@ -79,6 +78,11 @@ interface KnexClient {
   releaseConnection(conn: RawConnection): Promise<unknown> | void;
 }
 
+/** The ORM's SQL connection as far as it is used here (MikroORM's AbstractSqlConnection: its knex and pool). */
+interface OrmSqlConnection {
+  getKnex(): { client: unknown };
+}
+
 /**
  * The driver's errors as the ORM path gives them (MikroORM's exception converter: DeadlockException,
  * UniqueConstraintViolationException, … with the driver's code and errno kept); errors of the use case's
@@ -96,7 +100,7 @@ function query(conn: RawConnection, sql: string, convert: Convert): Promise<unkn
  * repeat: a deadlock victim is run again, everything it did rolled back.
  */
 export async function packetTransaction<T>(em: Em, fn: (tx: PacketTx) => Promise<T>, attempts = 5): Promise<T> {
-  const connection = em.getConnection() as unknown as AbstractSqlConnection;
+  const connection = em.getConnection() as unknown as OrmSqlConnection;
   const convert: Convert = (err) => (err instanceof Error ? em.getPlatform().getExceptionConverter().convertException(err as never) : err);
   const pause = backoff.jittered(5, 20);
   return withRetry(
