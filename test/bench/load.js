@@ -207,7 +207,7 @@ async function sqlFloor(db, gridId, conns) {
     const [res] = await c.query(parts.join(';\n'));
     return parts.length === 1 ? [res] : res;
   };
-  const fmt = (c, stmts) => stmts.map((x) => c.format(x.sql, x.params));
+  const asSql = (c, stmts) => stmts.map((x) => c.format(x.sql, x.params));
   /** As state's packetTransaction: ROLLBACK after any failure; a deadlock or lock wait timeout runs it again (5 tries). */
   const txn = async (c, fn) => {
     for (let i = 1; ; i++) {
@@ -229,7 +229,7 @@ async function sqlFloor(db, gridId, conns) {
   // claim one packet with BEGIN, then COMMIT; the finish the CAS + keys, then the writes + COMMIT
   const claimSql = async (c, j) => {
     const req = { runnerId: 'floor', jobId: j.id, generation: 0, delivery: 1 };
-    const res = await send(c, ['BEGIN', ...fmt(c, claimStatements(req, { staleHeartbeatMs: 45_000 }))]);
+    const res = await send(c, ['BEGIN', ...asSql(c, claimStatements(req, { staleHeartbeatMs: 45_000 }))]);
     if (res[1].affectedRows !== 1) throw new Error(`floor: claim of job ${j.id} not applied`);
     await c.query('COMMIT');
   };
@@ -239,9 +239,9 @@ async function sqlFloor(db, gridId, conns) {
     const steps = ['setup-finished', 'pdr-started', 'pdr-finished', 'onion-finished', 'outputs-stored'].map((step) => ({ step, detail: {}, at: now }));
     const req = { jobId: j.id, attempt: 1, status: 'finished', reason: null, startedAt: now, finishedAt: now, executionMs: 100, files, steps, exitCodes: { pdr: 0, onion: { CO: 0 } }, executables: [] };
     const pdrExeId = exe ? exe.id : null;
-    const res = await send(c, ['BEGIN', ...fmt(c, finishCasStatements(req, pdrExeId))]);
+    const res = await send(c, ['BEGIN', ...asSql(c, finishCasStatements(req, pdrExeId))]);
     if (res[1].affectedRows !== 1) throw new Error(`floor: finish of job ${j.id} not applied`);
-    await send(c, [...fmt(c, finishWriteStatements(req, res[2][0], pdrExeId, [])), 'COMMIT']);
+    await send(c, [...asSql(c, finishWriteStatements(req, res[2][0], pdrExeId, [])), 'COMMIT']);
   };
   const cpu0 = cpuNow({ mariadb: mariadbPid() });
   const t0 = performance.now();

@@ -133,7 +133,7 @@ class RssSampler {
     this.phase = name;
     const cpu0 = new Map();
     for (const [label, p] of this.procs) if (!p.exited) cpu0.set(label, cpuSplit(p.pid));
-    this.phases.set(name, { samples: new Map(), cpu0, cpu: new Map(), split: new Map() });
+    this.phases.set(name, { samples: new Map(), cpu0, split: new Map() });
     this.sample();
   }
 
@@ -143,10 +143,7 @@ class RssSampler {
       const ph = this.phases.get(this.phase);
       for (const [label, c0] of ph.cpu0) {
         const c1 = cpuSplit(this.procs.get(label).pid);
-        if (c0 !== null && c1 !== null) {
-          ph.cpu.set(label, c1.user + c1.sys - c0.user - c0.sys);
-          ph.split.set(label, { user: c1.user - c0.user, sys: c1.sys - c0.sys });
-        }
+        if (c0 !== null && c1 !== null) ph.split.set(label, { user: c1.user - c0.user, sys: c1.sys - c0.sys });
       }
     }
     this.phase = null;
@@ -154,7 +151,7 @@ class RssSampler {
 
   /** CPU seconds each service used during a phase: Map label → seconds. */
   cpu(phase) {
-    return this.phases.get(phase)?.cpu ?? new Map();
+    return new Map([...this.cpuSplit(phase)].map(([label, c]) => [label, c.user + c.sys]));
   }
 
   /** The same apart: Map label → { user, sys } seconds. */
