@@ -104,6 +104,77 @@ describe.each([['auto'], ['never']] as const)('LocalStorage (syncCalls: %s)', (s
     expect(await fs.readdir(path.join(base, 'm/pdrgrid'))).toEqual([]);
   });
 
+  // StoreItem.scratch: a job directory's outputs are stored as themselves when the storage is on their filesystem
+  it('stores scratch files as themselves (one inode, no copy: small and streamed) with their hash; others are copied', async () => {
+    const small = path.join(tmp, 'small');
+    const big = path.join(tmp, 'big');
+    const other = path.join(tmp, 'other');
+    const bigContent = Buffer.alloc(3 * 1024 * 1024 + 17, 'pdr');
+    await fs.writeFile(small, 'small output\n');
+    await fs.writeFile(big, bigContent);
+    await fs.writeFile(other, 'not scratch\n');
+    const stored = await storage.storeMany([
+      { localPath: small, relPath: 'm/pdroutput/small', scratch: true },
+      { localPath: big, relPath: 'm/pdroutput/big', scratch: true },
+      { localPath: other, relPath: 'm/pdroutput/other' },
+    ]);
+    const ino = async (p: string) => (await fs.stat(p)).ino;
+    expect(await ino(path.join(base, 'm/pdroutput/small'))).toBe(await ino(small));
+    expect(await ino(path.join(base, 'm/pdroutput/big'))).toBe(await ino(big));
+    expect(await ino(path.join(base, 'm/pdroutput/other'))).not.toBe(await ino(other));
+    expect(stored.map((f) => [f.size, f.sha256])).toEqual([
+      [13, sha('small output\n')],
+      [bigContent.length, createHash('sha256').update(bigContent).digest('hex')],
+      [12, sha('not scratch\n')],
+    ]);
+    // the runner clears its job directory afterwards: what is stored stays
+    await Promise.all([small, big, other].map((p) => fs.unlink(p)));
+    expect(await fs.readFile(path.join(base, 'm/pdroutput/small'), 'utf8')).toBe('small output\n');
+    expect((await fs.stat(path.join(base, 'm/pdroutput/big'))).size).toBe(bigContent.length);
+    expect((await fs.readdir(path.join(base, 'm/pdroutput'))).sort()).toEqual(['big', 'other', 'small']);
+  });
+
+  it('copies a scratch file that has another name too, or is reached through a symlink', async () => {
+    const shared = path.join(tmp, 'shared');
+    await fs.writeFile(shared, 'a file of the base dir\n');
+    await fs.link(shared, path.join(tmp, 'second-name'));
+    const viaLink = path.join(tmp, 'via-link');
+    await fs.symlink(src, viaLink);
+    await storage.storeMany([
+      { localPath: shared, relPath: 'm/a', scratch: true },
+      { localPath: viaLink, relPath: 'm/b', scratch: true },
+    ]);
+    expect((await fs.stat(path.join(base, 'm/a'))).ino).not.toBe((await fs.stat(shared)).ino);
+    expect((await fs.stat(shared)).nlink).toBe(2);
+    expect((await fs.stat(path.join(base, 'm/b'))).ino).not.toBe((await fs.stat(src)).ino);
+    expect((await fs.stat(src)).nlink).toBe(1);
+    expect(await fs.readFile(path.join(base, 'm/b'), 'utf8')).toBe('hello pdr\n');
+  });
+
+  it('copies a scratch file when the storage is on another filesystem (no link across mounts)', async () => {
+    const shmBase = await fs.mkdtemp('/dev/shm/pdr-storage-');
+    try {
+      expect((await fs.stat(shmBase)).dev).not.toBe((await fs.stat(src)).dev); // else this test shows nothing
+      const other = new LocalStorage(shmBase, { syncCalls });
+      const [f] = await other.storeMany([{ localPath: src, relPath: 'm/a', scratch: true }]);
+      expect(f.sha256).toBe(sha('hello pdr\n'));
+      expect(await fs.readFile(path.join(shmBase, 'm/a'), 'utf8')).toBe('hello pdr\n');
+      expect((await fs.stat(src)).nlink).toBe(1);
+    } finally {
+      await fs.rm(shmBase, { recursive: true, force: true });
+    }
+  });
+
+  it('a failed store leaves scratch files with their one name and no temp name behind', async () => {
+    const items = [
+      { localPath: src, relPath: 'm/pdrgrid/a', scratch: true },
+      { localPath: path.join(tmp, 'missing'), relPath: 'm/pdrgrid/b', scratch: true },
+    ];
+    await expect(storage.storeMany(items)).rejects.toThrow(/missing as m\/pdrgrid\/b/);
+    expect(await fs.readdir(path.join(base, 'm/pdrgrid'))).toEqual([]);
+    expect((await fs.stat(src)).nlink).toBe(1);
+  });
+
   // one instance serves all of a runner's jobs (createStorage keeps it): what it checked once may change
   it('a kept instance creates a folder again that vanished between two stores, and the base too', async () => {
     await storage.storeMany([{ localPath: src, relPath: 'm/pdrgrid/a' }, { localPath: src, relPath: 'm/oniongrid/b', last: true }]);
