@@ -1,7 +1,7 @@
 import { cpus } from 'os';
 import { natsSettingsFromEnv } from '@pdr/config';
 import { createLogger } from '@pdr/logging';
-import { parseServiceArgs, stopWhenSupervisorGone, takeMetricsArgs } from '@pdr/messaging';
+import { parseServiceArgs, stopWhenSupervisorGone, takeMetricsArgs } from '@pdr/messaging/client';
 import { startRunner } from './start-runner';
 import { RUNNER_LIMITS } from './consume/limits';
 

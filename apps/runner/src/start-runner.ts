@@ -5,7 +5,7 @@ import { join, resolve } from 'path';
 import { backoff, gridCancelledEvent, limitFromEnv, names, Names, namespaceFromEnv, withRetry } from '@pdr/contracts';
 import type { NatsConfig } from '@pdr/config';
 import { createLogger, type Logger } from '@pdr/logging';
-import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, isPermissionViolation, JobStreamSettings, MetricsServer, MetricsSettings, newInstanceId, startMetricsServer } from '@pdr/messaging';
+import { answerHealth, connectNats, ContractClient, decodeJson, ensureJobStream, isPermissionViolation, JobStreamSettings, MetricsServer, MetricsSettings, newInstanceId, startMetricsServer } from '@pdr/messaging/client';
 import type { NatsConnection } from 'nats';
 import { closeStorageConnections, filesystemKind } from '@pdr/storage';
 import { JobConsumer, SelfStop } from './consume/job-consumer';

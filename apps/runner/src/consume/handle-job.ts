@@ -1,5 +1,5 @@
 import { backoff, ClaimedJob, ContractError, FileRole, jobEvent, JobFinishRequest, RpcRequest, StoredFileInfo, withRetry } from '@pdr/contracts';
-import { ContractClient, decodeJson, ServiceUnavailableError } from '@pdr/messaging';
+import { ContractClient, decodeJson, ServiceUnavailableError } from '@pdr/messaging/client';
 import { createStorage } from '@pdr/storage';
 import type { Logger } from '@pdr/logging';
 import { JsMsg } from 'nats';

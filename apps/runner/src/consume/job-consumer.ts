@@ -1,7 +1,7 @@
 import { Consumer, ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { jobEvent, Names } from '@pdr/contracts';
 import type { Logger } from '@pdr/logging';
-import { decodeJson } from '@pdr/messaging';
+import { decodeJson } from '@pdr/messaging/client';
 import { JobHandler } from './handle-job';
 import { RUNNER_LIMITS } from './limits';
 import { slotGate, type SlotLease } from './slot-gate';

@@ -1,4 +1,4 @@
-import { DURATION_BUCKETS, Gauge, LATENCY_BUCKETS, metricsOn, newRegistry, Registry } from '@pdr/messaging';
+import { DURATION_BUCKETS, Gauge, LATENCY_BUCKETS, metricsOn, newRegistry, Registry } from '@pdr/messaging/client';
 import type { StepEvent } from '../execution/types';
 
 /** Exit codes as labels: 0..255 and "none" (killed by a signal, timed out): a bounded set. */
