@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseRunnerArgs } from './main';
 import { RUNNER_LIMITS } from './consume/limits';
 
@@ -40,5 +43,16 @@ describe('runner arguments', () => {
 
   it('names a bad PDR_RUNNER_CONCURRENCY', () => {
     expect(() => parseRunnerArgs([], { PDR_RUNNER_CONCURRENCY: 'many' })).toThrow('PDR_RUNNER_CONCURRENCY must be a positive integer, got "many"');
+  });
+});
+
+describe('runner modules', () => {
+  // every executable a runner starts is forked from the runner's memory: NestJS (≈ 20 MB resident) has no
+  // business there — the runner speaks the contract through @pdr/messaging/client
+  it('load no NestJS (its built entry point; `npm test` builds first)', () => {
+    const main = path.join(__dirname, '..', 'dist', 'main.js');
+    expect(existsSync(main)).toBe(true);
+    const code = "require(process.argv[1]); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/@nestjs/'))))";
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', code, main], { encoding: 'utf8' }))).toEqual([]);
   });
 });
