@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { NatsConnection } from 'nats';
 import { namespaceFromEnv } from '@pdr/contracts';
-import type { ContractClient } from '@pdr/messaging';
+import type { ContractClient } from '@pdr/messaging/client';
 import { config as configLib, messaging } from './lazy';
 import { UsageError } from './errors';
 import { Io } from './output/io';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'http';
 import { GridMapReply, GridSummary, JOB_STATUSES, names, progressEvent, TERMINAL_STATUSES } from '@pdr/contracts';
-import { ContractClient, decodeJson } from '@pdr/messaging';
+import { ContractClient, decodeJson } from '@pdr/messaging/client';
 import type { Logger } from '@pdr/logging';
 import type { NatsConnection, Subscription } from 'nats';
 import { GridModel, MapView } from '@pdr/map';

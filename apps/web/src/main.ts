@@ -1,6 +1,6 @@
 import { parseArgs } from 'util';
 import { createLogger } from '@pdr/logging';
-import { closeOnSignals, MetricsSettings, takeMetricsArgs } from '@pdr/messaging';
+import { closeOnSignals, MetricsSettings, takeMetricsArgs } from '@pdr/messaging/client';
 import { startWeb, WebUsageError } from './server';
 
 export { startWeb, isLoopback, WebUsageError } from './server';

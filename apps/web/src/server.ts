@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'crypto';
 import { open, readFile } from 'fs/promises';
 import { join } from 'path';
 import { ContractError, namespaceFromEnv, RpcReply } from '@pdr/contracts';
-import { connectNats, ContractClient, Counter, Gauge, Histogram, LATENCY_BUCKETS, MetricsServer, MetricsSettings, natsUrlFromEnv, newRegistry, ServiceUnavailableError, startMetricsServer } from '@pdr/messaging';
+import { connectNats, ContractClient, Counter, Gauge, Histogram, LATENCY_BUCKETS, MetricsServer, MetricsSettings, natsUrlFromEnv, newRegistry, ServiceUnavailableError, startMetricsServer } from '@pdr/messaging/client';
 import { createLogger, type Logger } from '@pdr/logging';
 import type { NatsConnection } from 'nats';
 import { GridHub, withProgress } from './hub';

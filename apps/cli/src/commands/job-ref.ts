@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RpcReply, safeName } from '@pdr/contracts';
-import type { ContractClient } from '@pdr/messaging';
+import type { ContractClient } from '@pdr/messaging/client';
 import { UsageError } from '../errors';
 
 export type JobGet = RpcReply<'jobGet'>;

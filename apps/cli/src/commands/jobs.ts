@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { JOB_STATUSES, JobRow, JobStatus, JobsQueryRequest } from '@pdr/contracts';
 import { GRID_AXES, KOSMATAU_PARAMETER_NAMES } from '@pdr/domain';
-import type { ContractClient } from '@pdr/messaging';
+import type { ContractClient } from '@pdr/messaging/client';
 import { CliContext, withSession } from '../context';
 import { UsageError } from '../errors';
 import { csvRow } from '../output/csv';

@@ -1,5 +1,5 @@
 import { GridSummary, names, progressEvent, ProgressEvent } from '@pdr/contracts';
-import { decodeJson, ServiceUnavailableError } from '@pdr/messaging'; // loaded lazily by pdr run
+import { decodeJson, ServiceUnavailableError } from '@pdr/messaging/client'; // loaded lazily by pdr run
 import { Session } from '../context';
 import { CliError, EXIT, howToStart } from '../errors';
 import { ProgressView, tally } from '../output/progress';
