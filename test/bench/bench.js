@@ -40,7 +40,7 @@ const { names } = require('@pdr/contracts');
 const { connectNats, ContractClient, decodeJson } = require('@pdr/messaging');
 const { databaseEnv, dropDatabase } = require('@pdr/persistence');
 const { testDatabaseSettings } = require('../support/database');
-const { REPO, startService, waitHealthy, RssSampler } = require('./procs');
+const { REPO, startService, waitHealthy, RssSampler, cpuSeconds, pidOf } = require('./procs');
 const { execFloor, insertFloor, publishFloor } = require('./floors');
 const { storagePhase, storageLines } = require('./storage');
 const { loadPhase, loadReport } = require('./load');
@@ -369,11 +369,13 @@ async function overheadPhase(root, sampler, results) {
   const points = [];
   for (const dens of axes.dens) for (const c of axes.chi) points.push({ metal: '100', dens, mass: '-10', chi: c });
   const parallelism = RUNNERS * RUNNER_CONCURRENCY;
+  const floorCpu = [];
   const floorRun = async (when) => {
     const floorRoot = path.join(root, `floor-${when}`);
     try {
-      const ms = await execFloor({ root: floorRoot, baseDir: benchBaseDir, points, species: SPECIES, physics: PHYSICS, parallelism, chemDatabase: 'chem_rates_mock.dat', pdrExe: EXES.pdr, onionExe: EXES.onion });
-      say(`  floor (${when}): ${total} × (${EXES.pdr} + ${EXES.onion} ${SPECIES.join(' ')}) with parallelism ${parallelism}: ${fmtMs(ms)} (${load()})`);
+      const { ms, cpuSec: cpu } = await execFloor({ root: floorRoot, baseDir: benchBaseDir, points, species: SPECIES, physics: PHYSICS, parallelism, chemDatabase: 'chem_rates_mock.dat', pdrExe: EXES.pdr, onionExe: EXES.onion });
+      floorCpu.push(cpu);
+      say(`  floor (${when}): ${total} × (${EXES.pdr} + ${EXES.onion} ${SPECIES.join(' ')}) with parallelism ${parallelism}: ${fmtMs(ms)} (CPU ${cpu.toFixed(2)} s: this process and its executables; ${load()})`);
       return ms;
     } finally {
       fs.rmSync(floorRoot, { recursive: true, force: true });
@@ -394,6 +396,10 @@ async function overheadPhase(root, sampler, results) {
       if (terminal.size >= total) wake();
     },
   });
+  // the servers' CPU too (MariaDB, nats-server: shared with any other run on this machine)
+  const servers = { MariaDB: pidOf('mariadbd', 'mysqld'), 'nats-server': pidOf('nats-server') };
+  const serverCpu = (pids) => Object.entries(pids).map(([k, pid]) => [k, pid ? cpuSeconds(pid) : null]);
+  const servers0 = serverCpu(servers);
   sampler.mark('overhead');
   const t0 = performance.now();
   const sub = await inst.client.request('gridSubmit', { v: 1, request: req }, { timeoutMs: 120_000 });
@@ -429,10 +435,18 @@ async function overheadPhase(root, sampler, results) {
     })
     .join(', ');
   say(`  ${total} jobs through the stack (${RUNNERS} runners × concurrency ${RUNNER_CONCURRENCY}): ${fmtMs(projectMs)} (${seen}; ${load()})`);
-  say(`  CPU used by the services meanwhile: ${cpu}`);
+  const serversUsed = serverCpu(servers).map(([k, c], i) => [k, c === null || servers0[i][1] === null ? null : c - servers0[i][1]]);
+  say(`  CPU used by the services meanwhile: ${cpu}; ${serversUsed.map(([k, c]) => `${k} ${c === null ? 'not visible' : `${c.toFixed(1)} s`}`).join(', ')}`);
   await inst.close();
 
   const floorAfter = await floorRun('after');
+  // with every wait overlapped, the stack still needs its CPU: on this machine's cores, at least this long
+  const stackCpu = [...sampler.cpu('overhead')].reduce((a, [, sec]) => a + sec, 0) + serversUsed.reduce((a, [, c]) => a + (c ?? 0), 0);
+  const meanFloorCpu = floorCpu.reduce((a, b) => a + b, 0) / floorCpu.length;
+  say(
+    `  CPU per job: stack ${((stackCpu * 1000) / total).toFixed(1)} ms (services, MariaDB, nats-server), floor ${((meanFloorCpu * 1000) / total).toFixed(1)} ms; ` +
+      `on ${os.cpus().length} CPUs the stack's CPU alone takes ≥ ${fmtMs((stackCpu * 1000) / os.cpus().length)}, the floor's ${fmtMs((meanFloorCpu * 1000) / os.cpus().length)}`,
+  );
   results.overhead = { total, projectMs, floorMs: (floorBefore + floorAfter) / 2, floorBefore, floorAfter };
 }
 

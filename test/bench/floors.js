@@ -16,6 +16,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const { performance } = require('node:perf_hooks');
 const path = require('node:path');
+const { selfAndChildrenCpu } = require('./procs');
 const { populateJobDir } = require('../../apps/runner/dist/execution/job-dir');
 const { renderInputsForPoint, buildParameterRow, KOSMATAU_PARAMETER_NAMES } = require('@pdr/domain');
 const { RetentionPolicy, StorageType, DiscardPolicy } = require('nats');
@@ -33,7 +34,8 @@ function runExe(command, args, cwd, logFile) {
 
 /**
  * Prepares `points.length` job directories under `root`, then (timed) runs mockpdr + mockonion per
- * species in each with `parallelism` workers. Returns the wall time in ms.
+ * species in each with `parallelism` workers. Returns the wall time in ms and the CPU seconds of that timed
+ * part (this process and the executables it waited for).
  */
 async function execFloor({ root, baseDir, points, species, physics, parallelism, chemDatabase, pdrExe = 'mockpdr', onionExe = 'mockonion' }) {
   const pdrnewTemplate = fs.readFileSync(path.join(baseDir, 'templates', 'PDRNEW.INP.template'), 'utf8');
@@ -67,11 +69,13 @@ async function execFloor({ root, baseDir, points, species, physics, parallelism,
       }
     }
   };
+  const cpu0 = selfAndChildrenCpu();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: parallelism }, worker));
   const ms = performance.now() - t0;
+  const cpuSec = selfAndChildrenCpu() - cpu0;
   if (failures) throw new Error(`exec floor: ${failures} executable runs failed (see ${root})`);
-  return ms;
+  return { ms, cpuSec };
 }
 
 /** A value for a scratch row column like the real one (numbers stay numbers, strings strings). */

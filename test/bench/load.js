@@ -32,7 +32,7 @@ const { testDatabaseSettings } = require('../support/database');
 const { databaseEnv, dropDatabase, setStatusSql } = require('@pdr/persistence');
 const { claimStatements } = require('../../apps/state/dist/jobs/claim-job');
 const { finishCasStatements, finishWriteStatements } = require('../../apps/state/dist/jobs/finish-job');
-const { startService, waitHealthy, REPO, cpuSeconds } = require('./procs');
+const { startService, waitHealthy, REPO, cpuSeconds, pidOf } = require('./procs');
 const { startVirtualRunners, watchConnections, fileRecords } = require('./load-generator');
 
 const MOCK_BASE_DIR = path.join(REPO, 'deploy', 'kosmatau-mock');
@@ -41,17 +41,7 @@ const POOL = require('../../apps/state/dist/main').databaseSettings({}).poolMax 
 const GOALS = { rateVsFloor: 0.7 };
 
 /** MariaDB's server process (CPU of the run; null when it runs elsewhere or is not visible). */
-function mariadbPid() {
-  for (const name of ['mariadbd', 'mysqld']) {
-    try {
-      const out = require('node:child_process').execFileSync('pidof', [name], { encoding: 'utf8' }).trim();
-      if (out) return Number(out.split(/\s+/)[0]);
-    } catch {
-      /* not running here */
-    }
-  }
-  return null;
-}
+const mariadbPid = () => pidOf('mariadbd', 'mysqld');
 
 /**
  * CPU seconds used so far by the processes of a run: state instances, this process (the virtual fleet, or

@@ -22,6 +22,29 @@ function cpuSplit(pid) {
   }
 }
 
+/**
+ * CPU seconds this process and its children it waited for have used so far (utime + stime + cutime +
+ * cstime): a floor's CPU, its `sh` executables included.
+ */
+function selfAndChildrenCpu() {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+}
+
+/** The first process of one of `names` on this machine (`pidof`), or null (not running here). */
+function pidOf(...names) {
+  for (const name of names) {
+    try {
+      const out = require('node:child_process').execFileSync('pidof', [name], { encoding: 'utf8' }).trim();
+      if (out) return Number(out.split(/\s+/)[0]);
+    } catch {
+      /* not running here */
+    }
+  }
+  return null;
+}
+
 /** CPU seconds (user + system) a process has used so far, or null once it is gone. */
 function cpuSeconds(pid) {
   const c = cpuSplit(pid);
@@ -194,4 +217,4 @@ class RssSampler {
   }
 }
 
-module.exports = { REPO, rssMb, cpuSeconds, cpuSplit, startService, waitHealthy, RssSampler };
+module.exports = { REPO, rssMb, cpuSeconds, cpuSplit, selfAndChildrenCpu, pidOf, startService, waitHealthy, RssSampler };
