@@ -37,12 +37,6 @@ export interface StoreItem {
    * stored" check: their presence must imply the others').
    */
   last?: boolean;
-  /**
-   * The local file is the caller's scratch (a job directory's output): nothing writes it after this call
-   * and the caller removes it afterwards. A local storage on the same filesystem then stores the file
-   * itself (a hard link to a temp name, fsynced, renamed) instead of a copy; other backends copy as usual.
-   */
-  scratch?: boolean;
 }
 
 /** What a read-only probe found (StorageBackend.probe): nothing was written. */

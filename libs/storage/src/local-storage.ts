@@ -4,7 +4,6 @@ import {
   constants as fsConstants,
   fstatSync,
   fsync,
-  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -132,77 +131,6 @@ function copySmallWithHash(src: string, dst: string): { fd: number; size: number
     return { fd, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), mtime: new Date(st.mtime.getTime()) };
   } catch (err) {
     closeSync(fd);
-    throw err;
-  }
-}
-
-/**
- * Errors of link(2) that mean "no hard link from here to there" — another mount (EXDEV), a filesystem
- * without hard links or that refuses them (EPERM, ENOTSUP, EOPNOTSUPP, ENOSYS), too many links (EMLINK),
- * a protected_hardlinks refusal (EPERM, EACCES): the file is copied instead.
- */
-const NO_LINK = new Set(['EXDEV', 'EPERM', 'EACCES', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
-
-/**
- * Store a scratch file as itself: `dst` (must not exist, beside the target) becomes a second name of
- * `src`'s inode — no new inode and no copy of the data — and is read back through that name for its
- * hash. False when no such link can be made here (NO_LINK; nothing was created): the caller copies.
- */
-async function linkScratch(src: string, dst: string, sync: boolean): Promise<boolean> {
-  try {
-    if (sync) linkSync(src, dst);
-    else await fs.link(src, dst);
-    return true;
-  } catch (err) {
-    if (NO_LINK.has(errno(err) ?? '')) return false;
-    throw err;
-  }
-}
-
-/**
- * The file just linked to `dst`, opened read-only (fsync works on it) and hashed, synchronously: a small
- * file on a local filesystem. Null (closed) when the inode has other names than the scratch one and
- * `dst`: it is not the caller's alone, and is copied instead.
- */
-function openLinkedSmall(dst: string): { fd: number; size: number; sha256: string; mtime: Date } | null {
-  const fd = openSync(dst, fsConstants.O_RDONLY);
-  try {
-    const st = fstatSync(fd);
-    if (st.nlink !== 2) {
-      closeSync(fd);
-      return null;
-    }
-    const data = readFileSync(fd);
-    if (data.length !== st.size) throw new Error(`${data.length} bytes read, ${st.size} expected: the file changed while stored`);
-    return { fd, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), mtime: new Date(st.mtime.getTime()) };
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-}
-
-/** openLinkedSmall through the thread pool, reading in chunks (large files, other filesystems). */
-async function openLinked(dst: string, sizeHint: number): Promise<{ handle: FileHandle; size: number; sha256: string } | null> {
-  const handle = await fs.open(dst, 'r');
-  try {
-    const st = await handle.stat();
-    if (st.nlink !== 2) {
-      await handle.close();
-      return null;
-    }
-    const hash = createHash('sha256');
-    const buf = copyBuffer(sizeHint);
-    let size = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-      size += bytesRead;
-    }
-    if (size !== st.size) throw new Error(`${size} bytes read, ${st.size} expected: the file changed while stored`);
-    return { handle, size, sha256: hash.digest('hex') };
-  } catch (err) {
-    await handle.close().catch(() => undefined);
     throw err;
   }
 }
@@ -521,7 +449,7 @@ export class LocalStorage implements StorageBackend {
     };
     const seen = new Map<string, Promise<string>>();
     try {
-      await all(items.map((it, i) => limit(async () => (staged[i] = await this.stage(it.localPath, it.relPath, seen, it.scratch === true)))));
+      await all(items.map((it, i) => limit(async () => (staged[i] = await this.stage(it.localPath, it.relPath, seen)))));
       if (!failure) await all(staged.map((st) => limit(() => (st as Staged).sync())));
       for (const last of [false, true]) {
         if (failure) break;
@@ -551,11 +479,8 @@ export class LocalStorage implements StorageBackend {
     return (staged as Staged[]).map((st) => st.result as StoredFile);
   }
 
-  /**
-   * Copy one file to a temp name beside its target, hashing it — or, for a `scratch` file with one name on
-   * the same filesystem, link it there (StoreItem.scratch); the fsync and the rename are the caller's.
-   */
-  private async stage(localPath: string, relPath: string, seen?: Map<string, Promise<string>>, scratch = false): Promise<Staged> {
+  /** Copy one file to a temp name beside its target, hashing it; the fsync and the rename are the caller's. */
+  private async stage(localPath: string, relPath: string, seen?: Map<string, Promise<string>>): Promise<Staged> {
     const segs = splitRelPath(relPath);
     const rel = segs.join('/');
     const fail = (reason: string, cause?: unknown): never => {
@@ -563,14 +488,10 @@ export class LocalStorage implements StorageBackend {
     };
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) fail('the local path must be absolute');
     let sourceSize = 0;
-    let linkable = false;
-    const local = this.fsKind?.local === true;
     try {
       // the source is the runner's local scratch; read synchronously (as copySmallWithHash does) when the
-      // storage is local too, else through the thread pool. A symlink is followed (and its target copied).
-      let st = local ? lstatSync(localPath) : await fs.lstat(localPath);
-      linkable = scratch && st.isFile() && st.nlink === 1;
-      if (st.isSymbolicLink()) st = local ? statSync(localPath) : await fs.stat(localPath);
+      // storage is local too, else through the thread pool
+      const st = this.fsKind?.local ? statSync(localPath) : await fs.stat(localPath);
       if (!st.isFile()) fail('the local path is not a regular file');
       sourceSize = st.size;
     } catch (err) {
@@ -600,52 +521,36 @@ export class LocalStorage implements StorageBackend {
       verify: async () => undefined,
       close: async () => undefined,
     };
-    const small = sourceSize <= SMALL_FILE_BYTES && local;
     try {
-      if (linkable && (await linkScratch(localPath, tmp, local))) {
-        const linked = small ? openLinkedSmall(tmp) : await openLinked(tmp, sourceSize);
-        if (linked) return 'fd' in linked ? this.stagedSmall(staged, linked, rel, fullPath) : this.stagedLarge(staged, linked, rel, fullPath);
-        await this.io.unlink(tmp); // the inode has other names too: copied instead
+      if (sourceSize <= SMALL_FILE_BYTES && this.fsKind?.local) {
+        const { fd, size, sha256, mtime } = copySmallWithHash(localPath, tmp);
+        let open = true;
+        staged.result = { relPath: rel, fullPath, size, mtime, sha256 };
+        staged.sync = () => fsyncFd(fd).catch((err) => fail(describeError(err), err));
+        staged.close = async () => {
+          if (open) closeSync(fd);
+          open = false;
+        };
+        return staged;
       }
-      if (small) return this.stagedSmall(staged, copySmallWithHash(localPath, tmp), rel, fullPath);
-      return this.stagedLarge(staged, await copyWithHash(localPath, tmp, sourceSize), rel, fullPath);
+      const { handle, size, sha256 } = await copyWithHash(localPath, tmp, sourceSize);
+      let open = true;
+      staged.sync = () => handle.sync().catch((err) => fail(describeError(err), err));
+      staged.close = async () => {
+        if (open) await handle.close().catch(() => undefined);
+        open = false;
+      };
+      staged.verify = async () => {
+        const st = await fs.stat(target).catch((err) => fail(describeError(err), err));
+        if (st.size !== size) fail(`size after copy is ${st.size} bytes, expected ${size}`);
+        staged.result = { relPath: rel, fullPath, size, mtime: new Date(st.mtime.getTime()), sha256 };
+      };
+      return staged;
     } catch (err) {
-      await this.io.unlink(tmp).catch(() => undefined); // if it was made
+      await this.io.unlink(tmp).catch(() => undefined); // not created
       if (err instanceof StorageError) throw err;
       return fail(describeError(err), err);
     }
-  }
-
-  /** A small file's temp copy (or link), open and hashed: done once fsynced, closed and renamed. */
-  private stagedSmall(staged: Staged, f: { fd: number; size: number; sha256: string; mtime: Date }, rel: string, fullPath: string): Staged {
-    const { fd, size, sha256, mtime } = f;
-    const fail = staged.fail;
-    let open = true;
-    staged.result = { relPath: rel, fullPath, size, mtime, sha256 };
-    staged.sync = () => fsyncFd(fd).catch((err) => fail(describeError(err), err));
-    staged.close = async () => {
-      if (open) closeSync(fd);
-      open = false;
-    };
-    return staged;
-  }
-
-  /** A large file's temp copy (or link), open and hashed; its size is checked again once renamed. */
-  private stagedLarge(staged: Staged, f: { handle: FileHandle; size: number; sha256: string }, rel: string, fullPath: string): Staged {
-    const { handle, size, sha256 } = f;
-    const fail = staged.fail;
-    let open = true;
-    staged.sync = () => handle.sync().catch((err) => fail(describeError(err), err));
-    staged.close = async () => {
-      if (open) await handle.close().catch(() => undefined);
-      open = false;
-    };
-    staged.verify = async () => {
-      const st = await fs.stat(staged.target).catch((err) => fail(describeError(err), err));
-      if (st.size !== size) fail(`size after copy is ${st.size} bytes, expected ${size}`);
-      staged.result = { relPath: rel, fullPath, size, mtime: new Date(st.mtime.getTime()), sha256 };
-    };
-    return staged;
   }
 
   async remove(relPath: string): Promise<void> {

@@ -186,11 +186,7 @@ function ensureLink(p: string, target: string): void {
   symlinkSync(target, p);
 }
 
-/**
- * `p` holds `content`: a regular file with one link is rewritten in place, anything else replaced — a
- * rendered input of the job before was stored as itself (StoreItem.scratch): its inode is the stored
- * file's, and writing into it would change what is stored.
- */
+/** `p` holds `content`: a regular file with one link is rewritten in place, anything else replaced. */
 function ensureFile(p: string, content: string): void {
   const st = lstatOrNull(p);
   if (st && !(st.isFile() && st.nlink === 1)) rmSync(p, { recursive: true, force: true });

@@ -342,28 +342,6 @@ describe('runJob with the kosmatau-mock base dir', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'pdr_config.json'), 'utf8')).species).toEqual(['CO', 'C+']);
   });
 
-  it("the job directory's outputs are stored as themselves (StoreItem.scratch) unless the directory is kept", async () => {
-    class Recording extends LocalStorage {
-      readonly scratch: Array<boolean | undefined> = [];
-      override async storeMany(items: Parameters<LocalStorage['storeMany']>[0]) {
-        this.scratch.push(...items.map((i) => i.scratch));
-        return super.storeMany(items);
-      }
-    }
-    const sp = storagePaths('mockmodel', '100_30_-10_10_00');
-    const cleared = new Recording(storageBase);
-    expect((await runJob(spec(), deps({ storage: cleared }))).status).toBe('finished');
-    expect(cleared.scratch.length).toBeGreaterThan(10);
-    expect(new Set(cleared.scratch)).toEqual(new Set([true]));
-    expect((await fs.stat(path.join(storageBase, sp.textout))).nlink).toBe(1); // the job dir's name is gone
-
-    const kept = new Recording(path.join(tmp, 'storage-kept'));
-    const r = await runJob(spec({ keepTmp: true }), deps({ storage: kept }));
-    expect(new Set(kept.scratch)).toEqual(new Set([false]));
-    // a kept job dir is the user's to look into (or edit): the stored files are copies
-    expect((await fs.stat(path.join(tmp, 'storage-kept', sp.textout))).ino).not.toBe((await fs.stat(path.join(r.workDir as string, 'pdroutput/TEXTOUT'))).ino);
-  });
-
   it('keepTmp also keeps the dir of a failed job', async () => {
     const r = await runJob(spec({ keepTmp: true, chemDatabase: 'chem_rates_mock.dat', env: { MOCK_PDR_EXIT: '2' } }), deps());
     expect(r.status).toBe('problem');

@@ -161,13 +161,12 @@ class Run {
    * Store several files in one backend call (the backend bounds its parallel transfers, rclone sends them in
    * one process). Every file is finished before it returns, so nothing still writes when the job directory is
    * cleaned up; a failure ends the job, transient (retried later) or permanent as the backend classified it.
-   * `scratch`: the files are the job directory's and are removed after this call (StoreItem.scratch).
    */
-  async storeAll(items: ReadonlyArray<readonly [role: string, localPath: string, relPath: string, last?: boolean]>, scratch = false): Promise<void> {
+  async storeAll(items: ReadonlyArray<readonly [role: string, localPath: string, relPath: string, last?: boolean]>): Promise<void> {
     if (items.length === 0) return;
     let stored: StoredFile[];
     try {
-      stored = await untilAborted(this.deps.storage.storeMany(items.map(([, localPath, relPath, last]) => ({ localPath, relPath, last, scratch }))), this.deps.signal);
+      stored = await untilAborted(this.deps.storage.storeMany(items.map(([, localPath, relPath, last]) => ({ localPath, relPath, last }))), this.deps.signal);
     } catch (err) {
       if (err instanceof StoreAborted) throw err;
       const roles = items.map(([r]) => r).join(', ');
@@ -418,13 +417,8 @@ async function execute(run: Run): Promise<Pick<JobRunResult, 'status' | 'reason'
     batches = [[...run.collected, ...present.filter(([r]) => !required(r))], present.filter(([r]) => required(r))];
   }
   try {
-    // one call: the backend stores the first batch, then the second (the files of the skip check). The job
-    // directory is cleared afterwards unless kept (keepTmp): a local storage on its filesystem may then store
-    // the outputs themselves instead of copies (StoreItem.scratch) — nothing writes them after this point.
-    await run.storeAll(
-      batches.flatMap((b, i) => b.map(([role, local, rel]) => [role, local, rel, i > 0] as const)),
-      !spec.keepTmp,
-    );
+    // one call: the backend stores the first batch, then the second (the files of the skip check)
+    await run.storeAll(batches.flatMap((b, i) => b.map(([role, local, rel]) => [role, local, rel, i > 0] as const)));
   } catch (err) {
     if (!(err instanceof JobFailure) || err.kind !== 'storage') throw err;
     let kept: string;
