@@ -436,15 +436,16 @@ async function overheadPhase(root, sampler, results) {
     .join(', ');
   say(`  ${total} jobs through the stack (${RUNNERS} runners × concurrency ${RUNNER_CONCURRENCY}): ${fmtMs(projectMs)} (${seen}; ${load()})`);
   const serversUsed = serverCpu(servers).map(([k, c], i) => [k, c === null || servers0[i][1] === null ? null : c - servers0[i][1]]);
-  say(`  CPU used by the services meanwhile: ${cpu}; ${serversUsed.map(([k, c]) => `${k} ${c === null ? 'not visible' : `${c.toFixed(1)} s`}`).join(', ')}`);
+  const executablesCpu = [...split.values()].reduce((a, c) => a + (c.children ?? 0), 0);
+  say(`  CPU used by the services meanwhile: ${cpu}; ${serversUsed.map(([k, c]) => `${k} ${c === null ? 'not visible' : `${c.toFixed(1)} s`}`).join(', ')}; the executables ${executablesCpu.toFixed(1)} s`);
   await inst.close();
 
   const floorAfter = await floorRun('after');
   // with every wait overlapped, the stack still needs its CPU: on this machine's cores, at least this long
-  const stackCpu = [...sampler.cpu('overhead')].reduce((a, [, sec]) => a + sec, 0) + serversUsed.reduce((a, [, c]) => a + (c ?? 0), 0);
+  const stackCpu = [...sampler.cpu('overhead')].reduce((a, [, sec]) => a + sec, 0) + serversUsed.reduce((a, [, c]) => a + (c ?? 0), 0) + executablesCpu;
   const meanFloorCpu = floorCpu.reduce((a, b) => a + b, 0) / floorCpu.length;
   say(
-    `  CPU per job: stack ${((stackCpu * 1000) / total).toFixed(1)} ms (services, MariaDB, nats-server), floor ${((meanFloorCpu * 1000) / total).toFixed(1)} ms; ` +
+    `  CPU per job: stack ${((stackCpu * 1000) / total).toFixed(1)} ms (services, MariaDB, nats-server, executables), floor ${((meanFloorCpu * 1000) / total).toFixed(1)} ms (its process and executables); ` +
       `on ${os.cpus().length} CPUs the stack's CPU alone takes ≥ ${fmtMs((stackCpu * 1000) / os.cpus().length)}, the floor's ${fmtMs((meanFloorCpu * 1000) / os.cpus().length)}`,
   );
   results.overhead = { total, projectMs, floorMs: (floorBefore + floorAfter) / 2, floorBefore, floorAfter };

@@ -11,12 +11,16 @@ const { collectHealth } = require('@pdr/messaging');
 
 const REPO = path.resolve(__dirname, '..', '..');
 
-/** CPU seconds a process has used so far, user and system apart, or null once it is gone. */
+/**
+ * CPU seconds a process has used so far, user and system apart, and its children's it waited for (a
+ * runner's executables), or null once it is gone.
+ */
 function cpuSplit(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 }; // utime, stime in clock ticks (USER_HZ = 100)
+    // utime, stime, cutime, cstime in clock ticks (USER_HZ = 100)
+    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100, children: (Number(f[13]) + Number(f[14])) / 100 };
   } catch {
     return null;
   }
@@ -166,7 +170,7 @@ class RssSampler {
       const ph = this.phases.get(this.phase);
       for (const [label, c0] of ph.cpu0) {
         const c1 = cpuSplit(this.procs.get(label).pid);
-        if (c0 !== null && c1 !== null) ph.split.set(label, { user: c1.user - c0.user, sys: c1.sys - c0.sys });
+        if (c0 !== null && c1 !== null) ph.split.set(label, { user: c1.user - c0.user, sys: c1.sys - c0.sys, children: c1.children - c0.children });
       }
     }
     this.phase = null;
@@ -177,7 +181,7 @@ class RssSampler {
     return new Map([...this.cpuSplit(phase)].map(([label, c]) => [label, c.user + c.sys]));
   }
 
-  /** The same apart: Map label → { user, sys } seconds. */
+  /** The same apart: Map label → { user, sys, children } seconds (children: the processes it waited for). */
   cpuSplit(phase) {
     return this.phases.get(phase)?.split ?? new Map();
   }
