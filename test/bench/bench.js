@@ -395,7 +395,7 @@ async function overheadPhase(root, sampler, results) {
       if (terminal.size >= total) wake();
     },
   });
-  /** One grid of `total` points through the stack, as sampler phase `phase`: its time and its counts. */
+  /** One grid of `total` points through the stack, as sampler phase `phase`: its time, and when its end was seen in the progress events (undefined: by the poll). */
   const throughStack = async (model, phase) => {
     terminal = new Set();
     sampler.mark(phase);
