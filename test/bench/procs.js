@@ -31,9 +31,8 @@ function cpuSplit(pid) {
  * cstime): a floor's CPU, its `sh` executables included.
  */
 function selfAndChildrenCpu() {
-  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  const c = cpuSplit(process.pid);
+  return c.user + c.sys + c.children;
 }
 
 /** The first process of one of `names` on this machine (`pidof`), or null (not running here). */
